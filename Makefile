@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each bootstraps .venv from pyproject.toml when it is missing or older than pyproject.toml.
+PY ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/atlas-tui --demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check atlas_tui tests bench
+
+test: lint
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/run.py
+
+screenshots: $(STAMP)
+	$(VENV)/bin/python -m atlas_tui.ui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

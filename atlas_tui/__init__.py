@@ -1,0 +1,3 @@
+"""atlas-tui: snapshot backup and recovery for Apache CloudStack, in the terminal."""
+
+__version__ = "0.1.0"

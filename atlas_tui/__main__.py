@@ -1,0 +1,3 @@
+from atlas_tui.cli import main
+
+raise SystemExit(main())

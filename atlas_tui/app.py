@@ -1,0 +1,271 @@
+"""The App: wiring, the connection, errors reported in one place, jump and the palette.
+
+This is where the layers meet: it starts the embedded simulator for `--demo`, opens a
+`cloud.Session`, and pushes `ui` screens that render it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Provider
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from atlas_tui.cloud.audit import AuditLog
+from atlas_tui.cloud.config import ConfigError, Profile, discover
+from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.session import DEMO_SOURCE, Session
+from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
+
+
+@dataclass(frozen=True)
+class Launch:
+    profile: str | None = None
+    read_only: bool = False
+    demo: bool = False
+    demo_seed: str = "demo"
+    demo_speed: float = 30.0
+
+
+CONNECT_HINTS = {
+    ErrorKind.AUTH: "Check the apikey and secretkey of this profile (a regenerated key "
+    "invalidates the old pair), and that the machine's clock is right: signed requests "
+    "expire.",
+    ErrorKind.TRANSPORT: "Check the url (host, port, http/https) and that this machine can "
+    "reach it (VPN, firewall).",
+    ErrorKind.TIMEOUT: "The endpoint did not answer in time. Check the network, or raise "
+    "`timeout` in the profile.",
+    ErrorKind.TLS: "The certificate was refused. Use the right CA bundle (`verify = /path` "
+    "in ~/.cloudstack.ini) rather than turning verification off.",
+    ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
+}
+
+
+class ScreenActions(Provider):
+    """ctrl+p: the actions of the current screen that are valid right now."""
+
+    def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        screen = self.screen
+        found: list[tuple[str, str, Callable[[], Any]]] = []
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or not active.enabled or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            run = partial(self.app.run_action, binding.action, active.node)
+            found.append((binding.description, binding.key_display or binding.key, run))
+        return found
+
+    async def discover(self) -> AsyncIterator[DiscoveryHit]:
+        for title, key, run in self._actions():
+            yield DiscoveryHit(title, run, help=f"key: {key}")
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for title, key, run in self._actions():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=f"key: {key}")
+
+
+class ConnectingScreen(Screen[None]):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.text, id="connecting")
+
+
+class AtlasApp(App[int]):
+    TITLE = "atlas-tui"
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+    ]
+    CSS = """
+    #connecting { padding: 1 2; }
+    """
+
+    def __init__(
+        self,
+        launch: Launch | None = None,
+        *,
+        profile: Profile | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        super().__init__()
+        self.launch = launch or Launch()
+        self._given_profile = profile
+        self._settings_error: str | None = None
+        if settings is None:
+            try:
+                settings = load_settings()
+            except SettingsError as e:
+                self._settings_error = str(e)
+                settings = Settings()
+        self.settings = settings
+        self.session: Session | None = None
+        self.exact_times = False
+        self._sim: Any = None
+
+    # -- start ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        if self._settings_error:
+            self.notify(self._settings_error + "\nUsing default settings.",
+                        severity="warning", markup=False, timeout=10)
+        self.push_screen(ConnectingScreen("starting…"))
+        self.connect()
+
+    def start_demo(self) -> None:
+        self.launch = replace(self.launch, demo=True)
+        self._given_profile = None
+        self.connect()
+
+    async def _demo_profile(self) -> Profile:
+        if self._sim is None:
+            from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
+
+            sim = SimServer(seed=self.launch.demo_seed, api_key=DEMO_API_KEY,
+                            secret_key=DEMO_SECRET_KEY, speed=self.launch.demo_speed)
+            # Seeding a big account takes a moment: keep the UI responsive meanwhile.
+            endpoint = await asyncio.to_thread(sim.start_in_thread)
+            self._sim = sim
+            self._demo_endpoint = endpoint
+        return Profile(name="demo", url=self._demo_endpoint, api_key=DEMO_API_KEY,
+                       secret_key=DEMO_SECRET_KEY, source=DEMO_SOURCE)
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        from atlas_tui.ui.screens.instances import InstancesScreen
+        from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
+
+        self._show(ConnectingScreen("connecting…"))
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        try:
+            if self._given_profile is not None:
+                profile = self._given_profile
+            elif self.launch.demo:
+                profile = await self._demo_profile()
+            else:
+                profile = discover(self.launch.profile)
+        except ConfigError as e:
+            self._show(NoConfigScreen(e.help_text()))
+            return
+        self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
+        read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
+        audit = AuditLog(state_dir() / "audit.jsonl", profile.name)
+        try:
+            self.session = await Session.open(profile, read_only=read_only, audit=audit)
+        except CloudError as e:
+            hint = CONNECT_HINTS.get(e.kind, "")
+            self._show(ConnectErrorScreen(profile.name, profile.host, e.user_message(), hint))
+            return
+        self._show(InstancesScreen())
+
+    def _show(self, screen: Screen[Any]) -> None:
+        """Replace everything above the default screen with `screen`."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if self._sim is not None:
+            self._sim.stop_thread()
+
+    # -- errors, in one place -------------------------------------------------------------
+
+    def report(self, error: BaseException) -> None:
+        if isinstance(error, CloudError):
+            self.notify(error.user_message(), severity="error", markup=False, timeout=8)
+        else:
+            self.log.error(repr(error))
+            self.notify(f"Unexpected error: {type(error).__name__}: {error}",
+                        severity="error", markup=False, timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.report(event.worker.error)
+
+    # -- jump -----------------------------------------------------------------------------
+
+    def action_jump(self) -> None:
+        if self.session is None:
+            return
+        from atlas_tui.ui.screens.prompts import JumpPrompt
+
+        names = sorted(vm.name for vm in self.session.inventory.vms.values())[:2000]
+        self.push_screen(JumpPrompt(names), self._jump)
+
+    def _jump(self, text: str | None) -> None:
+        if text:
+            self.jump_to(text)
+
+    @work(group="jump", exit_on_error=False)
+    async def jump_to(self, text: str) -> None:
+        from atlas_tui.ui.screens.jobs import JobsScreen
+        from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+        from atlas_tui.ui.screens.volumes import VolumesScreen
+
+        session = self.session
+        if session is None:
+            return
+        word, _, arg = text.strip().lstrip(":").partition(" ")
+        arg = arg.strip().lower()
+        inv = session.inventory
+        if word == "jobs":
+            self.push_screen(JobsScreen())
+        elif word == "vm" and arg:
+            matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
+                             key=lambda vm: (vm.name.lower() != arg, vm.name))
+            if not matches:
+                self.notify(f"no instance matches {arg!r}", severity="warning", markup=False)
+                return
+            self.push_screen(VolumesScreen(matches[0]))
+        elif word in ("vol", "volume") and arg:
+            volumes = sorted((v for v in inv.volumes.values() if arg in v.name.lower()),
+                             key=lambda v: (v.name.lower() != arg, v.name))
+            if not volumes:
+                self.notify(f"no volume matches {arg!r}", severity="warning", markup=False)
+                return
+            volume = volumes[0]
+            self.push_screen(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
+        elif word in ("snap", "snapshot") and arg:
+            try:
+                found = await session.client.find_snapshots(arg)
+            except CloudError as e:
+                self.report(e)
+                return
+            for snap in found:
+                volume = inv.volumes.get(snap.volumeid) or await session.client.volume(
+                    snap.volumeid)
+                if volume is not None:
+                    vm = inv.vms.get(volume.virtualmachineid)
+                    self.push_screen(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
+                    return
+            self.notify(f"no snapshot of an existing volume matches {arg!r}",
+                        severity="warning", markup=False)
+        else:
+            self.notify("jump: vm NAME · vol NAME · snap NAME · jobs", severity="warning")

@@ -1,0 +1,1 @@
+"""Talks to CloudStack. Never imports textual, ui/ or sim/."""
