@@ -1,0 +1,485 @@
+"""The async API client: one `cs.AIOCloudStack` session, typed results, one error type.
+
+- Lists page at 500; once `count` is known the remaining pages are fetched concurrently.
+- Reads retry with backoff on 429 (waiting what the server advertises), 5xx and network
+  errors. Writes are never retried blindly: only a 429, which the server rejects before
+  doing any work, is retried; a write whose answer was lost is reported as such.
+- Every mutating call passes `_write`, the one gate: read-only mode and the audit hook.
+- The server's clock comes from the HTTP `Date` header, so ages ("3 hours ago") are
+  measured against server time, not the operator's laptop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from cs import AIOCloudStack, CloudStackApiException, CloudStackException
+
+from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.errors import CloudError, ErrorKind, ReadOnlyError, kind_for_code
+from atlas_tui.cloud.models import (
+    AsyncJob,
+    Capabilities,
+    DiskOffering,
+    JobStarted,
+    OsType,
+    Raw,
+    ServiceOffering,
+    Snapshot,
+    SnapshotPolicy,
+    Template,
+    VirtualMachine,
+    VMSnapshot,
+    Volume,
+    Zone,
+)
+
+PAGE_SIZE = 500
+READ_PREFIXES = ("list", "query")
+
+# Called after every mutating call: (command, params, outcome, jobid or None).
+AuditHook = Callable[[str, dict[str, Any], str, str | None], None]
+
+
+def java_url_encode(value: str) -> str:
+    """java.net.URLEncoder.encode(v, "UTF-8") with `+` as `%20`, as the server signs.
+
+    Python's quote() leaves `~` alone; Java encodes it, so a value with `~` signed the
+    Python way fails against a real server (cs 5.2.0 has exactly that bug)."""
+    return quote(value, safe="*").replace("~", "%7E")
+
+
+def sign(params: dict[str, str], secret: str) -> str:
+    """The signature a CloudStack server expects for these parameters."""
+    query = "&".join(f"{k}={java_url_encode(v)}" for k, v in sorted(params.items()))
+    digest = hmac.new(secret.encode(), query.lower().encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class _Transport(AIOCloudStack):
+    """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
+
+    server_date: datetime | None = None
+    local_at_date: datetime | None = None
+
+    def _sign(self, data: dict[str, str]) -> None:
+        if self.secret:
+            data["signature"] = sign(data, self.secret)
+
+    async def _response_value(self, response: Any, json: bool = True) -> Any:
+        date = response.headers.get("Date")
+        if date:
+            try:
+                self.server_date = parsedate_to_datetime(date)
+                self.local_at_date = datetime.now(UTC)
+            except (TypeError, ValueError):
+                pass
+        return await super()._response_value(response, json)
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5  # first try included
+    base_delay_s: float = 0.5
+    max_delay_s: float = 20.0
+
+    def delay(self, attempt: int, advertised: float | None) -> float:
+        if advertised is not None:
+            return min(advertised + 0.05, self.max_delay_s)
+        backoff = self.base_delay_s * 2 ** (attempt - 1)
+        return min(backoff * (0.75 + random.random() / 2), self.max_delay_s)
+
+
+class CloudClient:
+    """All API access for one profile. Use as `async with CloudClient(profile) as c:`."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        read_only: bool = False,
+        page_size: int = PAGE_SIZE,
+        concurrency: int = 6,
+        retry: RetryPolicy | None = None,
+        audit: AuditHook | None = None,
+    ) -> None:
+        self.profile = profile
+        self.read_only = read_only
+        self.page_size = page_size
+        self.retry = retry or RetryPolicy()
+        self.audit = audit
+        self.calls: Counter[str] = Counter()
+        self._limit = asyncio.Semaphore(concurrency)
+        self._cs = _Transport(
+            endpoint=profile.url,
+            key=profile.api_key,
+            secret=profile.secret_key,
+            timeout=max(1, int(profile.timeout_s)),
+            verify=profile.ca_bundle or profile.verify_tls,
+            retry=0,  # retries are ours: cs would retry writes' connection errors too
+        )
+
+    async def __aenter__(self) -> CloudClient:
+        await self._cs.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._cs.close()
+
+    # -- time -------------------------------------------------------------------------
+
+    def server_now(self) -> datetime:
+        """Now, on the server's clock (as last seen in a Date header)."""
+        now = datetime.now(UTC)
+        if self._cs.server_date is None or self._cs.local_at_date is None:
+            return now
+        return now + (self._cs.server_date - self._cs.local_at_date)
+
+    @property
+    def server_offset(self) -> timedelta:
+        return self.server_now() - datetime.now(UTC)
+
+    # -- the wire ---------------------------------------------------------------------
+
+    async def _once(self, command: str, params: dict[str, Any]) -> Raw:
+        self.calls[command] += 1
+        try:
+            async with self._limit:
+                result = await getattr(self._cs, command)(**params)
+        except CloudStackApiException as e:
+            error = e.error if isinstance(e.error, dict) else {}
+            status = getattr(e.response, "status", None)
+            code = int(error.get("errorcode") or status or 530)
+            text = str(error.get("errortext") or f"HTTP {status}")
+            raise CloudError(
+                command, text, kind=kind_for_code(code), code=code,
+                cs_code=error.get("cserrorcode"),
+            ) from None
+        except CloudStackException as e:
+            text = " ".join(str(a) for a in e.args if a)
+            raise CloudError(command, text, kind=ErrorKind.PROTOCOL) from None
+        except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as e:
+            raise CloudError(command, _describe(e), kind=ErrorKind.TLS) from None
+        except (TimeoutError, aiohttp.ServerTimeoutError) as e:
+            raise CloudError(
+                command, _describe(e) or f"no answer within {self.profile.timeout_s:g} s",
+                kind=ErrorKind.TIMEOUT,
+            ) from None
+        except (aiohttp.ClientError, OSError) as e:
+            raise CloudError(command, _describe(e), kind=ErrorKind.TRANSPORT) from None
+        if not isinstance(result, dict):
+            raise CloudError(command, "the answer was not a JSON object", kind=ErrorKind.PROTOCOL)
+        return result
+
+    async def _read(self, command: str, **params: Any) -> Raw:
+        attempt = 1
+        while True:
+            try:
+                return await self._once(command, params)
+            except CloudError as e:
+                if not e.transient or attempt >= self.retry.attempts:
+                    raise
+                await asyncio.sleep(self.retry.delay(attempt, e.retry_after_s))
+                attempt += 1
+
+    async def _write(self, command: str, **params: Any) -> Raw:
+        """The one gate for every call that changes the cloud."""
+        if self.read_only:
+            self._audit(command, params, "refused: read-only", None)
+            raise ReadOnlyError(command)
+        attempt = 1
+        while True:
+            try:
+                result = await self._once(command, params)
+            except CloudError as e:
+                if e.kind is ErrorKind.THROTTLED and attempt < self.retry.attempts:
+                    # Throttled calls are refused before any work is done: safe to resend.
+                    await asyncio.sleep(self.retry.delay(attempt, e.retry_after_s))
+                    attempt += 1
+                    continue
+                if e.kind in (ErrorKind.TRANSPORT, ErrorKind.TIMEOUT):
+                    e = CloudError(
+                        command,
+                        f"{e.text}. The request may or may not have been carried out: "
+                        "refresh and check before trying again.",
+                        kind=ErrorKind.UNKNOWN_OUTCOME,
+                    )
+                self._audit(command, params, f"error: {e.text}", None)
+                raise e from None
+            self._audit(command, params, "accepted", result.get("jobid"))
+            return result
+
+    def _audit(self, command: str, params: dict[str, Any], outcome: str, jobid: str | None) -> None:
+        if self.audit is not None:
+            self.audit(command, dict(params), outcome, jobid)
+
+    # -- lists ------------------------------------------------------------------------
+
+    async def pages(self, command: str, key: str, **params: Any) -> AsyncIterator[list[Raw]]:
+        """Yield each page of a list: page 1 first, then the rest as they arrive
+        (fetched concurrently once `count` is known). Order between pages is not kept."""
+        first = await self._read(command, page=1, pagesize=self.page_size, **params)
+        yield list(first.get(key, []))
+        total = int(first.get("count", 0) or 0)
+        pages = -(-total // self.page_size)
+        if pages <= 1:
+            return
+
+        async def fetch(page: int) -> list[Raw]:
+            r = await self._read(command, page=page, pagesize=self.page_size, **params)
+            return list(r.get(key, []))
+
+        tasks = [asyncio.ensure_future(fetch(p)) for p in range(2, pages + 1)]
+        try:
+            for done in asyncio.as_completed(tasks):
+                yield await done
+        finally:
+            for task in tasks:  # a failed or abandoned walk leaves nothing running
+                task.cancel()
+
+    async def list_all(self, command: str, key: str, **params: Any) -> list[Raw]:
+        """Every item of a list command, without duplicates (lists shift while paging)."""
+        seen: set[Any] = set()
+        items: list[Raw] = []
+        async for page in self.pages(command, key, **params):
+            for item in page:
+                ident = item.get("id", item.get("jobid"))
+                if ident is not None:
+                    if ident in seen:
+                        continue
+                    seen.add(ident)
+                items.append(item)
+        return items
+
+    # -- typed reads ------------------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        r = await self._read("listCapabilities")
+        return Capabilities.parse(r.get("capability", {}))
+
+    async def zones(self) -> list[Zone]:
+        return [Zone.parse(d) for d in await self.list_all("listZones", "zone")]
+
+    async def virtual_machines(self, **filters: Any) -> list[VirtualMachine]:
+        raw = await self.list_all("listVirtualMachines", "virtualmachine", listall=True, **filters)
+        return [VirtualMachine.parse(d) for d in raw]
+
+    async def virtual_machine(self, vm_id: str) -> VirtualMachine | None:
+        found = await self.virtual_machines(id=vm_id)
+        return found[0] if found else None
+
+    async def volumes(self, **filters: Any) -> list[Volume]:
+        raw = await self.list_all("listVolumes", "volume", listall=True, **filters)
+        return [Volume.parse(d) for d in raw]
+
+    async def volume(self, volume_id: str) -> Volume | None:
+        found = await self.volumes(id=volume_id)
+        return found[0] if found else None
+
+    async def snapshots(self, **filters: Any) -> list[Snapshot]:
+        raw = await self.list_all("listSnapshots", "snapshot", listall=True, **filters)
+        return [Snapshot.parse(d) for d in raw]
+
+    async def snapshot(self, snapshot_id: str) -> Snapshot | None:
+        found = await self.snapshots(id=snapshot_id)
+        return found[0] if found else None
+
+    async def volumes_of(self, vm_id: str) -> list[Volume]:
+        volumes = await self.volumes(virtualmachineid=vm_id)
+        return sorted(volumes, key=lambda v: (v.deviceid if v.deviceid is not None else 99, v.name))
+
+    async def snapshots_of(self, volume_id: str) -> list[Snapshot]:
+        return await self.snapshots(volumeid=volume_id)
+
+    async def vm_snapshots_of(self, vm_id: str) -> list[VMSnapshot]:
+        return await self.vm_snapshots(virtualmachineid=vm_id)
+
+    async def find_snapshots(self, text: str) -> list[Snapshot]:
+        return await self.snapshots(keyword=text)
+
+    async def snapshot_policies(self, volume_id: str) -> list[SnapshotPolicy]:
+        raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", volumeid=volume_id)
+        return [SnapshotPolicy.parse(d) for d in raw]
+
+    async def all_snapshot_policies(self, volume_ids: Iterable[str]) -> list[SnapshotPolicy]:
+        """The account's policies: one account-wide list where the server allows it
+        (4.20+ lists without `volumeid`); older servers need one call per volume."""
+        try:
+            raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", listall=True)
+            return [SnapshotPolicy.parse(d) for d in raw]
+        except CloudError as e:
+            if e.kind is not ErrorKind.PARAM:
+                raise
+        lists = await asyncio.gather(*(self.snapshot_policies(v) for v in volume_ids))
+        return [p for chunk in lists for p in chunk]
+
+    async def vm_snapshots(self, **filters: Any) -> list[VMSnapshot]:
+        raw = await self.list_all("listVMSnapshot", "vmSnapshot", listall=True, **filters)
+        return [VMSnapshot.parse(d) for d in raw]
+
+    async def service_offerings(self) -> list[ServiceOffering]:
+        raw = await self.list_all("listServiceOfferings", "serviceoffering")
+        return [ServiceOffering.parse(d) for d in raw]
+
+    async def disk_offerings(self) -> list[DiskOffering]:
+        raw = await self.list_all("listDiskOfferings", "diskoffering")
+        return [DiskOffering.parse(d) for d in raw]
+
+    async def os_types(self) -> list[OsType]:
+        return [OsType.parse(d) for d in await self.list_all("listOsTypes", "ostype")]
+
+    async def templates(self, templatefilter: str = "self") -> list[Template]:
+        raw = await self.list_all("listTemplates", "template", templatefilter=templatefilter)
+        return [Template.parse(d) for d in raw]
+
+    async def job(self, jobid: str) -> AsyncJob:
+        return AsyncJob.parse(await self._read("queryAsyncJobResult", jobid=jobid))
+
+    async def jobs(self, since: datetime | None = None) -> list[AsyncJob]:
+        params: dict[str, Any] = {"listall": True}
+        if since is not None:
+            params["startdate"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+        raw = await self.list_all("listAsyncJobs", "asyncjobs", **params)
+        return [AsyncJob.parse(d) for d in raw]
+
+    # -- writes (each one goes through _write) -----------------------------------------
+
+    async def _start(self, command: str, **params: Any) -> JobStarted:
+        r = await self._write(command, **params)
+        jobid = r.get("jobid")
+        if not jobid:
+            raise CloudError(command, "the server started no job", kind=ErrorKind.PROTOCOL)
+        return JobStarted(command, str(jobid), str(r["id"]) if r.get("id") else None)
+
+    async def create_snapshot(
+        self, volume_id: str, *, name: str | None = None, quiesce: bool = False
+    ) -> JobStarted:
+        return await self._start(
+            "createSnapshot", volumeid=volume_id, name=name, quiescevm=quiesce or None
+        )
+
+    async def delete_snapshot(self, snapshot_id: str) -> JobStarted:
+        return await self._start("deleteSnapshot", id=snapshot_id)
+
+    async def revert_snapshot(self, snapshot_id: str) -> JobStarted:
+        return await self._start("revertSnapshot", id=snapshot_id)
+
+    async def create_vm_snapshot(
+        self, vm_id: str, *, name: str | None = None, description: str | None = None,
+        memory: bool = False, quiesce: bool = False,
+    ) -> JobStarted:
+        return await self._start(
+            "createVMSnapshot", virtualmachineid=vm_id, name=name, description=description,
+            snapshotmemory=memory, quiescevm=quiesce or None,
+        )
+
+    async def revert_vm_snapshot(self, vm_snapshot_id: str) -> JobStarted:
+        return await self._start("revertToVMSnapshot", vmsnapshotid=vm_snapshot_id)
+
+    async def delete_vm_snapshot(self, vm_snapshot_id: str) -> JobStarted:
+        return await self._start("deleteVMSnapshot", vmsnapshotid=vm_snapshot_id)
+
+    async def create_snapshot_policy(
+        self, volume_id: str, *, interval: str, schedule: str, timezone: str, maxsnaps: int
+    ) -> SnapshotPolicy:
+        r = await self._write(
+            "createSnapshotPolicy", volumeid=volume_id, intervaltype=interval,
+            schedule=schedule, timezone=timezone, maxsnaps=maxsnaps,
+        )
+        return SnapshotPolicy.parse(r.get("snapshotpolicy", {}))
+
+    async def delete_snapshot_policies(self, policy_ids: list[str]) -> None:
+        await self._write("deleteSnapshotPolicies", ids=",".join(policy_ids))
+
+    async def create_volume_from_snapshot(
+        self, snapshot_id: str, *, name: str, disk_offering_id: str | None = None,
+        zone_id: str | None = None,
+    ) -> JobStarted:
+        return await self._start(
+            "createVolume", snapshotid=snapshot_id, name=name,
+            diskofferingid=disk_offering_id, zoneid=zone_id,
+        )
+
+    async def delete_volume(self, volume_id: str) -> None:
+        await self._write("deleteVolume", id=volume_id)
+
+    async def attach_volume(
+        self, volume_id: str, vm_id: str, *, device_id: int | None = None
+    ) -> JobStarted:
+        return await self._start(
+            "attachVolume", id=volume_id, virtualmachineid=vm_id, deviceid=device_id
+        )
+
+    async def detach_volume(self, volume_id: str) -> JobStarted:
+        return await self._start("detachVolume", id=volume_id)
+
+    async def stop_vm(self, vm_id: str, *, forced: bool = False) -> JobStarted:
+        return await self._start("stopVirtualMachine", id=vm_id, forced=forced or None)
+
+    async def start_vm(self, vm_id: str) -> JobStarted:
+        return await self._start("startVirtualMachine", id=vm_id)
+
+    async def create_template_from_snapshot(
+        self, snapshot_id: str, *, name: str, ostype_id: str, displaytext: str | None = None,
+    ) -> JobStarted:
+        return await self._start(
+            "createTemplate", snapshotid=snapshot_id, name=name,
+            displaytext=displaytext or name, ostypeid=ostype_id,
+        )
+
+    async def deploy_vm(
+        self, *, template_id: str, zone_id: str, service_offering_id: str,
+        name: str | None = None, network_ids: list[str] | None = None,
+    ) -> JobStarted:
+        return await self._start(
+            "deployVirtualMachine", templateid=template_id, zoneid=zone_id,
+            serviceofferingid=service_offering_id, name=name, displayname=name,
+            networkids=",".join(network_ids) if network_ids else None,
+        )
+
+    # -- jobs -------------------------------------------------------------------------
+
+    async def wait(self, jobid: str, *, timeout_s: float = 3600, poll_s: float = 1.0) -> AsyncJob:
+        """Poll one job until it ends. For scripts and tests; the UI uses the tracker."""
+        deadline = time.monotonic() + timeout_s
+        delay = min(0.2, poll_s)
+        while True:
+            job = await self.job(jobid)
+            if job.done:
+                return job
+            if time.monotonic() > deadline:
+                raise CloudError("queryAsyncJobResult", f"job {jobid} still running after "
+                                 f"{timeout_s:g} s", kind=ErrorKind.TIMEOUT, jobid=jobid)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, poll_s)
+
+    async def run(self, started: JobStarted, **wait_args: Any) -> Raw:
+        """Wait for a started job; its result object, or a JOB_FAILED CloudError."""
+        job = await self.wait(started.jobid, **wait_args)
+        if not job.succeeded:
+            raise CloudError(
+                started.command, job.error_text or "the job failed", kind=ErrorKind.JOB_FAILED,
+                code=job.resultcode or None, jobid=job.jobid,
+            )
+        return job.result or {}
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip()
+    return text or type(e).__name__

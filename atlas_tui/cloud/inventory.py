@@ -1,0 +1,210 @@
+"""The account at a glance: which machines are protected, and how.
+
+One `Inventory.load` costs a handful of account-wide list calls (VMs, volumes, policies,
+snapshots), paged concurrently, never one call per instance or volume. Snapshots are
+folded into per-volume statistics page by page and then dropped, so 300,000 snapshots
+do not have to sit in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.models import (
+    IN_PROGRESS_SNAPSHOT_STATES,
+    INTERVAL_NAMES,
+    Raw,
+    SnapshotPolicy,
+    VirtualMachine,
+    Volume,
+    parse_date,
+)
+
+
+@dataclass
+class SnapshotStats:
+    """What the instance and volume lists show about a volume's snapshots."""
+
+    count: int = 0
+    newest: datetime | None = None
+    physical_bytes: int = 0
+    in_progress: int = 0
+    failed: int = 0
+
+    def add_raw(self, snap: Raw) -> None:
+        self.count += 1
+        created = parse_date(snap.get("created"))
+        if created is not None and (self.newest is None or created > self.newest):
+            self.newest = created
+        size = snap.get("physicalsize")
+        if isinstance(size, int):
+            self.physical_bytes += size
+        state = snap.get("state")
+        if state in IN_PROGRESS_SNAPSHOT_STATES:
+            self.in_progress += 1
+        elif state == "Error":
+            self.failed += 1
+
+    def merge(self, other: SnapshotStats) -> None:
+        self.count += other.count
+        self.physical_bytes += other.physical_bytes
+        self.in_progress += other.in_progress
+        self.failed += other.failed
+        if other.newest is not None and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Which recurring policies cover an instance's volumes."""
+
+    intervals: tuple[str, ...]  # in HOURLY..MONTHLY order
+    covered: int  # volumes with at least one policy
+    total: int
+
+    @property
+    def none(self) -> bool:
+        return self.covered == 0
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.covered < self.total
+
+    def describe(self) -> str:
+        if self.total == 0:
+            return "no volumes"
+        if self.none:
+            return "none"
+        words = "+".join(i.lower() for i in self.intervals)
+        return f"{words} ({self.covered}/{self.total} vols)" if self.partial else words
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    vm: VirtualMachine
+    volume_count: int
+    newest_snapshot: datetime | None
+    protection: Protection
+    snapshot_bytes: int
+    snapshots_in_progress: int
+
+
+@dataclass
+class Inventory:
+    vms: dict[str, VirtualMachine] = field(default_factory=dict)
+    volumes: dict[str, Volume] = field(default_factory=dict)
+    policies_by_volume: dict[str, list[SnapshotPolicy]] = field(default_factory=dict)
+    stats_by_volume: dict[str, SnapshotStats] = field(default_factory=dict)
+    loaded: set[str] = field(default_factory=set)  # "vms", "volumes", "policies", "snapshots"
+
+    async def load(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        """Fill the inventory; `on_update(part)` after each page so the UI can repaint."""
+        vm_task = asyncio.ensure_future(self._load_vms(client, on_update))
+        volume_task = asyncio.ensure_future(self._load_volumes(client, on_update))
+        snapshot_task = asyncio.ensure_future(self._load_snapshots(client, on_update))
+        try:
+            await volume_task
+            # Policies come after volumes: old servers need the volume ids to list them.
+            await asyncio.gather(vm_task, snapshot_task, self._load_policies(client, on_update))
+        except BaseException:
+            for task in (vm_task, volume_task, snapshot_task):
+                task.cancel()
+            raise
+
+    async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
+            for raw in page:
+                vm = VirtualMachine.parse(raw)
+                self.vms[vm.id] = vm
+            on_update("vms")
+        self.loaded.add("vms")
+        on_update("vms")
+
+    async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        async for page in client.pages("listVolumes", "volume", listall=True):
+            for raw in page:
+                volume = Volume.parse(raw)
+                self.volumes[volume.id] = volume
+            on_update("volumes")
+        self.loaded.add("volumes")
+        on_update("volumes")
+
+    async def _load_policies(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        policies = await client.all_snapshot_policies(self.volumes)
+        by_volume: dict[str, list[SnapshotPolicy]] = {}
+        for policy in policies:
+            by_volume.setdefault(policy.volumeid, []).append(policy)
+        self.policies_by_volume = by_volume
+        self.loaded.add("policies")
+        on_update("policies")
+
+    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        stats: dict[str, SnapshotStats] = {}
+        seen: set[str] = set()
+        async for page in client.pages("listSnapshots", "snapshot", listall=True):
+            for raw in page:
+                ident = str(raw.get("id"))
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                stats.setdefault(str(raw.get("volumeid", "")), SnapshotStats()).add_raw(raw)
+            self.stats_by_volume = stats
+            on_update("snapshots")
+        self.stats_by_volume = stats
+        self.loaded.add("snapshots")
+        on_update("snapshots")
+
+    # -- views ------------------------------------------------------------------------
+
+    def volumes_of(self, vm_id: str) -> list[Volume]:
+        return sorted(
+            (v for v in self.volumes.values() if v.virtualmachineid == vm_id),
+            key=lambda v: (v.deviceid if v.deviceid is not None else 99, v.name),
+        )
+
+    def protection(self, volumes: list[Volume]) -> Protection:
+        intervals: set[str] = set()
+        covered = 0
+        for volume in volumes:
+            policies = self.policies_by_volume.get(volume.id, [])
+            if policies:
+                covered += 1
+                intervals.update(p.interval for p in policies)
+        ordered = tuple(i for i in INTERVAL_NAMES if i in intervals)
+        return Protection(ordered, covered, len(volumes))
+
+    def instance_rows(self) -> list[InstanceRow]:
+        by_vm: dict[str, list[Volume]] = {}
+        for volume in self.volumes.values():
+            if volume.virtualmachineid:
+                by_vm.setdefault(volume.virtualmachineid, []).append(volume)
+        rows = []
+        for vm in self.vms.values():
+            volumes = by_vm.get(vm.id, [])
+            total = SnapshotStats()
+            for volume in volumes:
+                if volume.id in self.stats_by_volume:
+                    total.merge(self.stats_by_volume[volume.id])
+            rows.append(InstanceRow(
+                vm=vm,
+                volume_count=len(volumes),
+                newest_snapshot=total.newest,
+                protection=self.protection(volumes),
+                snapshot_bytes=total.physical_bytes,
+                snapshots_in_progress=total.in_progress,
+            ))
+        return rows
+
+    def orphan_stats(self) -> SnapshotStats:
+        """Snapshots whose volume is gone (deleting a volume leaves its snapshots)."""
+        total = SnapshotStats()
+        if "volumes" not in self.loaded:
+            return total
+        for volume_id, stats in self.stats_by_volume.items():
+            if volume_id not in self.volumes:
+                total.merge(stats)
+        return total
