@@ -1,0 +1,1 @@
+"""Textual screens and widgets. Never builds API parameters, never opens a socket."""

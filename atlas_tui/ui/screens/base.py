@@ -1,0 +1,267 @@
+"""What every list screen shares: the chrome, filter, sort, copy, details, refresh.
+
+A screen subclass says what its tables hold (`load`), what its path is (`crumbs`) and
+what the selected row's raw fields are (`detail_of`). Keys are bindings with ids, so a
+keymap in settings can rebind them, and `check_action` says when an action is
+unavailable instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
+from atlas_tui.ui.widgets.table import FastTable
+
+if TYPE_CHECKING:
+    from atlas_tui.app import AtlasApp
+    from atlas_tui.cloud.session import Session
+
+
+class FilterBar(Input):
+    """`/` opens it; typing filters live; Enter keeps the filter, Esc clears it."""
+
+    DEFAULT_CSS = """
+    FilterBar { dock: bottom; display: none; height: 3; }
+    FilterBar.shown { display: block; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Clear filter", id="filter-cancel"),
+    ]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        screen = self.screen
+        if isinstance(screen, BrowseScreen):
+            screen.close_filter()
+
+
+class BrowseScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("S", "sort_reverse", "Sort ▲▼", id="sort-reverse", show=False),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("y", "copy_id", "Copy id", id="copy-id", show=False),
+        Binding("i", "toggle_detail", "Details", id="details"),
+        Binding("t", "toggle_times", "Exact times", id="exact-times", show=False),
+        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("colon", "jump", "Jump", id="jump", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    BrowseScreen #body { height: 1fr; }
+    BrowseScreen .subtitle { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    can_go_back = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.updated: datetime | None = None
+        self._auto_refresh_s = 30.0
+        self._last_load_s = 0.0
+
+    # -- what subclasses provide ---------------------------------------------------------
+
+    def crumbs(self) -> tuple[str, ...]:
+        return (self.session.profile.name,)
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    async def load(self) -> None:
+        """Fetch and show this screen's data; CloudErrors are reported by the caller."""
+
+    def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
+        return None
+
+    def rerender(self) -> None:
+        """Rebuild rows from data already loaded (after `t`, or a filter of data)."""
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def atlas(self) -> AtlasApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def session(self) -> Session:
+        session = self.atlas.session
+        assert session is not None, "browse screens exist only with a session"
+        return session
+
+    def compose(self) -> ComposeResult:
+        s = self.session
+        # The demo's port changes every run and means nothing to the user.
+        host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
+        yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion)
+        yield Breadcrumbs(id="crumbs")
+        with Vertical(id="body"):
+            yield from self.compose_body()
+        yield DetailPane(id="detail")
+        yield FilterBar(placeholder="filter: text, /regex/, !text to invert", id="filter-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Breadcrumbs).path = self.crumbs()
+        self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
+        self.set_interval(1.0, self._tick)
+        self.refresh_data()
+
+    def _tick(self) -> None:
+        crumbs = self.query_one(Breadcrumbs)
+        crumbs.refresh()
+        if self.updated is None or not self.is_current:
+            return
+        # Big accounts reload slowly: never spend more than a fifth of the time loading.
+        period = max(self._auto_refresh_s, 5 * self._last_load_s)
+        if (datetime.now(UTC) - self.updated).total_seconds() >= period:
+            self.refresh_data()
+
+    @work(exclusive=True, group="load")
+    async def refresh_data(self) -> None:
+        crumbs = self.query_one(Breadcrumbs)
+        crumbs.status = "loading…"
+        started = time.monotonic()
+        try:
+            await self.load()
+        except CloudError as e:
+            crumbs.status = "load failed: r to retry"
+            self.atlas.report(e)
+            return
+        self._last_load_s = time.monotonic() - started
+        self.updated = datetime.now(UTC)
+        crumbs.updated = self.updated
+        crumbs.status = ""
+        self._show_detail()
+
+    def tables(self) -> list[FastTable]:
+        return list(self.query(FastTable))
+
+    def active_table(self) -> FastTable | None:
+        focused = self.focused
+        if isinstance(focused, FastTable):
+            return focused
+        tables = self.tables()
+        return tables[0] if tables else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        table = self.active_table()
+        if table is not None and table.filter_query:
+            self.query_one(FilterBar).value = ""
+            table.filter("")
+            return
+        if self.can_go_back:
+            self.dismiss()
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        table = self.active_table()
+        bar.value = table.filter_query if table else ""
+        bar.add_class("shown")
+        bar.focus()
+
+    def close_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.remove_class("shown")
+        table = self.active_table_for_filter()
+        if table is not None:
+            table.filter(bar.value)
+            table.focus()
+
+    def active_table_for_filter(self) -> FastTable | None:
+        return getattr(self, "_filter_target", None) or self.active_table()
+
+    @on(Input.Changed, "#filter-bar")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        table = self.active_table_for_filter()
+        if table is None:
+            return
+        error = table.filter(event.value)
+        event.input.border_subtitle = error or f"{table.visible_count}/{table.row_count}"
+
+    @on(Input.Submitted, "#filter-bar")
+    def _filter_submitted(self) -> None:
+        self.close_filter()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        # The filter applies to the table that had focus when `/` was pressed.
+        if isinstance(event.widget, FastTable):
+            self._filter_target = event.widget
+            self._show_detail()
+
+    def action_sort(self) -> None:
+        table = self.active_table()
+        if table is None:
+            return
+        keys = table.visible_columns()
+        if not keys:
+            return
+        current = table.sort_column
+        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        table.sort_by(nxt, reverse=False)
+        self.notify(f"sorted by {nxt}", timeout=1.5)
+
+    def action_sort_reverse(self) -> None:
+        table = self.active_table()
+        if table is not None and table.sort_column:
+            table.sort_by(table.sort_column, reverse=not table.sort_reverse)
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def action_copy_id(self) -> None:
+        table = self.active_table()
+        key = table.cursor_key if table else None
+        if not key:
+            self.notify("nothing selected", severity="warning")
+            return
+        # OSC 52: reaches the operator's clipboard through SSH (tmux needs set-clipboard on).
+        self.app.copy_to_clipboard(key)
+        self.notify(f"copied {key}", timeout=2)
+
+    def action_toggle_detail(self) -> None:
+        pane = self.query_one(DetailPane)
+        pane.toggle_class("shown")
+        self._show_detail()
+
+    def action_toggle_times(self) -> None:
+        self.atlas.exact_times = not self.atlas.exact_times
+        self.rerender()
+
+    def action_help(self) -> None:
+        from atlas_tui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    def action_jump(self) -> None:
+        self.atlas.action_jump()
+
+    @on(FastTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        pane = self.query_one(DetailPane)
+        if not pane.has_class("shown"):
+            return
+        table = self.active_table()
+        key = table.cursor_key if table else None
+        found = self.detail_of(table, key) if table is not None and key else None
+        pane.show_fields(*(found or ("", None)))

@@ -1,0 +1,170 @@
+"""Home: every instance, and at a glance which are protected and which are not."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from atlas_tui.cloud.inventory import InstanceRow, Inventory
+from atlas_tui.ui import format as fmt
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.widgets.table_model import Column, Row
+
+COLUMNS = [
+    Column("name", "NAME", min_width=10, max_width=28, priority=100),
+    Column("state", "STATE", min_width=7, max_width=9, priority=90),
+    Column("protection", "PROTECTION", min_width=8, max_width=26, priority=85),
+    Column("newest", "NEWEST SNAP", min_width=11, max_width=16, priority=80),
+    Column("storage", "SNAP STORAGE", min_width=8, max_width=12, priority=60, align="right"),
+    Column("volumes", "VOLS", min_width=4, max_width=4, priority=50, align="right"),
+    Column("hypervisor", "HYPERVISOR", min_width=6, max_width=10, priority=40),
+    Column("zone", "ZONE", min_width=6, max_width=14, priority=30),
+]
+
+REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often
+
+
+def protection_cell(row: InstanceRow, loaded: bool) -> Text:
+    if not loaded:
+        return Text("…", style="dim")
+    p = row.protection
+    style = "bold red" if p.none and p.total else ("yellow" if p.partial else "green")
+    return Text(p.describe(), style=style)
+
+
+def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool) -> Row:
+    vm = row.vm
+    snaps_loaded = "snapshots" in inv.loaded
+    volumes_loaded = "volumes" in inv.loaded
+    newest = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
+    if snaps_loaded and row.snapshots_in_progress:
+        newest += " ⟳"
+    return Row(
+        key=vm.id,
+        cells=(
+            vm.name,
+            fmt.state(vm.state),
+            protection_cell(row, "policies" in inv.loaded and volumes_loaded),
+            newest,
+            fmt.size(row.snapshot_bytes) if snaps_loaded else "…",
+            str(row.volume_count) if volumes_loaded else "…",
+            vm.hypervisor,
+            vm.zonename,
+        ),
+        values=(
+            vm.name.lower(),
+            vm.state,
+            (row.protection.covered / row.protection.total) if row.protection.total else -1,
+            row.newest_snapshot,
+            row.snapshot_bytes,
+            row.volume_count,
+            vm.hypervisor,
+            vm.zonename,
+        ),
+    )
+
+
+class InstancesScreen(BrowseScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="open"),
+        Binding("q", "quit", "Quit", id="quit-home", show=False),
+    ]
+    can_go_back = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[InstanceRow] = []
+        self._last_paint = 0.0
+        self.first_rows_at: float | None = None  # monotonic; read by the benchmark
+        self.full_load_at: float | None = None
+
+    def crumbs(self) -> tuple[str, ...]:
+        return (self.session.profile.name, "instances")
+
+    def compose_body(self) -> ComposeResult:
+        yield FastTable(COLUMNS, id="instances", empty_message="no instances")
+        yield Static(id="summary", classes="subtitle")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(FastTable).focus()
+
+    async def load(self) -> None:
+        inventory = Inventory()
+        self.session.inventory = inventory
+        self._last_paint = 0.0
+
+        def on_update(part: str) -> None:
+            now = time.monotonic()
+            if now - self._last_paint >= REPAINT_EVERY_S or (
+                part == "vms" and self.first_rows_at is None
+            ):
+                self._last_paint = now
+                self._paint(inventory)
+
+        await inventory.load(self.session.client, on_update)
+        self._paint(inventory)
+        if self.full_load_at is None:
+            self.full_load_at = time.monotonic()
+
+    def _paint(self, inventory: Inventory) -> None:
+        self._rows = inventory.instance_rows()
+        self.rerender()
+        if self._rows and self.first_rows_at is None:
+            self.first_rows_at = time.monotonic()
+
+    def rerender(self) -> None:
+        inventory = self.session.inventory
+        now = self.session.client.server_now()
+        exact = self.atlas.exact_times
+        table = self.query_one("#instances", FastTable)
+        table.set_rows([instance_row(r, inventory, now, exact) for r in self._rows])
+        self._summarise(inventory)
+
+    def _summarise(self, inventory: Inventory) -> None:
+        rows = self._rows
+        unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
+        partial = sum(1 for r in rows if r.protection.partial)
+        parts = [f"{len(rows)} instances"]
+        if "policies" in inventory.loaded:
+            parts.append(f"{unprotected} unprotected")
+            parts.append(f"{partial} partly protected")
+        if "snapshots" in inventory.loaded:
+            orphans = inventory.orphan_stats()
+            if orphans.count:
+                parts.append(
+                    f"{orphans.count} orphaned snapshots ({fmt.size(orphans.physical_bytes)})"
+                )
+        self.query_one("#summary", Static).update(" · ".join(parts))
+
+    def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
+        vm = self.session.inventory.vms.get(key)
+        return (f"instance {vm.name}", vm.raw) if vm else None
+
+    def action_open(self) -> None:
+        table = self.query_one("#instances", FastTable)
+        if table.cursor_key:
+            self._open(table.cursor_key)
+
+    @on(FastTable.RowSelected, "#instances")
+    def _row_selected(self, event: FastTable.RowSelected) -> None:
+        self._open(event.key)
+
+    def _open(self, vm_id: str) -> None:
+        vm = self.session.inventory.vms.get(vm_id)
+        if vm is None:
+            return
+        from atlas_tui.ui.screens.volumes import VolumesScreen
+
+        self.app.push_screen(VolumesScreen(vm))
+
+    def action_quit(self) -> None:
+        self.app.exit()

@@ -1,0 +1,80 @@
+"""The snapshots of one volume, newest first, with what each is good for."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+
+from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
+from atlas_tui.ui import format as fmt
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.widgets.table_model import Column, Row
+
+COLUMNS = [
+    Column("name", "SNAPSHOT", min_width=12, max_width=34, priority=100),
+    Column("state", "STATE", min_width=8, max_width=11, priority=95),
+    Column("type", "TYPE", min_width=6, max_width=7, priority=90),
+    Column("created", "CREATED", min_width=10, max_width=23, priority=85),
+    Column("size", "SIZE", min_width=7, max_width=9, priority=70, align="right"),
+    Column("revertable", "REVERT", min_width=6, max_width=6, priority=50),
+]
+
+
+def snapshot_row(s: Snapshot, now: Any, exact: bool) -> Row:
+    return Row(
+        key=s.id,
+        cells=(s.name, fmt.state(s.state), fmt.interval_word(s.intervaltype),
+               fmt.age(s.created, now, exact=exact), fmt.size(s.physicalsize),
+               fmt.yes_no(s.revertable)),
+        values=(s.name.lower(), s.state, s.intervaltype, s.created, s.physicalsize,
+                s.revertable),
+    )
+
+
+class SnapshotsScreen(BrowseScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "policies", "Policies", id="policies"),
+    ]
+
+    def __init__(self, vm: VirtualMachine | None, volume: Volume,
+                 focus_snapshot: str | None = None) -> None:
+        super().__init__()
+        self.vm = vm
+        self.volume = volume
+        self.snapshots: list[Snapshot] = []
+        self._focus_snapshot = focus_snapshot
+
+    def crumbs(self) -> tuple[str, ...]:
+        owner = self.vm.name if self.vm else (self.volume.vmname or "detached")
+        return (self.session.profile.name, owner, self.volume.name, "snapshots")
+
+    def compose_body(self) -> ComposeResult:
+        yield FastTable(COLUMNS, id="snapshots", empty_message="no snapshots of this volume")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(FastTable).focus()
+
+    async def load(self) -> None:
+        self.snapshots = await self.session.client.snapshots_of(self.volume.id)
+        self.rerender()
+        if self._focus_snapshot:
+            self.query_one(FastTable).move_cursor_to_key(self._focus_snapshot)
+            self._focus_snapshot = None
+
+    def rerender(self) -> None:
+        now = self.session.client.server_now()
+        exact = self.atlas.exact_times
+        self.query_one(FastTable).set_rows([snapshot_row(s, now, exact) for s in self.snapshots])
+
+    def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
+        snap = next((s for s in self.snapshots if s.id == key), None)
+        return (f"snapshot {snap.name}", snap.raw) if snap else None
+
+    def action_policies(self) -> None:
+        from atlas_tui.ui.screens.policies import PoliciesScreen
+
+        self.app.push_screen(PoliciesScreen(self.vm, self.volume))

@@ -1,0 +1,162 @@
+"""One instance: its volumes (with snapshot counts and schedules) and its VM snapshots."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
+from atlas_tui.cloud.models import VirtualMachine
+from atlas_tui.ui import format as fmt
+from atlas_tui.ui.policy_text import schedule_summary
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.widgets.table_model import Column, Row
+
+VOLUME_COLUMNS = [
+    Column("name", "VOLUME", min_width=8, max_width=24, priority=100),
+    Column("type", "TYPE", min_width=4, max_width=8, priority=90),
+    Column("size", "SIZE", min_width=6, max_width=9, priority=80, align="right"),
+    Column("snaps", "SNAPS", min_width=5, max_width=5, priority=75, align="right"),
+    Column("newest", "NEWEST", min_width=8, max_width=16, priority=70),
+    Column("schedule", "SCHEDULE", min_width=8, max_width=30, priority=65),
+    Column("state", "STATE", min_width=5, max_width=9, priority=40),
+    Column("device", "DEV", min_width=3, max_width=3, priority=30, align="right"),
+]
+
+VM_SNAPSHOT_COLUMNS = [
+    Column("name", "VM SNAPSHOT", min_width=10, max_width=28, priority=100),
+    Column("type", "TYPE", min_width=4, max_width=13, priority=90),
+    Column("state", "STATE", min_width=5, max_width=9, priority=80),
+    Column("created", "CREATED", min_width=8, max_width=19, priority=70),
+    Column("current", "CURRENT", min_width=3, max_width=7, priority=40),
+    Column("parent", "PARENT", min_width=6, max_width=20, priority=20),
+]
+
+
+class VolumesScreen(BrowseScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Snapshots", id="open"),
+        Binding("p", "policies", "Policies", id="policies"),
+        Binding("tab", "switch_list", "Volumes/VM snaps", id="switch-list", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    VolumesScreen #volumes { height: 3fr; }
+    VolumesScreen #vm-snapshots { height: 2fr; }
+    """
+
+    def __init__(self, vm: VirtualMachine) -> None:
+        super().__init__()
+        self.vm = vm
+        self.detail: InstanceDetail | None = None
+
+    def crumbs(self) -> tuple[str, ...]:
+        return (self.session.profile.name, self.vm.name, "volumes")
+
+    def compose_body(self) -> ComposeResult:
+        yield FastTable(VOLUME_COLUMNS, id="volumes", empty_message="no volumes attached")
+        yield Static(id="vm-snap-title", classes="subtitle")
+        yield FastTable(VM_SNAPSHOT_COLUMNS, id="vm-snapshots", empty_message="no VM snapshots")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#volumes", FastTable).focus()
+
+    async def load(self) -> None:
+        self.detail = await instance_detail(self.session.client, self.vm)
+        self.vm = self.detail.vm
+        self.rerender()
+
+    def rerender(self) -> None:
+        if self.detail is None:
+            return
+        now = self.session.client.server_now()
+        exact = self.atlas.exact_times
+        self.query_one("#volumes", FastTable).set_rows(
+            [self._volume_row(r, now, exact) for r in self.detail.volumes]
+        )
+        vm_snaps = self.detail.vm_snapshots
+        self.query_one("#vm-snapshots", FastTable).set_rows(
+            [
+                Row(
+                    key=s.id,
+                    cells=(s.displayname, s.type, fmt.state(s.state),
+                           fmt.age(s.created, now, exact=exact), fmt.yes_no(s.current),
+                           s.parent_name or "—"),
+                    values=(s.displayname.lower(), s.type, s.state, s.created, s.current,
+                            s.parent_name),
+                )
+                for s in vm_snaps
+            ]
+        )
+        note = ""
+        if vm_snaps:
+            # The restore path's first obstacle, said where the user looks.
+            note = " · they block attach, detach and revert on this VM"
+        self.query_one("#vm-snap-title", Static).update(
+            Text(f"VM snapshots of {self.vm.name} ({self.vm.state}, {self.vm.hypervisor})"
+                 f": {len(vm_snaps)}{note}   tab switches lists")
+        )
+
+    @staticmethod
+    def _volume_row(r: VolumeRow, now: Any, exact: bool) -> Row:
+        v = r.volume
+        return Row(
+            key=v.id,
+            cells=(
+                v.name, v.type, fmt.size(v.size), str(r.stats.count),
+                fmt.age(r.stats.newest, now, exact=exact),
+                schedule_summary(r.policies), fmt.state(v.state),
+                "—" if v.deviceid is None else str(v.deviceid),
+            ),
+            values=(v.name.lower(), v.type, v.size, r.stats.count, r.stats.newest,
+                    len(r.policies), v.state, v.deviceid),
+        )
+
+    def volume_row(self, key: str | None) -> VolumeRow | None:
+        if self.detail is None or key is None:
+            return None
+        return next((r for r in self.detail.volumes if r.volume.id == key), None)
+
+    def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
+        if self.detail is None:
+            return None
+        if table.id == "vm-snapshots":
+            snap = next((s for s in self.detail.vm_snapshots if s.id == key), None)
+            return (f"VM snapshot {snap.displayname}", snap.raw) if snap else None
+        row = self.volume_row(key)
+        return (f"volume {row.volume.name}", row.volume.raw) if row else None
+
+    def action_switch_list(self) -> None:
+        volumes = self.query_one("#volumes", FastTable)
+        other = self.query_one("#vm-snapshots", FastTable)
+        (other if volumes.has_focus else volumes).focus()
+
+    def _selected_volume(self) -> VolumeRow | None:
+        return self.volume_row(self.query_one("#volumes", FastTable).cursor_key)
+
+    @on(FastTable.RowSelected, "#volumes")
+    def _volume_selected(self, event: FastTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self._selected_volume()
+        if row is None:
+            return
+        from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+
+        self.app.push_screen(SnapshotsScreen(self.vm, row.volume))
+
+    def action_policies(self) -> None:
+        row = self._selected_volume()
+        if row is None:
+            return
+        from atlas_tui.ui.screens.policies import PoliciesScreen
+
+        self.app.push_screen(PoliciesScreen(self.vm, row.volume))

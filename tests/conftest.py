@@ -1,0 +1,75 @@
+"""Shared fixtures: the embedded simulator over real HTTP on loopback, and a client on it.
+
+Nothing here mocks our own client: tests talk to the simulator the way the app talks to
+a real Atlas account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from atlas_tui.cloud.client import CloudClient, RetryPolicy
+from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.session import DEMO_SOURCE
+
+if TYPE_CHECKING:
+    from atlas_tui.sim import SimServer
+
+FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.2)
+
+
+def profile_for(sim: SimServer, *, secret: str | None = None, timeout_s: float = 10) -> Profile:
+    return Profile(name="demo", url=sim.endpoint, api_key=sim.api_key,
+                   secret_key=secret or sim.secret_key, source=DEMO_SOURCE, timeout_s=timeout_s)
+
+
+def make_sim(**kwargs: Any) -> SimServer:
+    # Imported here, not at module level, so a broken simulator fails its own tests
+    # rather than the collection of every test.
+    from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
+
+    kwargs.setdefault("seed", "demo")
+    return SimServer(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's real config or writes to their state dir."""
+    monkeypatch.setenv("ATLAS_TUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ATLAS_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("CLOUDSTACK_ENDPOINT", "CLOUDSTACK_KEY", "CLOUDSTACK_SECRET",
+                 "CLOUDSTACK_REGION", "CLOUDSTACK_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimServer]:
+    """The demo account, time frozen (speed 0): tests move time with sim.clock.advance."""
+    server = make_sim(speed=0)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def fast_sim() -> AsyncIterator[SimServer]:
+    """The demo account with time running fast, so jobs finish within a second or two."""
+    server = make_sim(speed=300)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def client(sim: SimServer) -> AsyncIterator[CloudClient]:
+    async with CloudClient(profile_for(sim), retry=FAST_RETRY) as c:
+        yield c
