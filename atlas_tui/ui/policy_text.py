@@ -1,34 +1,39 @@
-"""Short words for a volume's policies, for list columns ("daily 03:00 UTC ×7")."""
+"""Policies in words for list columns ("daily at 03:00 UTC, keeps 7"), via the codec."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy
+from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
 
 
-def _when(policy: SnapshotPolicy) -> str:
-    # The server reads the schedule minutes first: MM, MM:HH, MM:HH:D, MM:HH:DD.
-    parts = policy.schedule.split(":")
+def policy_words(policy: SnapshotPolicy) -> str:
+    """What the server will do, in words; a string it reads oddly is shown raw with '?'."""
     try:
-        minute = int(parts[0])
-        if policy.interval == "HOURLY":
-            return f":{minute:02d}"
-        hour = int(parts[1])
-    except (ValueError, IndexError):
-        return f"[{policy.schedule}]"
-    return f"{hour:02d}:{minute:02d}"
+        schedule = decode(Interval.parse(policy.interval), policy.schedule)
+    except (ScheduleError, ValueError):
+        return f"{policy.interval.lower()} [{policy.schedule}]? {policy.timezone}"
+    return describe(schedule, policy.timezone, policy.maxsnaps)
 
 
-def policy_brief(policy: SnapshotPolicy) -> str:
-    return f"{policy.interval.lower()} {_when(policy)} {policy.timezone} ×{policy.maxsnaps}"
+def policy_warning(policy: SnapshotPolicy) -> str:
+    """The first thing worth telling about a stored schedule (roll-over, swapped HH:MM)."""
+    try:
+        findings = lint(Interval.parse(policy.interval), policy.schedule, policy.timezone)
+    except ValueError:
+        return ""
+    return findings[0].message if findings else ""
+
+
+def _order(policy: SnapshotPolicy) -> int:
+    return INTERVAL_NAMES.index(policy.interval) if policy.interval in INTERVAL_NAMES else 9
 
 
 def schedule_summary(policies: Iterable[SnapshotPolicy]) -> str:
-    ordered = sorted(policies, key=lambda p: INTERVAL_NAMES.index(p.interval)
-                     if p.interval in INTERVAL_NAMES else 9)
+    ordered = sorted(policies, key=_order)
     if not ordered:
         return "none"
     if len(ordered) == 1:
-        return policy_brief(ordered[0])
+        return policy_words(ordered[0])
     return ", ".join(f"{p.interval.lower()} ×{p.maxsnaps}" for p in ordered)

@@ -113,7 +113,7 @@ class BrowseScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield DetailPane(id="detail")
-        yield FilterBar(placeholder="filter: text, /regex/, !text to invert", id="filter-bar")
+        yield FilterBar(placeholder="filter: text · ~regex · !text inverts · enter keeps · esc clears", id="filter-bar")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy, VirtualMachine, Volume
-from atlas_tui.ui.policy_text import policy_brief
+from atlas_tui.ui.policy_text import policy_warning, policy_words
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
     Column("interval", "INTERVAL", min_width=8, max_width=8, priority=100),
-    Column("words", "RUNS", min_width=16, max_width=36, priority=95),
-    Column("schedule", "RAW", min_width=8, max_width=10, priority=80),
-    Column("timezone", "TIMEZONE", min_width=8, max_width=20, priority=70),
-    Column("keep", "KEEP", min_width=4, max_width=4, priority=60, align="right"),
+    Column("words", "RUNS", min_width=16, max_width=44, priority=95),
+    Column("schedule", "RAW", min_width=7, max_width=10, priority=80),
+    Column("warning", "CHECK", min_width=6, max_width=50, priority=90),
 ]
 
 
@@ -48,11 +48,12 @@ class PoliciesScreen(BrowseScreen):
         rows = []
         for p in self.policies:
             order = INTERVAL_NAMES.index(p.interval) if p.interval in INTERVAL_NAMES else 9
+            warning = policy_warning(p)
             rows.append(Row(
                 key=p.id,
-                cells=(p.interval.lower(), policy_brief(p), p.schedule, p.timezone,
-                       str(p.maxsnaps)),
-                values=(order, policy_brief(p), p.schedule, p.timezone, p.maxsnaps),
+                cells=(p.interval.lower(), policy_words(p), p.schedule,
+                       Text(warning or "ok", style="bold yellow" if warning else "green")),
+                values=(order, policy_words(p), p.schedule, warning),
             ))
         self.query_one(FastTable).set_rows(rows)
 

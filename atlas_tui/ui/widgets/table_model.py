@@ -1,0 +1,441 @@
+"""The pure half of `FastTable`: rows, filter, sort, cursor and marks on plain data.
+
+Nothing here imports Textual, so the logic is testable (and benchmarkable) without an app, and
+it stays O(n) per filter keystroke and O(n log n) per sort on plain Python lists.
+
+Filter syntax (the query typed after `/`):
+
+* `text`   case-insensitive substring of any cell of the row.
+* `~re`    case-insensitive regular expression (`re.search`) over the row's cells, one line
+           per cell, so `^` and `$` anchor at each cell and `.` never crosses cells:
+           `~^web-\\d+$` matches a cell that is exactly "web-" and digits.
+* `!...`   inverts either form: `!web`, `!~^db`.
+* A query that is empty once the prefixes are removed (`!`, `~`, `!~`) filters nothing, so
+  typing a prefix never blanks the list for a moment.
+* An invalid regex does not raise: `filter_error` holds the message and the previous result stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import compress
+from typing import Any, Literal
+
+from rich.cells import cell_len
+from rich.style import StyleType
+from rich.text import Text
+
+# A display cell: plain text, a Rich Text (own styles), or (text, style) for coloured states.
+CellValue = str | Text | tuple[str, StyleType]
+Align = Literal["left", "center", "right"]
+
+REGEX_PREFIX = "~"
+INVERT_PREFIX = "!"
+# Natural column widths are measured on at most this many rows (evenly spaced), so set_rows
+# stays cheap at 300,000 rows while widths still reflect the data.
+WIDTH_SAMPLE = 1000
+# Cells are lines of the search string, so a match can't glue two cells together and regex
+# anchors (with re.MULTILINE) apply per cell.
+_CELL_SEP = "\n"
+
+
+def cell_text(cell: CellValue) -> str:
+    """The plain text of a display cell."""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, Text):
+        return cell.plain
+    return cell[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column. `priority`: higher is kept longer when the table is too narrow.
+
+    `width` fixes the width; otherwise the natural width is the widest sampled cell (or the
+    label) up to `max_width`. Only a column with a `min_width` shrinks (towards it, never below
+    its label) when space is short; the others keep their natural width or are dropped.
+    `sort_key` maps the row's raw value to what is compared (default: the raw value itself);
+    None values never reach it and always sort last.
+    """
+
+    key: str
+    label: str
+    width: int | None = None
+    min_width: int | None = None
+    max_width: int = 40
+    priority: int = 50
+    align: Align = "left"
+    sort_key: Callable[[Any], Any] | None = None
+
+
+@dataclass(slots=True)
+class Row:
+    """One row: a stable `key` (the resource UUID), display `cells` (one per column) and raw
+    sortable `values` (one per column; `None` sorts last). Without `values` the cell text sorts."""
+
+    key: str
+    cells: tuple[CellValue, ...]
+    values: tuple[Any, ...] | None = None
+
+    def value(self, index: int) -> Any:
+        if self.values is not None:
+            return self.values[index]
+        return cell_text(self.cells[index])
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A filter query split into its parts; `pattern` is None for a plain substring."""
+
+    text: str
+    needle: str
+    invert: bool
+    pattern: re.Pattern[str] | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.needle
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Parse a filter query; raises `re.error` for an invalid regex."""
+    rest = query
+    invert = rest.startswith(INVERT_PREFIX)
+    if invert:
+        rest = rest[len(INVERT_PREFIX) :]
+    if rest.startswith(REGEX_PREFIX):
+        needle = rest[len(REGEX_PREFIX) :]
+        pattern = re.compile(needle, re.IGNORECASE | re.MULTILINE) if needle else None
+        return ParsedQuery(query, needle, invert, pattern)
+    return ParsedQuery(query, rest.lower(), invert, None)
+
+
+def layout_columns(
+    columns: Sequence[Column], natural: Sequence[int], available: int, gap: int
+) -> list[tuple[int, int]]:
+    """Fit columns into `available` cells: [(column index, width)], in column order.
+
+    Natural widths first; if too wide, shrink the columns that have a `min_width` (lowest
+    priority first); if still too wide, drop the lowest-priority column (rightmost on ties)
+    and try again. A last survivor is truncated to whatever space is left.
+    """
+    kept = list(range(len(columns)))
+    # Shrinking stops at min_width or the label, whichever is wider (a column that can't show
+    # its header is worth less than the room it takes); without min_width it doesn't shrink.
+    mins = [
+        natural[i]
+        if c.width is not None or c.min_width is None
+        else min(natural[i], max(c.min_width, cell_len(c.label)))
+        for i, c in enumerate(columns)
+    ]
+    while kept:
+        gaps = gap * (len(kept) - 1)
+        want = sum(natural[i] for i in kept) + gaps
+        if want <= available:
+            return [(i, natural[i]) for i in kept]
+        least = sum(mins[i] for i in kept) + gaps
+        if least <= available:
+            # Start from the minimums and hand out the spare cells by priority.
+            widths = {i: mins[i] for i in kept}
+            spare = available - least
+            for i in sorted(kept, key=lambda i: -columns[i].priority):
+                extra = min(spare, natural[i] - widths[i])
+                widths[i] += extra
+                spare -= extra
+            return [(i, widths[i]) for i in kept]
+        if len(kept) == 1:
+            return [(kept[0], max(0, available))]
+        drop = min(reversed(kept), key=lambda i: columns[i].priority)
+        kept.remove(drop)
+    return []
+
+
+@dataclass(slots=True)
+class _Sort:
+    column: str | None = None
+    reverse: bool = False
+
+
+@dataclass
+class TableModel:
+    """Rows plus the filtered and sorted view (a list of row indices), cursor and marks.
+
+    The cursor is a position in the view (`-1` when the view is empty); `set_rows`, `filter` and
+    `sort_by` keep it on the same row key whenever that row is still in the view.
+    """
+
+    columns: list[Column] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    view: list[int] = field(default_factory=list, init=False)
+    cursor: int = field(default=-1, init=False)
+    marked: set[str] = field(default_factory=set, init=False)
+    query: ParsedQuery = field(default_factory=lambda: parse_query(""), init=False)
+    filter_error: str | None = field(default=None, init=False)
+    # Bumped on every data or view change, for caches outside the model.
+    generation: int = field(default=0, init=False)
+    _sort: _Sort = field(default_factory=_Sort, init=False, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _search: list[str] = field(default_factory=list, init=False, repr=False)
+    # All rows in sort order, and their search strings in that order.
+    _sorted: list[int] = field(default_factory=list, init=False, repr=False)
+    _sorted_search: list[str] = field(default_factory=list, init=False, repr=False)
+    _natural: list[int] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.rows:
+            self.set_rows(self.rows)
+
+    # -- queries -------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def visible_count(self) -> int:
+        return len(self.view)
+
+    @property
+    def sort_column(self) -> str | None:
+        return self._sort.column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self._sort.reverse
+
+    @property
+    def cursor_key(self) -> str | None:
+        if 0 <= self.cursor < len(self.view):
+            return self.rows[self.view[self.cursor]].key
+        return None
+
+    def row_at(self, position: int) -> Row:
+        """The row at a position of the view."""
+        return self.rows[self.view[position]]
+
+    def get_row(self, key: str) -> Row | None:
+        index = self._index.get(key)
+        return None if index is None else self.rows[index]
+
+    def position_of(self, key: str) -> int | None:
+        """Position of a row key in the view, or None (O(n): for occasional use)."""
+        index = self._index.get(key)
+        if index is None:
+            return None
+        try:
+            return self.view.index(index)
+        except ValueError:
+            return None
+
+    def column_index(self, key: str) -> int:
+        for i, column in enumerate(self.columns):
+            if column.key == key:
+                return i
+        raise KeyError(key)
+
+    def natural_widths(self) -> list[int]:
+        """Per-column natural width from the label and a sample of rows (cached per data)."""
+        if self._natural is None:
+            rows = self.rows
+            step = max(1, len(rows) // WIDTH_SAMPLE)
+            sample = rows[::step][:WIDTH_SAMPLE]
+            widths: list[int] = []
+            for i, column in enumerate(self.columns):
+                if column.width is not None:
+                    widths.append(column.width)
+                    continue
+                widest = cell_len(column.label)
+                for row in sample:
+                    widest = max(widest, cell_len(cell_text(row.cells[i])))
+                widths.append(max(1, min(column.max_width, widest)))
+            self._natural = widths
+        return self._natural
+
+    # -- data ----------------------------------------------------------------------------
+
+    def set_columns(self, columns: Iterable[Column]) -> None:
+        self.columns = list(columns)
+        if self._sort.column is not None and all(c.key != self._sort.column for c in self.columns):
+            self._sort = _Sort()
+        self.set_rows(self.rows)
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key."""
+        keep_key = self.cursor_key
+        keep_pos = self.cursor
+        self.rows = list(rows)
+        self._index = {row.key: i for i, row in enumerate(self.rows)}
+        self._search = [self._search_text(row) for row in self.rows]
+        self.marked.intersection_update(self._index)
+        self._natural = None
+        self.generation += 1
+        self._resort()
+        self._refilter(keep_key, keep_pos)
+
+    def update_row(
+        self, key: str, cells: tuple[CellValue, ...], values: tuple[Any, ...] | None = None
+    ) -> bool:
+        """Change one row in place, O(1). The row keeps its place in the view until the next
+        filter, sort or set_rows, so live updates never move rows under the cursor."""
+        index = self._index.get(key)
+        if index is None:
+            return False
+        self.rows[index] = Row(key, cells, values)
+        self._search[index] = self._search_text(self.rows[index])
+        # _sorted_search is rebuilt lazily: mark it stale by dropping it.
+        self._sorted_search = []
+        self.generation += 1
+        return True
+
+    @staticmethod
+    def _search_text(row: Row) -> str:
+        # Inlined cell_text: this runs once per row in set_rows (300,000 rows ~ 0.2 s).
+        return _CELL_SEP.join(
+            [
+                c if c.__class__ is str else (c[0] if c.__class__ is tuple else cell_text(c))
+                for c in row.cells
+            ]
+        ).lower()
+
+    # -- filter and sort ------------------------------------------------------------------
+
+    def filter(self, query: str) -> str | None:
+        """Apply a filter query; returns (and stores) an error message, or None.
+
+        On error the previous query and view stay, so the UI never sees an exception.
+        """
+        try:
+            parsed = parse_query(query)
+        except re.error as error:
+            self.filter_error = f"invalid regex: {error}"
+            return self.filter_error
+        self.filter_error = None
+        previous = self.query
+        self.query = parsed
+        narrowing = (
+            parsed.pattern is None
+            and previous.pattern is None
+            and not parsed.invert
+            and not previous.invert
+            and not previous.is_empty
+            and previous.needle in parsed.needle
+            and not self._sorted_search_stale
+        )
+        # A row that no longer matches sends the cursor to the top, as in k9s.
+        self._refilter(self.cursor_key, 0, narrow=narrowing)
+        return None
+
+    @property
+    def _sorted_search_stale(self) -> bool:
+        return len(self._sorted_search) != len(self._sorted)
+
+    def sort_by(self, column_key: str | None, reverse: bool | None = None) -> None:
+        """Sort by a column's raw values (stable, None last). `reverse=None` toggles the
+        direction when the column is already the sort column, else sorts ascending.
+        `column_key=None` restores the original row order."""
+        if column_key is not None:
+            self.column_index(column_key)  # raises KeyError early for a typo
+        if reverse is None:
+            reverse = not self._sort.reverse if column_key == self._sort.column else False
+        self._sort = _Sort(column_key, reverse)
+        keep_key, keep_pos = self.cursor_key, self.cursor
+        self._resort()
+        self._refilter(keep_key, keep_pos)
+
+    def _resort(self) -> None:
+        order = list(range(len(self.rows)))
+        column_key = self._sort.column
+        if column_key is not None:
+            col = self.column_index(column_key)
+            sort_key = self.columns[col].sort_key
+            values = [
+                row.values[col] if row.values is not None else cell_text(row.cells[col])
+                for row in self.rows
+            ]
+            if sort_key is not None:
+                values = [None if v is None else sort_key(v) for v in values]
+            present = [i for i in order if values[i] is not None]
+            missing = [i for i in order if values[i] is None]
+            reverse = self._sort.reverse
+            try:
+                # list.sort is stable in both directions, so equal values keep row order.
+                present.sort(key=values.__getitem__, reverse=reverse)
+            except TypeError:
+                # Mixed types in one column: compare their text rather than fail.
+                present.sort(key=lambda i: str(values[i]), reverse=reverse)
+            order = present + missing
+        self._sorted = order
+        self._sorted_search = []
+        self.generation += 1
+
+    def _refilter(self, keep_key: str | None, keep_pos: int, narrow: bool = False) -> None:
+        query = self.query
+        if query.is_empty:
+            self.view = list(self._sorted)
+        else:
+            if narrow:
+                # Typing one more character only narrows: scan the current view, not all rows.
+                base = self.view
+                texts = [self._search[i] for i in base]
+            else:
+                if self._sorted_search_stale:
+                    search = self._search
+                    self._sorted_search = [search[i] for i in self._sorted]
+                base = self._sorted
+                texts = self._sorted_search
+            if query.pattern is not None:
+                find = query.pattern.search
+                hits: Iterable[bool] = (find(t) is not None for t in texts)
+            else:
+                needle = query.needle
+                hits = (needle in t for t in texts)
+            if query.invert:
+                hits = (not hit for hit in hits)
+            self.view = list(compress(base, hits))
+        self.generation += 1
+        self._restore_cursor(keep_key, keep_pos)
+
+    def _restore_cursor(self, key: str | None, position: int) -> None:
+        if not self.view:
+            self.cursor = -1
+            return
+        if key is not None:
+            index = self._index.get(key)
+            if index is not None:
+                # The common case (cursor near the top) is found quickly; worst case O(n).
+                try:
+                    self.cursor = self.view.index(index)
+                    return
+                except ValueError:
+                    pass
+        self.cursor = min(max(position, 0), len(self.view) - 1)
+
+    # -- cursor and marks ----------------------------------------------------------------
+
+    def move_cursor(self, position: int) -> bool:
+        """Clamp and set the cursor; True if it moved."""
+        if not self.view:
+            changed = self.cursor != -1
+            self.cursor = -1
+            return changed
+        position = min(max(position, 0), len(self.view) - 1)
+        changed = position != self.cursor
+        self.cursor = position
+        return changed
+
+    def toggle_mark(self, key: str | None = None) -> bool | None:
+        """Toggle the mark on a row (default: the cursor row); returns the new state."""
+        key = key if key is not None else self.cursor_key
+        if key is None or key not in self._index:
+            return None
+        if key in self.marked:
+            self.marked.discard(key)
+            return False
+        self.marked.add(key)
+        return True
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
