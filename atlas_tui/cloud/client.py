@@ -69,11 +69,24 @@ def sign(params: dict[str, str], secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-class _Transport(AIOCloudStack):
-    """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
+@dataclass
+class ServerClock:
+    """The server's time as last seen in a response's Date header."""
 
     server_date: datetime | None = None
     local_at_date: datetime | None = None
+
+    def now(self) -> datetime:
+        local = datetime.now(UTC)
+        if self.server_date is None or self.local_at_date is None:
+            return local
+        return local + (self.server_date - self.local_at_date)
+
+
+class _Transport(AIOCloudStack):
+    """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
+
+    clock: ServerClock
 
     def _sign(self, data: dict[str, str]) -> None:
         if self.secret:
@@ -83,8 +96,8 @@ class _Transport(AIOCloudStack):
         date = response.headers.get("Date")
         if date:
             try:
-                self.server_date = parsedate_to_datetime(date)
-                self.local_at_date = datetime.now(UTC)
+                self.clock.server_date = parsedate_to_datetime(date)
+                self.clock.local_at_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass
         return await super()._response_value(response, json)
@@ -123,33 +136,49 @@ class CloudClient:
         self.audit = audit
         self.calls: Counter[str] = Counter()
         self._limit = asyncio.Semaphore(concurrency)
-        self._cs = _Transport(
-            endpoint=profile.url,
-            key=profile.api_key,
-            secret=profile.secret_key,
-            timeout=max(1, int(profile.timeout_s)),
-            verify=profile.ca_bundle or profile.verify_tls,
-            retry=0,  # retries are ours: cs would retry writes' connection errors too
+        self.clock = ServerClock()
+        # Reads go as GET, writes as POST: aiohttp silently resends an idempotent (GET)
+        # request once when a kept-alive connection drops, which for a write would be a
+        # blind retry. POST is also what servers enforcing POST for writes require.
+        self._reader = self._transport("get")
+        self._writer = self._transport("post")
+        self._session: aiohttp.ClientSession | None = None
+
+    def _transport(self, method: str) -> _Transport:
+        t = _Transport(
+            endpoint=self.profile.url,
+            key=self.profile.api_key,
+            secret=self.profile.secret_key,
+            timeout=max(1, int(self.profile.timeout_s)),
+            verify=self.profile.ca_bundle or self.profile.verify_tls,
+            method=method,
+            retry=0,  # retries are ours, by kind of call
         )
+        t.clock = self.clock
+        return t
 
     async def __aenter__(self) -> CloudClient:
-        await self._cs.__aenter__()
+        # One session (one connection pool) shared by both transports.
+        timeout = aiohttp.ClientTimeout(sock_connect=self._reader.timeout,
+                                        sock_read=self._reader.timeout)
+        connector = aiohttp.TCPConnector(ssl=self._reader._ssl)
+        self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
+        self._reader.session = self._writer.session = self._session
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
-        await self._cs.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     # -- time -------------------------------------------------------------------------
 
     def server_now(self) -> datetime:
         """Now, on the server's clock (as last seen in a Date header)."""
-        now = datetime.now(UTC)
-        if self._cs.server_date is None or self._cs.local_at_date is None:
-            return now
-        return now + (self._cs.server_date - self._cs.local_at_date)
+        return self.clock.now()
 
     @property
     def server_offset(self) -> timedelta:
@@ -157,11 +186,12 @@ class CloudClient:
 
     # -- the wire ---------------------------------------------------------------------
 
-    async def _once(self, command: str, params: dict[str, Any]) -> Raw:
+    async def _once(self, command: str, params: dict[str, Any], *, write: bool = False) -> Raw:
         self.calls[command] += 1
+        transport = self._writer if write else self._reader
         try:
             async with self._limit:
-                result = await getattr(self._cs, command)(**params)
+                result = await getattr(transport, command)(**params)
         except CloudStackApiException as e:
             error = e.error if isinstance(e.error, dict) else {}
             status = getattr(e.response, "status", None)
@@ -206,7 +236,7 @@ class CloudClient:
         attempt = 1
         while True:
             try:
-                result = await self._once(command, params)
+                result = await self._once(command, params, write=True)
             except CloudError as e:
                 if e.kind is ErrorKind.THROTTLED and attempt < self.retry.attempts:
                     # Throttled calls are refused before any work is done: safe to resend.

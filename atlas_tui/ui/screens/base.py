@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from atlas_tui.cloud.session import Session
 
 
+FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
+
+
 class FilterBar(Input):
     """`/` opens it; typing filters live; Enter keeps the filter, Esc clears it."""
 
@@ -113,7 +116,7 @@ class BrowseScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield DetailPane(id="detail")
-        yield FilterBar(placeholder="filter: text · ~regex · !text inverts · enter keeps · esc clears", id="filter-bar")
+        yield FilterBar(placeholder=FILTER_HINT, id="filter-bar")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,0 +1,120 @@
+"""The server without HTTP: verification, throttling, fault errors, dispatch, list shaping.
+
+``SimCore.execute`` takes the merged request parameters and returns (HTTP status, JSON body).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from . import commands
+from .clock import SimClock
+from .commands import REGISTRY, Ctx, ListReply
+from .errors import CS_SERVER_API, INTERNAL_TEXT, UNSUPPORTED_ACTION_ERROR, ApiError, auth_error
+from .faults import FaultSet
+from .jobs import JobEngine
+from .model import Job
+from .params import Params
+from .scheduler import Scheduler
+from .signing import verify
+from .state import SimState
+
+log = logging.getLogger(__name__)
+assert commands  # the import registers every command
+
+JOB_FAILURE_TEXTS: dict[str, Callable[[Job], str]] = {
+    "createVolume": lambda job: f"Failed to create volume: {job.instance_id}",
+    "attachVolume": lambda job: "Failed to attach volume",
+    "detachVolume": lambda job: "Failed to detach volume",
+    "revertSnapshot": lambda job: "Failed to revert snapshot",
+    "createTemplate": lambda job: "Failed to create template",
+    "startVirtualMachine": lambda job: "Unable to start the instance",
+    "stopVirtualMachine": lambda job: "Failed to stop the instance",
+}
+
+
+class SimCore:
+    def __init__(
+        self,
+        clock: SimClock,
+        api_key: str,
+        secret_key: str,
+        settings: dict[str, str] | None,
+        rng_seed: int,
+        faults: FaultSet,
+    ) -> None:
+        self.clock = clock
+        self.state = SimState(clock, settings, rng_seed)
+        self.faults = faults
+        self.jobs = JobEngine(self.state)
+        self.jobs.fault_hook = faults.job_failure
+        self.jobs.default_failure_texts = dict(JOB_FAILURE_TEXTS)
+        self.jobs.default_failure_texts["createSnapshot"] = lambda job: (
+            "Failed to create snapshot due to an internal error creating snapshot for volume "
+            + self._volume_text(job)
+        )
+        self.scheduler = Scheduler(self.state, self.jobs, faults)
+        self.keys: dict[str, str] = {api_key: secret_key}
+        clock.on_advance(self.tick)
+
+    def _volume_text(self, job: Job) -> str:
+        snap = self.state.snapshots.get(job.instance_id)
+        return snap.volume.id if snap is not None else str(job.instance_id)
+
+    def tick(self) -> None:
+        with self.state.lock:
+            self.state.process_due()
+            self.state.touch()  # time moved: time-filtered lists (listAsyncJobs) must rebuild
+
+    def execute(self, raw: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        state = self.state
+        with state.lock:
+            state.process_due()
+            state.requests += 1
+            command = raw.get("command")
+            if command is None:
+                command = next((v for k, v in raw.items() if k.lower() == "command"), None)
+            if not command:
+                err = ApiError(UNSUPPORTED_ACTION_ERROR, "Invalid request, no command sent")
+                return err.errorcode, {"errorresponse": err.body()}
+            handler = REGISTRY.get(command)
+            if handler is None:
+                state.calls["(unknown)"] += 1
+                return 401, {"errorresponse": auth_error().body()}
+            key = command.lower() + "response"
+            state.calls[command] += 1
+            if not verify(raw, self.keys, datetime.now(UTC)):
+                return 401, {key: auth_error().body()}
+            err = self.faults.throttle(state.settings) or self.faults.error(command)
+            if err is not None:
+                return err.errorcode, {key: err.body()}
+            params = Params(command, raw)
+            ctx = Ctx(state, self.jobs, self.faults, self.scheduler, params)
+            try:
+                reply = handler(ctx)
+                if isinstance(reply, ListReply):
+                    body = self._shape_list(params, reply)
+                else:
+                    body = reply.body
+            except ApiError as err:
+                return err.errorcode, {key: err.body()}
+            except Exception:  # a bug in the simulator: answer like the server would
+                log.exception("simulator error in %s", command)
+                err = ApiError(530, INTERNAL_TEXT, CS_SERVER_API)
+                return 530, {key: err.body()}
+            return 200, {key: body}
+
+    def _shape_list(self, params: Params, reply: ListReply) -> dict[str, Any]:
+        state = self.state
+        start, size = params.paging(state.setting_int("default.page.size", 500))
+        items = reply.items
+        total = len(items)
+        if total == 0:
+            return {}
+        page = items[start : start + size] if size is not None else items[start:]
+        if not page:
+            return {"count": total}
+        return {"count": total, reply.key: [reply.render(state, o) for o in page]}
