@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy
-from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
+from atlas_tui.cloud.schedule import (
+    WEEKDAYS,
+    Interval,
+    ScheduleError,
+    decode,
+    describe,
+    lint,
+)
 
 
 def policy_words(policy: SnapshotPolicy) -> str:
@@ -15,6 +22,21 @@ def policy_words(policy: SnapshotPolicy) -> str:
     except (ScheduleError, ValueError):
         return f"{policy.interval.lower()} [{policy.schedule}]? {policy.timezone}"
     return describe(schedule, policy.timezone, policy.maxsnaps)
+
+
+def policy_brief(policy: SnapshotPolicy) -> str:
+    """Column-sized: "daily 03:00 UTC ×7", "weekly Sun 02:30 Europe/Oslo ×4"."""
+    try:
+        sc = decode(Interval.parse(policy.interval), policy.schedule)
+    except (ScheduleError, ValueError):
+        return f"{policy.interval.lower()} [{policy.schedule}]? ×{policy.maxsnaps}"
+    at = f":{sc.minute:02d}" if sc.interval is Interval.HOURLY else f"{sc.hour:02d}:{sc.minute:02d}"
+    day = ""
+    if sc.interval is Interval.WEEKLY:
+        day = WEEKDAYS[sc.day - 1][:3] + " "
+    elif sc.interval is Interval.MONTHLY:
+        day = f"day {sc.day} "
+    return f"{sc.interval.api_name.lower()} {day}{at} {policy.timezone} ×{policy.maxsnaps}"
 
 
 def policy_warning(policy: SnapshotPolicy) -> str:
@@ -35,5 +57,5 @@ def schedule_summary(policies: Iterable[SnapshotPolicy]) -> str:
     if not ordered:
         return "none"
     if len(ordered) == 1:
-        return policy_words(ordered[0])
+        return policy_brief(ordered[0])
     return ", ".join(f"{p.interval.lower()} ×{p.maxsnaps}" for p in ordered)

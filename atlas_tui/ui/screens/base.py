@@ -162,6 +162,13 @@ class BrowseScreen(Screen[None]):
         tables = self.tables()
         return tables[0] if tables else None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            # Home has nothing behind it; esc there only clears a filter.
+            table = self.active_table()
+            return self.can_go_back or bool(table and table.filter_query)
+        return True
+
     # -- actions -------------------------------------------------------------------------
 
     def action_back(self) -> None:
@@ -169,6 +176,7 @@ class BrowseScreen(Screen[None]):
         if table is not None and table.filter_query:
             self.query_one(FilterBar).value = ""
             table.filter("")
+            self.refresh_bindings()
             return
         if self.can_go_back:
             self.dismiss()
@@ -198,6 +206,7 @@ class BrowseScreen(Screen[None]):
             return
         error = table.filter(event.value)
         event.input.border_subtitle = error or f"{table.visible_count}/{table.row_count}"
+        self.refresh_bindings()
 
     @on(Input.Submitted, "#filter-bar")
     def _filter_submitted(self) -> None:

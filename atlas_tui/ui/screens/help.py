@@ -12,10 +12,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 GLOBAL_KEYS = [
-    ("ctrl+p", "actions valid here (command palette)"),
-    ("ctrl+q", "quit"),
-    ("j k ↑ ↓ pgup pgdn g G", "move in the list"),
+    ("j k ↑ ↓", "move in the list"),
+    ("pgup pgdn g G", "page, first, last"),
     ("space", "mark a row"),
+    ("ctrl+p", "actions valid here (command palette)"),
 ]
 
 
@@ -24,14 +24,21 @@ def key_table(screen: Screen) -> Table:
     table.add_column(style="bold")
     table.add_column()
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
-        binding = active.binding
-        if not binding.description or binding.action in seen:
+    # The screen's own bindings first: a focused widget may shadow one (enter on a table
+    # opens what the screen says it opens).
+    candidates = [(b, True) for bs in screen._bindings.key_to_bindings.values() for b in bs]
+    candidates += [(a.binding, a.enabled) for a in screen.active_bindings.values()]
+    for binding, enabled in candidates:
+        # Only atlas-tui's own bindings (they carry ids, for keymaps), not Textual's
+        # scrolling and focus plumbing.
+        if not binding.id or not binding.description or binding.action in seen:
             continue
         seen.add(binding.action)
-        label = binding.key_display or screen.app.get_key_display(binding)
-        text = binding.description if active.enabled else f"{binding.description} (unavailable)"
-        table.add_row(label or key, text)
+        if enabled and binding.action.isidentifier():
+            enabled = screen.check_action(binding.action, ()) is not False
+        label = binding.key_display or screen.app.get_key_display(binding) or binding.key
+        text = binding.description if enabled else f"{binding.description} (unavailable)"
+        table.add_row(label, text)
     for key, text in GLOBAL_KEYS:
         table.add_row(key, text)
     return table

@@ -19,14 +19,14 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("name", "NAME", min_width=10, max_width=28, priority=100),
+    Column("name", "NAME", min_width=12, max_width=28, priority=100),
     Column("state", "STATE", min_width=7, max_width=9, priority=90),
-    Column("protection", "PROTECTION", min_width=8, max_width=26, priority=85),
-    Column("newest", "NEWEST SNAP", min_width=11, max_width=16, priority=80),
-    Column("storage", "SNAP STORAGE", min_width=8, max_width=12, priority=60, align="right"),
+    Column("protection", "PROTECTION", min_width=14, max_width=28, priority=85),
+    Column("newest", "NEWEST SNAP", min_width=11, max_width=15, priority=80),
+    Column("storage", "STORAGE", min_width=9, max_width=10, priority=60, align="right"),
     Column("volumes", "VOLS", min_width=4, max_width=4, priority=50, align="right"),
     Column("hypervisor", "HYPERVISOR", min_width=6, max_width=10, priority=40),
-    Column("zone", "ZONE", min_width=6, max_width=14, priority=30),
+    Column("zone", "ZONE", min_width=6, max_width=16, priority=30),
 ]
 
 REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often

@@ -19,9 +19,12 @@ class _MessageScreen(Screen[None]):
         Binding("q", "quit", "Quit", id="start-quit"),
     ]
     DEFAULT_CSS = """
-    _MessageScreen > VerticalScroll { padding: 1 2; }
-    _MessageScreen #title { text-style: bold; margin-bottom: 1; }
+    _MessageScreen #title { text-style: bold; padding: 1 2 0 2; }
+    _MessageScreen #lead { padding: 0 2 1 2; color: $text-accent; }
+    _MessageScreen > VerticalScroll { padding: 0 2; }
     """
+
+    lead = "d opens the demo cloud (no account needed) · q quits"
 
     def __init__(self, title: str, body: str) -> None:
         super().__init__()
@@ -29,10 +32,15 @@ class _MessageScreen(Screen[None]):
         self.body_text = body
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(Text(self.title_text), id="title")
+        yield Static(Text(self.title_text), id="title")
+        yield Static(Text(self.lead), id="lead")
+        with VerticalScroll(id="message-scroll"):
             yield Static(Text(self.body_text), id="message")
         yield Footer()
+
+    def on_mount(self) -> None:
+        # Focused, so the arrow keys and page keys scroll a long explanation.
+        self.query_one("#message-scroll").focus()
 
     def action_demo(self) -> None:
         self.app.start_demo()  # type: ignore[attr-defined]
@@ -50,6 +58,8 @@ class NoConfigScreen(_MessageScreen):
 
 class ConnectErrorScreen(_MessageScreen):
     """The endpoint is unreachable, refuses the keys, or fails TLS: say so, offer a retry."""
+
+    lead = "r retries · d opens the demo cloud instead · q quits"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "retry", "Retry", id="start-retry"),

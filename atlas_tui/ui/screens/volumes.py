@@ -95,14 +95,13 @@ class VolumesScreen(BrowseScreen):
                 for s in vm_snaps
             ]
         )
-        note = ""
+        title = Text(f"{len(vm_snaps)} VM snapshots")
         if vm_snaps:
             # The restore path's first obstacle, said where the user looks.
-            note = " · they block attach, detach and revert on this VM"
-        self.query_one("#vm-snap-title", Static).update(
-            Text(f"VM snapshots of {self.vm.name} ({self.vm.state}, {self.vm.hypervisor})"
-                 f": {len(vm_snaps)}{note}   tab switches lists")
-        )
+            title.append(": they block attach, detach and revert", style="yellow")
+        title.append(f" · {self.vm.state} on {self.vm.hypervisor} · tab: switch list",
+                     style="dim")
+        self.query_one("#vm-snap-title", Static).update(title)
 
     @staticmethod
     def _volume_row(r: VolumeRow, now: Any, exact: bool) -> Row:

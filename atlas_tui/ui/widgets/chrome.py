@@ -94,8 +94,10 @@ class DetailPane(VerticalScroll):
             return
         text = Text()
         text.append(title + "\n", style="bold")
-        width = min(24, max((len(k) for k in fields), default=0))
-        for key in sorted(fields):
+        width = min(20, max((len(k) for k in fields), default=0))
+        # What operators look for first, then everything else alphabetically.
+        first = [k for k in ("id", "name", "state", "type") if k in fields]
+        for key in first + sorted(k for k in fields if k not in first):
             value = fields[key]
             shown = value if isinstance(value, str) else json.dumps(value, default=str)
             text.append(f"{key:<{width}} ", style="dim")
