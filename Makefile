@@ -25,7 +25,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py
 
 screenshots: $(STAMP)
-	$(VENV)/bin/python -m atlas_tui.ui.screenshots screenshots
+	$(VENV)/bin/python -m atlas_tui.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

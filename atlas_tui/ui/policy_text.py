@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy
 from atlas_tui.cloud.schedule import (
@@ -12,6 +13,7 @@ from atlas_tui.cloud.schedule import (
     decode,
     describe,
     lint,
+    next_runs,
 )
 
 
@@ -59,3 +61,15 @@ def schedule_summary(policies: Iterable[SnapshotPolicy]) -> str:
     if len(ordered) == 1:
         return policy_brief(ordered[0])
     return ", ".join(f"{p.interval.lower()} ×{p.maxsnaps}" for p in ordered)
+
+
+def next_runs_text(policy: SnapshotPolicy, now: datetime, count: int = 3) -> str:
+    """"next: Mon 03 Nov 00:03 UTC, ..." in the policy's zone and the viewer's local time."""
+    try:
+        schedule = decode(Interval.parse(policy.interval), policy.schedule)
+        runs = next_runs(schedule, policy.timezone, now, count)
+    except (ScheduleError, ValueError):
+        return "next runs: cannot be computed from this schedule"
+    zone = "%H:%M %Z"
+    parts = [f"{r:%a %d %b} {r.strftime(zone)} ({r.astimezone():%H:%M} local)" for r in runs]
+    return "next: " + " · ".join(parts)

@@ -72,8 +72,9 @@ async def test_drill_down_and_back(sim: SimServer) -> None:
         assert kinds.count("daily") == 7 and kinds.count("manual") == 2
         await pilot.press("p")
         policies = await loaded(pilot, PoliciesScreen)
-        warning = cells(policies.query_one(FastTable), "warning")[0]
-        assert "did you mean 03:00" in warning
+        assert cells(policies.query_one(FastTable), "check") == ["check ⚠"]
+        note = str(policies.query_one("#policy-note").render())
+        assert "did you mean 03:00" in note and "next: " in note
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
         await pilot.press("escape")

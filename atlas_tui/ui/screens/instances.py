@@ -22,7 +22,7 @@ COLUMNS = [
     Column("name", "NAME", min_width=12, max_width=28, priority=100),
     Column("state", "STATE", min_width=7, max_width=9, priority=90),
     Column("protection", "PROTECTION", min_width=14, max_width=28, priority=85),
-    Column("newest", "NEWEST SNAP", min_width=11, max_width=15, priority=80),
+    Column("newest", "NEWEST SNAP", min_width=14, max_width=16, priority=80),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=60, align="right"),
     Column("volumes", "VOLS", min_width=4, max_width=4, priority=50, align="right"),
     Column("hypervisor", "HYPERVISOR", min_width=6, max_width=10, priority=40),
@@ -83,6 +83,7 @@ class InstancesScreen(BrowseScreen):
         super().__init__()
         self._rows: list[InstanceRow] = []
         self._last_paint = 0.0
+        self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
         self.full_load_at: float | None = None
 
@@ -101,25 +102,46 @@ class InstancesScreen(BrowseScreen):
         inventory = Inventory()
         self.session.inventory = inventory
         self._last_paint = 0.0
+        painted: set[str] = set()  # parts whose complete list has been painted
+        dirty = False
 
         def on_update(part: str) -> None:
+            # Volume, policy and snapshot columns show "…" until their whole list is in, so
+            # their pages change nothing on screen: paint each of those once, when complete.
+            # Instance pages add rows: paint the first at once, then at most every
+            # `_repaint_every` s, which grows with the cost of a paint so that streaming pages
+            # never leaves the UI busy repainting.
+            nonlocal dirty
+            if part in inventory.loaded:
+                if part not in painted:
+                    painted.add(part)
+                    self._paint(inventory)
+                    dirty = False
+                return
             now = time.monotonic()
-            if now - self._last_paint >= REPAINT_EVERY_S or (
-                part == "vms" and self.first_rows_at is None
+            if part == "vms" and (
+                self.first_rows_at is None or now - self._last_paint >= self._repaint_every
             ):
-                self._last_paint = now
                 self._paint(inventory)
+                dirty = False
+            else:
+                dirty = True
 
         await inventory.load(self.session.client, on_update)
-        self._paint(inventory)
+        if dirty or not painted:
+            self._paint(inventory)
         if self.full_load_at is None:
             self.full_load_at = time.monotonic()
 
     def _paint(self, inventory: Inventory) -> None:
+        start = time.monotonic()
         self._rows = inventory.instance_rows()
         self.rerender()
+        now = time.monotonic()
+        self._last_paint = now
+        self._repaint_every = max(REPAINT_EVERY_S, 4 * (now - start))
         if self._rows and self.first_rows_at is None:
-            self.first_rows_at = time.monotonic()
+            self.first_rows_at = now
 
     def rerender(self) -> None:
         inventory = self.session.inventory
