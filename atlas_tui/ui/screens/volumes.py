@@ -99,8 +99,7 @@ class VolumesScreen(BrowseScreen):
         if vm_snaps:
             # The restore path's first obstacle, said where the user looks.
             title.append(": they block attach, detach and revert", style="yellow")
-        title.append(f" · {self.vm.state} on {self.vm.hypervisor} · tab: switch list",
-                     style="dim")
+        title.append(f" · VM {self.vm.state} · tab ⇄", style="dim")
         self.query_one("#vm-snap-title", Static).update(title)
 
     @staticmethod
