@@ -15,6 +15,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import itertools
 import random
 import time
 from collections import Counter
@@ -135,6 +136,7 @@ class CloudClient:
         self.retry = retry or RetryPolicy()
         self.audit = audit
         self.calls: Counter[str] = Counter()
+        self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.clock = ServerClock()
         # Reads go as GET, writes as POST: aiohttp silently resends an idempotent (GET)
@@ -217,6 +219,10 @@ class CloudClient:
             raise CloudError(command, "the answer was not a JSON object", kind=ErrorKind.PROTOCOL)
         return result
 
+    async def read_once(self, command: str, **params: Any) -> Raw:
+        """One attempt at a read, no retry: for pollers that own their own backoff."""
+        return await self._once(command, params)
+
     async def _read(self, command: str, **params: Any) -> Raw:
         attempt = 1
         while True:
@@ -275,13 +281,41 @@ class CloudClient:
             r = await self._read(command, page=page, pagesize=self.page_size, **params)
             return list(r.get(key, []))
 
-        tasks = [asyncio.ensure_future(fetch(p)) for p in range(2, pages + 1)]
+        # A window of pages in flight (or fetched and not yet taken), not all of them at
+        # once: 600 pages of snapshots held at the same time would cost ~600 MB, and a
+        # list of 600 queued pages would make every other list wait behind it.
+        window = max(2, self._concurrency)
+        arrived: asyncio.Queue[asyncio.Task[list[Raw]]] = asyncio.Queue()
+        running: set[asyncio.Task[list[Raw]]] = set()
+
+        def landed(task: asyncio.Task[list[Raw]]) -> None:
+            running.discard(task)
+            arrived.put_nowait(task)
+
+        def start(page: int) -> None:
+            task = asyncio.ensure_future(fetch(page))
+            running.add(task)
+            task.add_done_callback(landed)
+
+        following = iter(range(2, pages + 1))
         try:
-            for done in asyncio.as_completed(tasks):
-                yield await done
+            for page in itertools.islice(following, window):
+                start(page)
+            for _ in range(pages - 1):
+                task = await arrived.get()
+                items = task.result()  # a failed page ends the walk with its error
+                del task
+                for page in itertools.islice(following, 1):
+                    start(page)
+                yield items
+                del items
         finally:
-            for task in tasks:  # a failed or abandoned walk leaves nothing running
+            for task in list(running):  # a failed or abandoned walk leaves nothing running
                 task.cancel()
+            while not arrived.empty():  # fetched but never taken: their errors are moot
+                task = arrived.get_nowait()
+                if not task.cancelled():
+                    task.exception()
 
     async def list_all(self, command: str, key: str, **params: Any) -> list[Raw]:
         """Every item of a list command, without duplicates (lists shift while paging)."""

@@ -1,0 +1,690 @@
+"""The async-job tracker: every job in flight, polled on one timer, published to subscribers.
+
+One `JobTracker` lives on the App (not on a screen), so closing a screen never loses a job.
+Screens and panels subscribe to it; multi-step workflows `await tracker.wait(jobid)` instead
+of polling on their own.
+
+How it polls (`run()`, one worker for the whole session):
+
+- One timer, and about one API call per tick however many jobs are in flight:
+  `listAsyncJobs` with `startdate` a minute before the oldest pending job (server time)
+  answers for all of them, normally in one page.
+- A job that list did not return (expired from it, or a server that lists pending jobs only
+  and the job just ended) gets one `queryAsyncJobResult` per tick, round-robin.
+- Snapshot progress: a pending createSnapshot job carries no result, so its Allocated →
+  Creating → BackingUp steps are only visible in `listSnapshots`. While jobs on snapshots are
+  in flight, every other tick asks `listSnapshots ids=<all of them>` *instead of* the job list:
+  still one call per tick, the UI sees each step, stuck detection knows the state the snapshot
+  is stuck in, and adopted snapshot jobs learn their volume. A job's end shows at most one tick
+  later. `snapshot_states=False` turns this off.
+- Intervals start at `min_interval_s`, grow ×1.5 while nothing changes up to `max_interval_s`,
+  and drop back to the minimum when a job is added or changes state. No job in flight: the
+  loop sleeps on an event that `track()` / `adopt()` set, and makes no call at all.
+- Failures pause polling, never drop a job: network, timeout, 5xx, 429 (waiting what the
+  server advertises) and auth errors set `paused_reason` and retry with backoff.
+- Each call goes out once, not through the client's retrying read: the tracker is its own
+  retry loop, so a flaky link costs one call per tick and the pause shows at once.
+- Stuck: a snapshot job not done after `stuck_after`, measured on the server's clock from the
+  job's `created`, is flagged `stuck` with the Atlas guide's advice (wait, retry, support).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.models import AsyncJob, JobStarted, JobStatus, Raw, Snapshot, SnapshotState
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the list call itself is not usable here": switch strategy, don't pause.
+_UNUSABLE = (ErrorKind.PARAM, ErrorKind.UNSUPPORTED, ErrorKind.PERMISSION)
+# How far before the oldest pending job `startdate` reaches: clocks and whole seconds.
+STARTDATE_MARGIN = timedelta(minutes=1)
+MAX_IDS_PER_CALL = 100  # listSnapshots ids=...: keep the URL well under server limits
+BACKOFF = 1.5
+
+# The Atlas guide's advice for a snapshot that is not BackedUp in time, in order.
+STUCK_ADVICE = (
+    "Wait: a large volume can take a long time to back up, and the job is still running "
+    "on the server.",
+    "Retry: take the snapshot again (one key). The stuck one can be deleted once it leaves "
+    "Creating/BackingUp.",
+    "Contact support: send them the diagnostic (copy it), with the snapshot, volume and job "
+    "ids, the times and the states seen.",
+)
+
+# Java command class → API command, for jobs the app did not start (listAsyncJobs gives cmd).
+_API_NAMES = {
+    "CreateSnapshotCmd": "createSnapshot",
+    "DeleteSnapshotCmd": "deleteSnapshot",
+    "RevertSnapshotCmd": "revertSnapshot",
+    "CreateVMSnapshotCmd": "createVMSnapshot",
+    "RevertToVMSnapshotCmd": "revertToVMSnapshot",
+    "DeleteVMSnapshotCmd": "deleteVMSnapshot",
+    "CreateVolumeCmd": "createVolume",
+    "AttachVolumeCmd": "attachVolume",
+    "DetachVolumeCmd": "detachVolume",
+    "StopVMCmd": "stopVirtualMachine",
+    "StartVMCmd": "startVirtualMachine",
+    "DeployVMCmd": "deployVirtualMachine",
+    "RestoreVMCmd": "restoreVirtualMachine",
+    "CreateTemplateCmd": "createTemplate",
+    "UpdateSnapshotPolicyCmd": "updateSnapshotPolicy",
+}
+VERBS = {
+    "createSnapshot": "Snapshot",
+    "deleteSnapshot": "Delete snapshot",
+    "revertSnapshot": "Revert snapshot",
+    "createVMSnapshot": "VM snapshot",
+    "revertToVMSnapshot": "Revert VM snapshot",
+    "deleteVMSnapshot": "Delete VM snapshot",
+    "createVolume": "Create volume",
+    "attachVolume": "Attach volume",
+    "detachVolume": "Detach volume",
+    "stopVirtualMachine": "Stop",
+    "startVirtualMachine": "Start",
+    "deployVirtualMachine": "Deploy",
+    "restoreVirtualMachine": "Restore",
+    "createTemplate": "Create template",
+}
+SNAPSHOT_JOBS = frozenset({"createSnapshot", "deleteSnapshot", "revertSnapshot"})
+STUCK_JOBS = frozenset({"createSnapshot", "createVMSnapshot"})
+
+
+def api_name(cmd_class: str) -> str:
+    """`createSnapshot` from `org.apache...CreateSnapshotCmd` (or `...CmdByAdmin`)."""
+    simple = cmd_class.rsplit(".", 1)[-1].removesuffix("ByAdmin")
+    if simple in _API_NAMES:
+        return _API_NAMES[simple]
+    simple = simple.removesuffix("Cmd")
+    return simple[:1].lower() + simple[1:] if simple else "job"
+
+
+def _fmt(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+class SeenState(NamedTuple):
+    """A state of the job's resource, and when (server time) the tracker first saw it."""
+
+    state: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SnapshotRetry:
+    """What the UI needs to re-issue a snapshot: `client.create_snapshot(volume_id, ...)`,
+    with a new name built from `volume_name`."""
+
+    volume_id: str
+    volume_name: str
+
+
+@dataclass(eq=False)
+class TrackedJob:
+    """One job, as the tracker knows it. Mutated in place by the tracker only."""
+
+    jobid: str
+    command: str  # API command name: createSnapshot, stopVirtualMachine, ...
+    label: str  # "Snapshot ROOT-42"
+    target: str  # what it acts on, for people: a volume or VM name
+    resource_id: str | None  # the id of what it acts on (a volume for createSnapshot)
+    entity_id: str | None  # the entity the job creates or changes (the snapshot)
+    started_at: float  # the tracker's clock (monotonic) when tracked / when it started
+    started_server: datetime  # server time when tracked (before `created` is known)
+    adopted: bool = False  # started by someone else, found in listAsyncJobs
+    created: datetime | None = None  # the job's `created`, server time
+    completed: datetime | None = None
+    finished_at: float | None = None  # the tracker's clock when the end was seen
+    last: AsyncJob | None = None  # the last answer seen for this job
+    status: JobStatus = JobStatus.PENDING
+    error: str = ""
+    states: list[SeenState] = field(default_factory=list)
+    stuck: bool = False
+    lost: bool = False  # the server no longer knows the job id
+    volume_id: str | None = None
+    volume_name: str | None = None
+    _clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.lost or self.status is not JobStatus.PENDING
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is JobStatus.SUCCEEDED and not self.error
+
+    @property
+    def failed(self) -> bool:
+        return self.done and not self.succeeded
+
+    @property
+    def state(self) -> str | None:
+        """The resource state last seen (Allocated, Creating, BackingUp, BackedUp...)."""
+        return self.states[-1].state if self.states else None
+
+    @property
+    def phase(self) -> str:
+        """One word for a table cell."""
+        if self.lost:
+            return "Lost"
+        if self.status is JobStatus.FAILED:
+            return "Failed"
+        if self.status is JobStatus.CANCELLED:
+            return "Cancelled"
+        if self.done:
+            return self.state or "Done"
+        if self.stuck:
+            return f"Stuck in {self.state}" if self.state else "Stuck"
+        return self.state or "Pending"
+
+    @property
+    def elapsed_s(self) -> float:
+        end = self.finished_at if self.finished_at is not None else self._clock()
+        return max(0.0, end - self.started_at)
+
+    @property
+    def advice(self) -> tuple[str, ...]:
+        return STUCK_ADVICE if self.stuck else ()
+
+    def _see(self, state: str, at: datetime) -> bool:
+        if not state or self.state == state:
+            return False
+        self.states.append(SeenState(state, at))
+        return True
+
+    def diagnostic(self) -> str:
+        """Plain text for a support ticket: ids, times, states seen, last error."""
+        snap = self.entity_id if self.command in SNAPSHOT_JOBS else None
+        lines = [
+            f"atlas-tui job diagnostic: {self.label}",
+            f"job id:        {self.jobid}",
+            f"command:       {self.command}"
+            + (f" ({self.last.cmd})" if self.last and self.last.cmd else ""),
+            f"target:        {self.target}",
+        ]
+        if snap:
+            lines.append(f"snapshot id:   {snap}")
+        elif self.entity_id:
+            lines.append(f"entity id:     {self.entity_id}")
+        if self.volume_id or self.volume_name:
+            lines.append(f"volume:        {self.volume_id or '-'} ({self.volume_name or '?'})")
+        elif self.resource_id:
+            lines.append(f"resource id:   {self.resource_id}")
+        lines += [
+            f"created:       {_fmt(self.created or self.started_server)}",
+            f"completed:     {_fmt(self.completed)}",
+            f"elapsed:       {_duration(self.elapsed_s)}",
+            f"status:        {self.phase}" + (" (stuck)" if self.stuck else ""),
+            "states seen:   " + (", ".join(f"{s.state} at {_fmt(s.at)}" for s in self.states)
+                                 or "-"),
+            f"last error:    {self.error or '-'}",
+        ]
+        if self.last is not None:
+            lines.append(f"result code:   {self.last.resultcode}")
+        lines.append(f"started by:    {'another client' if self.adopted else 'atlas-tui'}")
+        return "\n".join(lines)
+
+
+JobCallback = Callable[[TrackedJob], None]
+PausedCallback = Callable[[str | None], None]
+
+
+class JobTracker:
+    """All jobs in flight, polled on one timer. See the module docstring."""
+
+    def __init__(
+        self,
+        client: CloudClient,
+        *,
+        stuck_after: timedelta = timedelta(minutes=10),
+        min_interval_s: float = 0.5,
+        max_interval_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        snapshot_states: bool = True,
+        adopt_foreign: bool = True,
+    ) -> None:
+        self.client = client
+        self.stuck_after = stuck_after
+        self.min_interval_s = min_interval_s
+        self.max_interval_s = max(max_interval_s, min_interval_s)
+        self.clock = clock
+        self.snapshot_states = snapshot_states
+        self.adopt_foreign = adopt_foreign
+        self.calls_made: Counter[str] = Counter()
+        self.ticks = 0
+        self.interval_s = min_interval_s
+        self.intervals: deque[float] = deque(maxlen=200)  # the sleeps chosen, newest last
+        self.paused_reason: str | None = None
+        self._jobs: dict[str, TrackedJob] = {}
+        self._forgotten: set[str] = set()
+        self._subscribers: list[JobCallback] = []
+        self._finished_subscribers: list[JobCallback] = []
+        self._paused_subscribers: list[PausedCallback] = []
+        self._waiters: dict[str, asyncio.Future[AsyncJob]] = {}
+        self._wake = asyncio.Event()
+        self._list_usable = True  # False after listAsyncJobs was refused: queries only
+        self._snapshots_usable = True
+        self._round_robin = 0
+        self._failures = 0
+        self._added = False  # a job was added since the loop last looked
+
+    # -- what the UI reads ----------------------------------------------------------------
+
+    @property
+    def jobs(self) -> list[TrackedJob]:
+        """Every tracked job, newest first."""
+        return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
+
+    @property
+    def in_flight(self) -> list[TrackedJob]:
+        return [j for j in self.jobs if not j.done]
+
+    def get(self, jobid: str) -> TrackedJob | None:
+        return self._jobs.get(jobid)
+
+    def retry_args(self, job: TrackedJob) -> SnapshotRetry | None:
+        """The volume to snapshot again, for a createSnapshot job; None when unknown."""
+        if job.command != "createSnapshot":
+            return None
+        volume_id = job.volume_id or job.resource_id
+        if not volume_id:
+            return None
+        return SnapshotRetry(volume_id, job.volume_name or job.target)
+
+    # -- registering ----------------------------------------------------------------------
+
+    def track(
+        self,
+        started: JobStarted,
+        *,
+        label: str,
+        target: str,
+        resource: str | None = None,
+        snapshot_id: str | None = None,
+    ) -> TrackedJob:
+        """Register a job the app started. `resource` is the id of what it acts on (the
+        volume for createSnapshot); `snapshot_id` the snapshot a delete or revert acts on."""
+        entity = snapshot_id or started.entity_id
+        tj = self._jobs.get(started.jobid)
+        if tj is not None:  # seen first in listAsyncJobs (adopted): now we know what it is
+            tj.label, tj.target, tj.adopted = label, target, False
+            tj.resource_id = resource or tj.resource_id
+            tj.entity_id = entity or tj.entity_id
+        else:
+            now = self.client.server_now()
+            tj = TrackedJob(
+                jobid=started.jobid, command=started.command, label=label, target=target,
+                resource_id=resource, entity_id=entity, started_at=self.clock(),
+                started_server=now, _clock=self.clock,
+            )
+            if started.command == "createSnapshot":
+                tj.volume_id, tj.volume_name = resource, target
+                # The server creates the row before answering (cloudstack-api.md §4.1).
+                tj._see(SnapshotState.ALLOCATED.value, now)
+            self._jobs[tj.jobid] = tj
+        self._forgotten.discard(tj.jobid)
+        self._changed(tj)
+        self._poke()
+        return tj
+
+    def adopt(self, job: AsyncJob) -> TrackedJob:
+        """Show a job the app did not start (from listAsyncJobs)."""
+        tj = self._jobs.get(job.jobid)
+        if tj is not None:
+            self._update(tj, job)
+            return tj
+        command = api_name(job.cmd)
+        now = self.client.server_now()
+        created = job.created or now
+        age = max(0.0, (now - created).total_seconds())
+        entity = job.instanceid or None
+        tj = TrackedJob(
+            jobid=job.jobid, command=command,
+            label=f"{VERBS.get(command, command)} {entity[:8] if entity else job.jobid[:8]}",
+            target=f"{job.instancetype} {entity}" if entity else "-",
+            resource_id=None, entity_id=entity,
+            started_at=self.clock() - age, started_server=created, adopted=True,
+            created=job.created, _clock=self.clock,
+        )
+        self._jobs[tj.jobid] = tj
+        self._forgotten.discard(tj.jobid)
+        self._update(tj, job)  # a first sight always counts as a change: it publishes
+        self._poke()
+        return tj
+
+    async def discover(self) -> list[TrackedJob]:
+        """Adopt the account's pending jobs (one listAsyncJobs). For the App's start."""
+        raw = await self._list("listAsyncJobs", "asyncjobs", listall=True)
+        found = [AsyncJob.parse(d) for d in raw]
+        return [self.adopt(j) for j in found if not j.done and j.jobid not in self._forgotten]
+
+    def forget(self, jobid: str) -> None:
+        """Drop a finished job from the list (the user cleared it). Pending jobs stay."""
+        tj = self._jobs.get(jobid)
+        if tj is not None and tj.done:
+            del self._jobs[jobid]
+            self._forgotten.add(jobid)
+
+    # -- listening --------------------------------------------------------------------------
+
+    def subscribe(self, callback: JobCallback) -> Callable[[], None]:
+        """Call `callback(job)` on every change of any job. Keep it cheap: it runs in the
+        polling loop. Returns the unsubscribe function."""
+        return self._add(self._subscribers, callback)
+
+    def on_finished(self, callback: JobCallback) -> Callable[[], None]:
+        """Call `callback(job)` once when a job ends (for "Snapshot ROOT-42 done" toasts)."""
+        return self._add(self._finished_subscribers, callback)
+
+    def subscribe_paused(self, callback: PausedCallback) -> Callable[[], None]:
+        """Call `callback(reason)` when polling pauses (reason) or resumes (None)."""
+        return self._add(self._paused_subscribers, callback)
+
+    @staticmethod
+    def _add(subscribers: list[Any], callback: Any) -> Callable[[], None]:
+        subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                subscribers.remove(callback)
+
+        return unsubscribe
+
+    async def wait(self, jobid: str) -> AsyncJob:
+        """The job's final AsyncJob, once the tracker sees it end (track() it first).
+        Raises KeyError for a job not tracked, CloudError if the server lost it."""
+        tj = self._jobs.get(jobid)
+        if tj is None:
+            raise KeyError(f"job {jobid} is not tracked")
+        if tj.done:
+            return self._outcome(tj)
+        future = self._waiters.get(jobid)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            # Mark an exception as retrieved even if every waiter was cancelled meanwhile.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._waiters[jobid] = future
+        # shield: one cancelled waiter must not cancel the future the others await.
+        return await asyncio.shield(future)
+
+    @staticmethod
+    def _outcome(tj: TrackedJob) -> AsyncJob:
+        if tj.last is None or not tj.last.done:
+            raise CloudError("queryAsyncJobResult", tj.error or f"job {tj.jobid} was lost",
+                             kind=ErrorKind.JOB_FAILED, jobid=tj.jobid)
+        return tj.last
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Poll until cancelled. Never raises for API trouble: it pauses instead."""
+        while True:
+            if not self.in_flight:
+                self._wake.clear()
+                self.interval_s = self.min_interval_s
+                await self._wake.wait()
+            await self._sleep(self.interval_s, wakeable=True)
+            if not self.in_flight:
+                continue
+            try:
+                changed = await self._tick()
+            except CloudError as e:
+                await self._pause(e.user_message(), self._pause_delay(e))
+                continue
+            except Exception as e:  # a bug here must not end polling for the session
+                log.exception("job tracker tick failed")
+                await self._pause(f"internal error: {e}", self._pause_delay(None))
+                continue
+            self._failures = 0
+            resumed = self.paused_reason is not None
+            if resumed:
+                self._set_paused(None)
+            if changed or resumed or self._added:
+                self.interval_s = self.min_interval_s
+            else:
+                self.interval_s = min(self.interval_s * BACKOFF, self.max_interval_s)
+            self.intervals.append(self.interval_s)
+
+    def _poke(self) -> None:
+        self._added = True
+        self._wake.set()
+
+    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            if not wakeable:
+                await asyncio.sleep(left)
+                return
+            if self._added:
+                # A job was added: look at it soon rather than after a long backoff.
+                self._added = False
+                self.interval_s = self.min_interval_s
+                deadline = min(deadline, loop.time() + self.min_interval_s)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), left)
+            except TimeoutError:
+                return
+
+    def _pause_delay(self, error: CloudError | None) -> float:
+        self._failures += 1
+        if error is not None and error.retry_after_s is not None:
+            return min(error.retry_after_s + 0.05, 60.0)  # what the 429 advertises
+        if error is not None and error.kind is ErrorKind.AUTH:
+            return self.max_interval_s  # keys don't fix themselves quickly
+        return min(self.min_interval_s * 2 ** self._failures, self.max_interval_s)
+
+    async def _pause(self, reason: str, delay: float) -> None:
+        self._set_paused(reason)
+        await self._sleep(delay, wakeable=False)
+
+    def _set_paused(self, reason: str | None) -> None:
+        self.paused_reason = reason
+        for callback in list(self._paused_subscribers):
+            try:
+                callback(reason)
+            except Exception:
+                log.exception("job tracker pause subscriber failed")
+
+    # -- one tick ---------------------------------------------------------------------------
+
+    async def _tick(self) -> bool:
+        """One poll: normally exactly one API call. True when anything changed."""
+        pending = self.in_flight
+        snapshot_ids = [j.entity_id for j in pending if j.entity_id and self._on_snapshot(j)]
+        if snapshot_ids and self.snapshot_states and self._snapshots_usable and self.ticks % 2:
+            changed = await self._poll_snapshots(snapshot_ids)
+        elif self._list_usable:
+            changed = await self._poll_list(pending)
+        else:
+            changed = await self._poll_one(pending)
+        self.ticks += 1
+        return self._check_stuck() or changed
+
+    @staticmethod
+    def _on_snapshot(tj: TrackedJob) -> bool:
+        return tj.command in SNAPSHOT_JOBS or (
+            tj.last is not None and tj.last.instancetype == "Snapshot")
+
+    async def _poll_list(self, pending: list[TrackedJob]) -> bool:
+        oldest = min(j.created or j.started_server for j in pending)
+        since = (oldest - STARTDATE_MARGIN).astimezone(UTC)
+        try:
+            raw = await self._list("listAsyncJobs", "asyncjobs", listall=True,
+                                   startdate=since.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+        except CloudError as e:
+            if e.kind not in _UNUSABLE:
+                raise
+            log.warning("listAsyncJobs refused (%s): polling job by job", e.text)
+            self._list_usable = False
+            return False
+        changed = False
+        seen: set[str] = set()
+        for d in raw:
+            job = AsyncJob.parse(d)
+            seen.add(job.jobid)
+            tj = self._jobs.get(job.jobid)
+            if tj is not None:
+                if not tj.done:  # finished jobs stay listed for a while: nothing new there
+                    changed |= self._update(tj, job)
+            elif self.adopt_foreign and not job.done and job.jobid not in self._forgotten:
+                self.adopt(job)
+                changed = True
+        missing = [j for j in pending if j.jobid not in seen and not j.done]
+        if missing:
+            changed |= await self._poll_one(missing)
+        return changed
+
+    async def _poll_one(self, candidates: list[TrackedJob]) -> bool:
+        """queryAsyncJobResult for one job, taking turns between calls."""
+        tj = candidates[self._round_robin % len(candidates)]
+        self._round_robin += 1
+        self.calls_made["queryAsyncJobResult"] += 1
+        try:
+            raw = await self.client.read_once("queryAsyncJobResult", jobid=tj.jobid)
+        except CloudError as e:
+            if e.kind is not ErrorKind.PARAM:
+                raise
+            tj.lost = True  # the server does not know this job id (any more)
+            tj.error = f"The server no longer knows this job: {e.text}"
+            self._finish(tj)
+            return True
+        return self._update(tj, AsyncJob.parse(raw))
+
+    async def _poll_snapshots(self, ids: list[str]) -> bool:
+        try:
+            raw = await self._list("listSnapshots", "snapshot", listall=True,
+                                   ids=",".join(ids[:MAX_IDS_PER_CALL]))
+        except CloudError as e:
+            if e.kind not in _UNUSABLE:
+                raise
+            log.warning("listSnapshots ids= refused (%s): job states only", e.text)
+            self._snapshots_usable = False
+            return False
+        now = self.client.server_now()
+        by_id = {s.id: s for s in (Snapshot.parse(d) for d in raw)}
+        changed = False
+        for tj in self.in_flight:
+            snap = by_id.get(tj.entity_id or "")
+            if snap is not None and self._on_snapshot(tj) and self._see_snapshot(
+                    tj, snap.state, snap.volumeid, snap.volumename, now):
+                self._changed(tj)
+                changed = True
+        return changed
+
+    def _see_snapshot(self, tj: TrackedJob, state: str, volume_id: str, volume_name: str,
+                      at: datetime) -> bool:
+        if volume_id and not tj.volume_id:
+            tj.volume_id = volume_id
+        if volume_name and not tj.volume_name:
+            tj.volume_name = volume_name
+            if tj.adopted:  # the volume's name says more than an id prefix
+                tj.target = volume_name
+                tj.label = f"{VERBS.get(tj.command, tj.command)} {volume_name}"
+        return tj._see(state, at)
+
+    async def _list(self, command: str, key: str, **params: Any) -> list[Raw]:
+        """All pages of a list, each call made once (see the module docstring)."""
+        size = self.client.page_size
+        items: list[Raw] = []
+        seen: set[Any] = set()
+        for page in itertools.count(1):
+            self.calls_made[command] += 1
+            r = await self.client.read_once(command, **params, page=page, pagesize=size)
+            chunk = list(r.get(key, []))
+            for item in chunk:
+                ident = item.get("id", item.get("jobid"))
+                if ident is None or ident not in seen:
+                    seen.add(ident)
+                    items.append(item)
+            if len(chunk) < size or page * size >= int(r.get("count", 0) or 0):
+                return items
+        return items  # pragma: no cover - itertools.count never ends
+
+    # -- state changes ----------------------------------------------------------------------
+
+    def _update(self, tj: TrackedJob, job: AsyncJob) -> bool:
+        """Fold one answer about a job into its TrackedJob. True when something changed."""
+        changed = tj.last is None or tj.status is not job.status
+        tj.last = job
+        if job.created is not None:
+            tj.created = job.created
+        if job.instanceid and not tj.entity_id:
+            tj.entity_id = job.instanceid
+        tj.status = job.status
+        if job.done:
+            # The result object carries the entity's final state ({"snapshot": {...}}).
+            obj = next((v for v in (job.result or {}).values()
+                        if isinstance(v, dict) and "state" in v), None)
+            at = job.completed or self.client.server_now()
+            if obj is not None and self._on_snapshot(tj):
+                self._see_snapshot(tj, str(obj.get("state") or ""), str(obj.get("volumeid") or ""),
+                                   str(obj.get("volumename") or ""), at)
+            elif obj is not None:
+                tj._see(str(obj.get("state") or ""), at)
+        if changed and job.done:
+            tj.completed = job.completed
+            if not job.succeeded:
+                tj.error = job.error_text or f"the job failed (code {job.resultcode})"
+            self._finish(tj)
+        elif changed:
+            self._changed(tj)
+        return changed
+
+    def _finish(self, tj: TrackedJob) -> None:
+        tj.finished_at = self.clock()
+        tj.stuck = False
+        self._changed(tj)
+        for callback in list(self._finished_subscribers):
+            self._call(callback, tj)
+        future = self._waiters.pop(tj.jobid, None)
+        if future is not None and not future.done():
+            try:
+                future.set_result(self._outcome(tj))
+            except CloudError as e:
+                future.set_exception(e)
+
+    def _check_stuck(self) -> bool:
+        """Flag snapshot jobs not done after `stuck_after` on the server's clock."""
+        now = self.client.server_now()
+        changed = False
+        for tj in self.in_flight:
+            if tj.stuck or tj.command not in STUCK_JOBS:
+                continue
+            if now - (tj.created or tj.started_server) >= self.stuck_after:
+                tj.stuck = True
+                self._changed(tj)
+                changed = True
+        return changed
+
+    def _changed(self, tj: TrackedJob) -> None:
+        for callback in list(self._subscribers):
+            self._call(callback, tj)
+
+    @staticmethod
+    def _call(callback: JobCallback, tj: TrackedJob) -> None:
+        try:
+            callback(tj)
+        except Exception:  # a broken panel must not stop the polling of every job
+            log.exception("job tracker subscriber failed")
