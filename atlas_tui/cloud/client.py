@@ -473,11 +473,12 @@ class CloudClient:
 
     async def create_volume_from_snapshot(
         self, snapshot_id: str, *, name: str, disk_offering_id: str | None = None,
-        zone_id: str | None = None,
+        zone_id: str | None = None, size_gib: int | None = None,
     ) -> JobStarted:
+        # `size` (GiB) only with a custom disk offering.
         return await self._start(
             "createVolume", snapshotid=snapshot_id, name=name,
-            diskofferingid=disk_offering_id, zoneid=zone_id,
+            diskofferingid=disk_offering_id, zoneid=zone_id, size=size_gib,
         )
 
     async def delete_volume(self, volume_id: str) -> None:
