@@ -7,8 +7,9 @@ This is where the layers meet: it starts the embedded simulator for `--demo`, op
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import Any, ClassVar
 
@@ -16,13 +17,16 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Provider
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
 from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
 
@@ -57,9 +61,13 @@ class ScreenActions(Provider):
         screen = self.screen
         found: list[tuple[str, str, Callable[[], Any]]] = []
         seen: set[str] = set()
+        why = getattr(screen, "unavailable", lambda _action: None)
         for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description or not active.enabled or binding.action in seen:
+                continue
+            # Only what is valid now: an action with a reason against it is not offered.
+            if why(binding.action):
                 continue
             seen.add(binding.action)
             run = partial(self.app.run_action, binding.action, active.node)
@@ -78,6 +86,14 @@ class ScreenActions(Provider):
                 yield Hit(score, matcher.highlight(title), run, help=f"key: {key}")
 
 
+class JobChanged(Message):
+    """Posted to the current screen when a tracked job changes, so it can update rows."""
+
+    def __init__(self, job: TrackedJob) -> None:
+        super().__init__()
+        self.job = job
+
+
 class ConnectingScreen(Screen[None]):
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -92,6 +108,7 @@ class AtlasApp(App[int]):
     COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+        Binding("J", "toggle_jobs_panel", "Jobs panel", id="jobs-panel", show=False),
     ]
     CSS = """
     #connecting { padding: 1 2; }
@@ -116,6 +133,9 @@ class AtlasApp(App[int]):
                 settings = Settings()
         self.settings = settings
         self.session: Session | None = None
+        self.tracker: JobTracker | None = None
+        self.actions: Actions | None = None
+        self.jobs_panel_hidden = False
         self.exact_times = False
         self._sim: Any = None
 
@@ -156,9 +176,7 @@ class AtlasApp(App[int]):
         from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
 
         self._show(ConnectingScreen("connecting…"))
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
+        await self._close_session()
         try:
             if self._given_profile is not None:
                 profile = self._given_profile
@@ -178,7 +196,68 @@ class AtlasApp(App[int]):
             hint = CONNECT_HINTS.get(e.kind, "")
             self._show(ConnectErrorScreen(profile.name, profile.host, e.user_message(), hint))
             return
+        self._start_tracker(self.session)
         self._show(InstancesScreen())
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _start_tracker(self, session: Session) -> None:
+        """One tracker for the session, owned here so no screen can lose a job."""
+        tracker = JobTracker(
+            session.client, stuck_after=timedelta(minutes=self.settings.stuck_after_minutes)
+        )
+        tracker.on_finished(self._job_finished)
+        tracker.subscribe(self._job_changed)
+        self.tracker = tracker
+        self.actions = Actions(session.client, tracker)
+        self.run_worker(tracker.run(), group="tracker", exit_on_error=False)
+        self.run_worker(self._discover_jobs(tracker), group="tracker", exit_on_error=False)
+
+    async def _discover_jobs(self, tracker: JobTracker) -> None:
+        try:
+            await tracker.discover()  # the account's pending jobs, started elsewhere too
+        except CloudError as e:
+            self.report(e)
+
+    def _job_finished(self, job: TrackedJob) -> None:
+        if job.adopted:
+            return
+        if job.failed:
+            self.notify(f"{job.label}: {job.error or job.phase}", title="Job failed",
+                        severity="error", markup=False, timeout=10)
+        else:
+            self.notify(f"{job.label}: {job.phase}", title="Job done", markup=False, timeout=4)
+
+    def _job_changed(self, job: TrackedJob) -> None:
+        self.screen.post_message(JobChanged(job))
+
+    def action_toggle_jobs_panel(self) -> None:
+        from atlas_tui.ui.widgets.jobs_panel import JobsPanel
+
+        self.jobs_panel_hidden = not self.jobs_panel_hidden
+        for panel in self.screen.query(JobsPanel):
+            panel.hidden_by_user = self.jobs_panel_hidden
+            panel.refresh_jobs()
+
+    def run_actions(self, work: Awaitable[list[Outcome]], title: str) -> None:
+        """Run a workflow on the App (not the screen: closing it must not cancel the
+        work), then say how it went, target by target."""
+
+        async def run() -> None:
+            outcomes = await work
+            message, ok = summarize(outcomes)
+            self.notify(message, title=title, severity="information" if ok else "error",
+                        markup=False, timeout=6 if ok else 12)
+
+        self.run_worker(run(), group="actions", exit_on_error=False)
+
+    async def _close_session(self) -> None:
+        self.workers.cancel_group(self, "tracker")
+        self.tracker = None
+        self.actions = None
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
 
     def _show(self, screen: Screen[Any]) -> None:
         """Replace everything above the default screen with `screen`."""
@@ -190,8 +269,7 @@ class AtlasApp(App[int]):
             self.push_screen(screen)
 
     async def on_unmount(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
 

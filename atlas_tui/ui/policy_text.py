@@ -8,7 +8,9 @@ from datetime import datetime
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy
 from atlas_tui.cloud.schedule import (
     WEEKDAYS,
+    Finding,
     Interval,
+    Schedule,
     ScheduleError,
     decode,
     describe,
@@ -73,3 +75,38 @@ def next_runs_text(policy: SnapshotPolicy, now: datetime, count: int = 3) -> str
     zone = "%H:%M %Z"
     parts = [f"{r:%a %d %b} {r.strftime(zone)} ({r.astimezone():%H:%M} local)" for r in runs]
     return "next: " + " · ".join(parts)
+
+
+def policy_raw(policy: SnapshotPolicy) -> str:
+    """The policy as the API holds it, e.g. `DAILY schedule="03:00" timezone=UTC maxsnaps=7`."""
+    return (f'{policy.interval} schedule="{policy.schedule}" timezone={policy.timezone} '
+            f"maxsnaps={policy.maxsnaps}")
+
+
+def policy_fix(policy: SnapshotPolicy) -> Finding | None:
+    """The first finding about a stored schedule that comes with a one-key fix."""
+    try:
+        findings = lint(Interval.parse(policy.interval), policy.schedule, policy.timezone)
+    except ValueError:
+        return None
+    return next((f for f in findings if f.fix), None)
+
+
+def next_run_short(policy: SnapshotPolicy, now: datetime) -> str:
+    """The next run in the policy's zone, for a column: "Tue 03 Nov 00:03"."""
+    try:
+        schedule = decode(Interval.parse(policy.interval), policy.schedule)
+        runs = next_runs(schedule, policy.timezone, now, 1)
+    except (ScheduleError, ValueError):
+        return "?"
+    return f"{runs[0]:%a %d %b %H:%M}"
+
+
+def run_lines(schedule: Schedule, tz: str, now: datetime, count: int = 3) -> list[str]:
+    """One line per coming run: in the policy's zone, then the viewer's local time."""
+    lines = []
+    for run in next_runs(schedule, tz, now, count):
+        local = run.astimezone()
+        lines.append(f"{run:%a %d %b %Y %H:%M} {run:%Z}".ljust(27)
+                     + f"your time {local:%a %d %b %H:%M} {local:%Z}")
+    return lines

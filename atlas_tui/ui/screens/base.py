@@ -22,10 +22,14 @@ from textual.widgets import Footer, Input
 from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.session import DEMO_SOURCE
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
+from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
 
 if TYPE_CHECKING:
-    from atlas_tui.app import AtlasApp
+    from textual.timer import Timer
+
+    from atlas_tui.app import AtlasApp, JobChanged
+    from atlas_tui.cloud.jobs import TrackedJob
     from atlas_tui.cloud.session import Session
 
 
@@ -55,11 +59,11 @@ class BrowseScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "sort", "Sort", id="sort"),
-        Binding("S", "sort_reverse", "Sort ▲▼", id="sort-reverse", show=False),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("o", "sort", "Order by", id="sort", show=False),
+        Binding("O", "sort_reverse", "Reverse order", id="sort-reverse", show=False),
+        Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("y", "copy_id", "Copy id", id="copy-id", show=False),
-        Binding("i", "toggle_detail", "Details", id="details"),
+        Binding("i", "toggle_detail", "Details", id="details", show=False),
         Binding("t", "toggle_times", "Exact times", id="exact-times", show=False),
         Binding("question_mark", "help", "Keys", id="help"),
         Binding("colon", "jump", "Jump", id="jump", show=False),
@@ -71,6 +75,9 @@ class BrowseScreen(Screen[None]):
     """
 
     can_go_back = True
+    # Actions that change the cloud. Read-only mode blocks exactly these, here, for every
+    # screen: the footer dims them and the key does nothing (the client refuses too).
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,9 +124,29 @@ class BrowseScreen(Screen[None]):
             yield from self.compose_body()
         yield DetailPane(id="detail")
         yield FilterBar(placeholder=FILTER_HINT, id="filter-bar")
+        panel = JobsPanel(self.atlas.tracker)
+        panel.hidden_by_user = self.atlas.jobs_panel_hidden
+        yield panel
         yield Footer()
 
+    def on_screen_resume(self) -> None:
+        # The jobs panel follows the J toggle made on any other screen.
+        for panel in self.query(JobsPanel):
+            panel.hidden_by_user = self.atlas.jobs_panel_hidden
+            panel.refresh_jobs()
+
+    def on_job_changed(self, message: JobChanged) -> None:
+        """A tracked job changed. Screens showing what it touches reload (debounced)."""
+        if self.is_current and self.updated is not None and self.affected_by(message.job):
+            if self._reload_timer is not None:
+                self._reload_timer.stop()
+            self._reload_timer = self.set_timer(0.3, self.refresh_data)
+
+    def affected_by(self, job: TrackedJob) -> bool:
+        return False
+
     def on_mount(self) -> None:
+        self._reload_timer: Timer | None = None
         self.query_one(Breadcrumbs).path = self.crumbs()
         self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
         self.set_interval(1.0, self._tick)
@@ -163,11 +190,34 @@ class BrowseScreen(Screen[None]):
         return tables[0] if tables else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING and self.read_only:
+            return None
         if action == "back":
             # Home has nothing behind it; esc there only clears a filter.
             table = self.active_table()
             return self.can_go_back or bool(table and table.filter_query)
         return True
+
+    @property
+    def read_only(self) -> bool:
+        session = self.atlas.session
+        return session is None or session.read_only
+
+    def unavailable(self, action: str) -> str | None:
+        """Why an action cannot run now (shown in help and the palette), or None.
+
+        Screens override this with the rules from cloud/ ("the VM has VM snapshots");
+        pressing the key then says the reason instead of doing nothing silently."""
+        if action in self.MUTATING and self.read_only:
+            return "read-only session"
+        return None
+
+    def refuse_if_unavailable(self, action: str) -> bool:
+        reason = self.unavailable(action)
+        if reason:
+            self.notify(reason, title="Not possible now", severity="warning", markup=False)
+            return True
+        return False
 
     # -- actions -------------------------------------------------------------------------
 

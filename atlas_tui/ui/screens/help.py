@@ -19,27 +19,39 @@ GLOBAL_KEYS = [
 ]
 
 
-def key_table(screen: Screen) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+def key_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(key, what it does) for the screen's bindings; unavailable ones say why."""
+    rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     # The screen's own bindings first: a focused widget may shadow one (enter on a table
     # opens what the screen says it opens).
     candidates = [(b, True) for bs in screen._bindings.key_to_bindings.values() for b in bs]
     candidates += [(a.binding, a.enabled) for a in screen.active_bindings.values()]
+    # This screen's own verbs first, then what every screen has.
+    own = {b.id for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)}
+    candidates.sort(key=lambda c: c[0].id not in own)
     for binding, enabled in candidates:
         # Only atlas-tui's own bindings (they carry ids, for keymaps), not Textual's
         # scrolling and focus plumbing.
         if not binding.id or not binding.description or binding.action in seen:
             continue
         seen.add(binding.action)
-        if enabled and binding.action.isidentifier():
-            enabled = screen.check_action(binding.action, ()) is not False
+        reason = getattr(screen, "unavailable", lambda _action: None)(binding.action)
+        if enabled and not reason:
+            enabled = screen.check_action(binding.action, ()) is True
         label = binding.key_display or screen.app.get_key_display(binding) or binding.key
-        text = binding.description if enabled else f"{binding.description} (unavailable)"
-        table.add_row(label, text)
-    for key, text in GLOBAL_KEYS:
+        text = binding.description
+        if reason or not enabled:
+            text += f" — not now: {reason}" if reason else " — not now"
+        rows.append((label, text))
+    return rows + GLOBAL_KEYS
+
+
+def key_table(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, text in rows:
         table.add_row(key, text)
     return table
 
@@ -59,12 +71,13 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, target: Screen) -> None:
         super().__init__()
         self.target = target
+        self.rows = key_rows(target)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys on this screen"
             scroll.border_subtitle = "esc closes"
-            yield Static(key_table(self.target))
+            yield Static(key_table(self.rows))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

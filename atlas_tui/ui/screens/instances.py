@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
+from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.ui import format as fmt
-from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -72,11 +73,14 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool) -
     )
 
 
-class InstancesScreen(BrowseScreen):
+class InstancesScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="open"),
+        Binding("s", "snapshot", "Snapshot", id="snapshot"),
+        Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
         Binding("q", "quit", "Quit", id="quit-home", show=False),
     ]
+    MUTATING = frozenset({"snapshot", "vm_snapshot"})
     can_go_back = False
 
     def __init__(self) -> None:
@@ -190,3 +194,42 @@ class InstancesScreen(BrowseScreen):
 
     def action_quit(self) -> None:
         self.app.exit()
+
+    def affected_by(self, job: TrackedJob) -> bool:
+        # A whole-account reload is cheap on small accounts only; big ones wait for `r`
+        # or the periodic refresh.
+        return job.done and self._last_load_s < 1.5
+
+    def _chosen_vms(self) -> list[str]:
+        table = self.query_one("#instances", FastTable)
+        return sorted(table.marked_keys) or ([table.cursor_key] if table.cursor_key else [])
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason is None and action in self.MUTATING:
+            if not self._chosen_vms():
+                return "no instance selected"
+            if action == "snapshot" and "volumes" not in self.session.inventory.loaded:
+                return "volumes are still loading"
+        return reason
+
+    @work(group="action", exit_on_error=False)
+    async def action_snapshot(self) -> None:
+        """All volumes of the selected (or marked) instances."""
+        if self.refuse_if_unavailable("snapshot"):
+            return
+        inventory = self.session.inventory
+        volumes = [v for vm_id in self._chosen_vms() for v in inventory.volumes_of(vm_id)]
+        if not volumes:
+            self.notify("no volumes attached", severity="warning")
+            return
+        await self.snapshot_flow(volumes, inventory.vms)
+
+    @work(group="action", exit_on_error=False)
+    async def action_vm_snapshot(self) -> None:
+        if self.refuse_if_unavailable("vm_snapshot"):
+            return
+        vm = self.session.inventory.vms.get(self.query_one("#instances", FastTable).cursor_key
+                                            or "")
+        if vm is not None:
+            await self.vm_snapshot_flow(vm)

@@ -1,74 +1,150 @@
-"""`:jobs`: the account's async jobs, pending first, as the server lists them."""
+"""`:jobs`: every job the app started and the account's pending jobs, live.
+
+Rows come from the App's JobTracker (no extra API calls); they change as jobs move. A
+stuck snapshot says so with the guide's advice: wait, retry (`R` re-issues it), then send
+support the diagnostic (`y` copies it, `i` shows it).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
-from atlas_tui.cloud.models import AsyncJob, JobStatus
-from atlas_tui.ui import format as fmt
-from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.cloud.jobs import TrackedJob
+from atlas_tui.ui.screens.acting import ActingScreen
+from atlas_tui.ui.widgets.jobs_panel import elapsed
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("command", "COMMAND", min_width=12, max_width=26, priority=100),
-    Column("status", "STATUS", min_width=7, max_width=9, priority=95),
-    Column("target", "TARGET", min_width=8, max_width=20, priority=60),
-    Column("created", "STARTED", min_width=10, max_width=19, priority=80),
+    Column("label", "JOB", min_width=14, max_width=34, priority=100),
+    Column("phase", "STATE", min_width=9, max_width=18, priority=95),
+    Column("elapsed", "TIME", min_width=5, max_width=6, priority=80, align="right"),
+    Column("by", "BY", min_width=5, max_width=8, priority=40),
     Column("result", "RESULT", min_width=8, max_width=60, priority=70),
 ]
 
-STATUS_TEXT = {
-    JobStatus.PENDING: Text("running…", style="yellow"),
-    JobStatus.SUCCEEDED: Text("done", style="green"),
-    JobStatus.FAILED: Text("failed", style="bold red"),
-    JobStatus.CANCELLED: Text("cancelled", style="magenta"),
-}
+
+def phase_text(job: TrackedJob) -> Text:
+    if job.failed:
+        return Text(job.phase, style="bold red")
+    if job.done:
+        return Text(job.phase, style="green")
+    if job.stuck:
+        return Text(job.phase, style="bold yellow reverse")
+    return Text(job.phase + "…", style="yellow")
 
 
-def job_row(job: AsyncJob, now: Any, exact: bool) -> Row:
-    command = job.command_name.removesuffix("Cmd").removesuffix("ByAdmin")
-    target = f"{job.instancetype} {job.instanceid[:8]}" if job.instanceid else "—"
+def job_row(job: TrackedJob) -> Row:
+    result = job.error or ("stuck: wait, R retries, y copies a diagnostic" if job.stuck
+                           else "ok" if job.done else "")
     return Row(
         key=job.jobid,
-        cells=(command, STATUS_TEXT[job.status], target, fmt.age(job.created, now, exact=exact),
-               job.error_text or ("" if job.status is JobStatus.PENDING else "ok")),
-        values=(command, int(job.status != JobStatus.PENDING), target, job.created,
-                job.error_text),
+        cells=(job.label, phase_text(job), elapsed(job.elapsed_s),
+               "other" if job.adopted else "you", result),
+        values=(job.label, job.phase, job.elapsed_s, job.adopted, result),
     )
 
 
-class JobsScreen(BrowseScreen):
-    def __init__(self) -> None:
-        super().__init__()
-        self.jobs: list[AsyncJob] = []
+class JobsScreen(ActingScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("R", "retry", "Retry snapshot", id="retry"),
+    ]
+    MUTATING = frozenset({"retry"})
+    DEFAULT_CSS = """
+    JobsScreen #job-note { height: auto; max-height: 7; padding: 0 1; }
+    """
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name, "jobs")
 
     def compose_body(self) -> ComposeResult:
-        yield FastTable(COLUMNS, id="jobs", empty_message="no recent jobs on this account")
+        yield FastTable(COLUMNS, id="jobs",
+                        empty_message="no jobs yet: actions you start appear here")
+        yield Static(id="job-note")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._auto_refresh_s = 3.0
+        self.set_interval(1.0, self.rerender)  # elapsed times tick
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        self.jobs = await self.session.client.jobs()
+        tracker = self.atlas.tracker
+        if tracker is not None:
+            await tracker.discover()  # pick up jobs started elsewhere since
         self.rerender()
 
+    def affected_by(self, job: TrackedJob) -> bool:
+        self.rerender()  # from memory: no API call
+        return False
+
+    def _jobs(self) -> list[TrackedJob]:
+        tracker = self.atlas.tracker
+        return tracker.jobs if tracker is not None else []
+
     def rerender(self) -> None:
-        now = self.session.client.server_now()
-        exact = self.atlas.exact_times
+        if not self.is_mounted:
+            return
         table = self.query_one(FastTable)
-        table.set_rows([job_row(j, now, exact) for j in self.jobs])
-        if table.sort_column is None:
-            table.sort_by("created", reverse=True)
+        table.set_rows([job_row(j) for j in self._jobs()])
+        self._note()
+
+    def _selected(self) -> TrackedJob | None:
+        key = self.query_one(FastTable).cursor_key
+        return next((j for j in self._jobs() if j.jobid == key), None)
+
+    def _note(self) -> None:
+        job = self._selected()
+        note = Text()
+        if job is not None and job.stuck:
+            note.append(f"{job.label} is stuck in {job.state or 'a pending state'}.\n",
+                        style="bold yellow")
+            for i, advice in enumerate(job.advice, 1):
+                note.append(f"{i}. {advice}\n")
+        self.query_one("#job-note", Static).update(note)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
-        job = next((j for j in self.jobs if j.jobid == key), None)
-        return (f"job {job.jobid}", job.raw) if job else None
+        job = self._selected()
+        if job is None:
+            return None
+        return f"job {job.jobid}", {"diagnostic": "\n" + job.diagnostic()}
+
+    def action_copy_id(self) -> None:
+        job = self._selected()
+        if job is None:
+            self.notify("nothing selected", severity="warning")
+            return
+        self.app.copy_to_clipboard(job.diagnostic())
+        self.notify("diagnostic copied", timeout=2)
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason is None and action == "retry":
+            job = self._selected()
+            tracker = self.atlas.tracker
+            if job is None or tracker is None or tracker.retry_args(job) is None:
+                return "retry re-issues a volume snapshot: select a snapshot job"
+        return reason
+
+    @work(group="action", exit_on_error=False)
+    async def action_retry(self) -> None:
+        if self.refuse_if_unavailable("retry"):
+            return
+        job = self._selected()
+        tracker, actions = self.atlas.tracker, self.atlas.actions
+        if job is None or tracker is None or actions is None:
+            return
+        args = tracker.retry_args(job)
+        if args is None:
+            return
+
+        async def run() -> list:
+            now = self.session.client.server_now()
+            return [await actions.retry_snapshot(args.volume_id, args.volume_name, now)]
+
+        self.atlas.run_actions(run(), f"Retry snapshot of {args.volume_name}")

@@ -1,31 +1,57 @@
 """The recurring snapshot policies of one volume: in words, the raw schedule, the next
-runs, and a warning where the stored string does not mean what it seems to."""
+runs, a warning where the stored string does not mean what it seems to, and the keys that
+add, edit, delete and fix them. After every change the list is read back from the server."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy, VirtualMachine, Volume
-from atlas_tui.ui.policy_text import next_runs_text, policy_warning, policy_words
+from atlas_tui.ui.policy_text import (
+    next_run_short,
+    next_runs_text,
+    policy_fix,
+    policy_raw,
+    policy_warning,
+    policy_words,
+)
 from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
     Column("words", "RUNS", min_width=20, max_width=44, priority=100),
     Column("schedule", "RAW", min_width=7, max_width=10, priority=80),
+    Column("next", "NEXT", min_width=10, max_width=16, priority=70),
     Column("check", "CHECK", min_width=5, max_width=30, priority=90),
+]
+RAW_COLUMNS = [
+    Column("words", "AS THE API HOLDS IT", min_width=20, max_width=60, priority=100),
+    *COLUMNS[1:],
 ]
 
 
 class PoliciesScreen(BrowseScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add_policy", "Add", id="policy-add"),
+        Binding("e", "edit_policy", "Edit", id="policy-edit"),
+        Binding("D", "delete_policy", "Delete", id="policy-delete"),
+        Binding("f", "fix_policy", "Fix", id="policy-fix"),
+        Binding("w", "toggle_raw", "Raw", id="policy-raw"),
+    ]
+    MUTATING: ClassVar[frozenset[str]] = frozenset(
+        {"add_policy", "edit_policy", "delete_policy", "fix_policy"}
+    )
     DEFAULT_CSS = """
-    PoliciesScreen #policy-note { height: auto; max-height: 6; padding: 0 1; }
+    PoliciesScreen #policy-note { height: auto; max-height: 7; padding: 0 1; }
     """
 
     def __init__(self, vm: VirtualMachine | None, volume: Volume) -> None:
@@ -33,6 +59,7 @@ class PoliciesScreen(BrowseScreen):
         self.vm = vm
         self.volume = volume
         self.policies: list[SnapshotPolicy] = []
+        self.show_raw = False
 
     def crumbs(self) -> tuple[str, ...]:
         owner = self.vm.name if self.vm else (self.volume.vmname or "detached")
@@ -40,47 +67,155 @@ class PoliciesScreen(BrowseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield FastTable(COLUMNS, id="policies",
-                        empty_message="no recurring snapshots: this volume is not protected")
+                        empty_message="no recurring snapshots: this volume is not protected "
+                                      "(a adds a policy)")
         yield Static(id="policy-note")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # No super().on_mount(): Textual dispatches BrowseScreen.on_mount by itself.
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        self.policies = await self.session.client.snapshot_policies(self.volume.id)
+        self.policies = sorted(
+            await self.session.client.snapshot_policies(self.volume.id),
+            key=lambda p: INTERVAL_NAMES.index(p.interval) if p.interval in INTERVAL_NAMES
+            else 9,
+        )
+        inventory = self.session.inventory
+        if "policies" in inventory.loaded:  # keep the account view in step with the server
+            inventory.policies_by_volume[self.volume.id] = list(self.policies)
         self.rerender()
 
     def rerender(self) -> None:
+        now = self.session.client.server_now()
         rows = []
-        for p in self.policies:
-            order = INTERVAL_NAMES.index(p.interval) if p.interval in INTERVAL_NAMES else 9
+        for order, p in enumerate(self.policies):
             warning = policy_warning(p)
             rows.append(Row(
                 key=p.id,
-                cells=(policy_words(p), p.schedule,
+                cells=(policy_raw(p) if self.show_raw else policy_words(p), p.schedule,
+                       next_run_short(p, now),
                        Text("check ⚠" if warning else "ok",
                             style="bold yellow" if warning else "green")),
-                values=(order, p.schedule, bool(warning)),
+                values=(order, p.schedule, order, bool(warning)),
             ))
-        self.query_one(FastTable).set_rows(rows)
+        table = self.query_one(FastTable)
+        table.set_rows(rows)
         self._note()
 
     @on(FastTable.CursorMoved)
     def _moved(self) -> None:
         self._note()
 
+    def selected(self) -> SnapshotPolicy | None:
+        key = self.query_one(FastTable).cursor_key
+        return next((p for p in self.policies if p.id == key), None)
+
     def _note(self) -> None:
         note = Text()
-        key = self.query_one(FastTable).cursor_key
-        policy = next((p for p in self.policies if p.id == key), None)
+        policy = self.selected()
         if policy is not None:
             warning = policy_warning(policy)
             if warning:
                 note.append(f"⚠ {warning}\n", style="bold yellow")
+            fix = policy_fix(policy)
+            if fix is not None and fix.fix:
+                note.append(f'f fixes it: schedule "{policy.schedule}" → "{fix.fix}"\n',
+                            style="yellow")
             note.append(next_runs_text(policy, self.session.client.server_now()), style="dim")
         self.query_one("#policy-note", Static).update(note)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         policy = next((p for p in self.policies if p.id == key), None)
         return (f"{policy.interval.lower()} policy", policy.raw) if policy else None
+
+    # -- what is possible ----------------------------------------------------------------
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason:
+            return reason
+        if action in ("edit_policy", "delete_policy", "fix_policy") and self.selected() is None:
+            return "no policy selected"
+        if action == "fix_policy":
+            policy = self.selected()
+            if policy is not None and policy_fix(policy) is None:
+                return "this schedule reads as it runs: nothing to fix"
+        return None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_toggle_raw(self) -> None:
+        self.show_raw = not self.show_raw
+        table = self.query_one(FastTable)
+        table.set_columns(RAW_COLUMNS if self.show_raw else COLUMNS)
+        self.rerender()
+
+    def _form(self, policy: SnapshotPolicy | None) -> PolicyForm:
+        return PolicyForm(self.session.client, self.volume, list(self.policies), policy,
+                          now=self.session.client.server_now())
+
+    def action_add_policy(self) -> None:
+        if self.refuse_if_unavailable("add_policy"):
+            return
+        self.app.push_screen(self._form(None), self._saved)
+
+    def action_edit_policy(self) -> None:
+        if self.refuse_if_unavailable("edit_policy"):
+            return
+        self.app.push_screen(self._form(self.selected()), self._saved)
+
+    def _saved(self, policy: SnapshotPolicy | None) -> None:
+        if policy is None:
+            return
+        self.notify(f"saved: {policy_words(policy)}", timeout=4, markup=False)
+        self.refresh_data()
+
+    def action_delete_policy(self) -> None:
+        if self.refuse_if_unavailable("delete_policy"):
+            return
+        policy = self.selected()
+        assert policy is not None
+        word = policy.interval.lower()
+        body = (f"Delete the {word} policy of {self.volume.name}?\n"
+                f"  {policy_words(policy)}\n"
+                "No more recurring snapshots of this interval will be taken; the snapshots "
+                "it made stay.")
+        confirm = TypedConfirm(f"Delete {word} policy", body, word)
+        self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
+
+    @work(group="policy-change")
+    async def _delete(self, policy: SnapshotPolicy) -> None:
+        try:
+            await self.session.client.delete_snapshot_policies([policy.id])
+        except CloudError as e:
+            self.atlas.report(e)
+        else:
+            self.notify(f"deleted the {policy.interval.lower()} policy", timeout=4)
+        self.refresh_data()
+
+    def action_fix_policy(self) -> None:
+        if self.refuse_if_unavailable("fix_policy"):
+            return
+        policy = self.selected()
+        assert policy is not None
+        finding = policy_fix(policy)
+        assert finding is not None and finding.fix is not None
+        fix = finding.fix
+        confirm = FixConfirm(policy, fix, finding.message, self.session.client.server_now())
+        self.app.push_screen(confirm, lambda ok: self._fix(policy, fix) if ok else None)
+
+    @work(group="policy-change")
+    async def _fix(self, policy: SnapshotPolicy, schedule: str) -> None:
+        try:
+            # The server's upsert per (volume, interval): same policy id, new schedule.
+            await self.session.client.create_snapshot_policy(
+                policy.volumeid, interval=policy.interval, schedule=schedule,
+                timezone=policy.timezone, maxsnaps=policy.maxsnaps,
+            )
+        except CloudError as e:
+            self.atlas.report(e)
+        else:
+            self.notify(f'fixed: schedule "{policy.schedule}" → "{schedule}"', timeout=4,
+                        markup=False)
+        self.refresh_data()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
+from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
 from atlas_tui.ui import format as fmt
-from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -34,10 +36,13 @@ def snapshot_row(s: Snapshot, now: Any, exact: bool) -> Row:
     )
 
 
-class SnapshotsScreen(BrowseScreen):
+class SnapshotsScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "snapshot", "Snapshot now", id="snapshot"),
+        Binding("D", "delete", "Delete", id="delete"),
         Binding("p", "policies", "Policies", id="policies"),
     ]
+    MUTATING = frozenset({"snapshot", "delete"})
 
     def __init__(self, vm: VirtualMachine | None, volume: Volume,
                  focus_snapshot: str | None = None) -> None:
@@ -73,6 +78,32 @@ class SnapshotsScreen(BrowseScreen):
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         snap = next((s for s in self.snapshots if s.id == key), None)
         return (f"snapshot {snap.name}", snap.raw) if snap else None
+
+    def affected_by(self, job: TrackedJob) -> bool:
+        return self.volume.id in (job.resource_id, job.volume_id)
+
+    def _chosen(self) -> list[Snapshot]:
+        table = self.query_one(FastTable)
+        keys = table.marked_keys or ({table.cursor_key} if table.cursor_key else set())
+        return [s for s in self.snapshots if s.id in keys]
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason is None and action == "delete" and not self._chosen():
+            return "no snapshot selected"
+        return reason
+
+    @work(group="action", exit_on_error=False)
+    async def action_snapshot(self) -> None:
+        if self.refuse_if_unavailable("snapshot"):
+            return
+        vms = {self.vm.id: self.vm} if self.vm else {}
+        await self.snapshot_flow([self.volume], vms)
+
+    @work(group="action", exit_on_error=False)
+    async def action_delete(self) -> None:
+        if not self.refuse_if_unavailable("delete"):
+            await self.delete_snapshots_flow(self._chosen())
 
     def action_policies(self) -> None:
         from atlas_tui.ui.screens.policies import PoliciesScreen

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
+from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import VirtualMachine
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
-from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -39,12 +40,18 @@ VM_SNAPSHOT_COLUMNS = [
 ]
 
 
-class VolumesScreen(BrowseScreen):
+class VolumesScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Snapshots", id="open"),
+        Binding("s", "snapshot", "Snapshot", id="snapshot"),
+        Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
+        Binding("R", "revert_vm_snapshot", "Revert to VM snap", id="revert-vm-snapshot",
+                show=False),
+        Binding("D", "delete", "Delete VM snap", id="delete", show=False),
         Binding("p", "policies", "Policies", id="policies"),
         Binding("tab", "switch_list", "Volumes/VM snaps", id="switch-list", show=False),
     ]
+    MUTATING = frozenset({"snapshot", "vm_snapshot", "revert_vm_snapshot", "delete"})
 
     DEFAULT_CSS = """
     VolumesScreen #volumes { height: 3fr; }
@@ -130,6 +137,55 @@ class VolumesScreen(BrowseScreen):
             return (f"VM snapshot {snap.displayname}", snap.raw) if snap else None
         row = self.volume_row(key)
         return (f"volume {row.volume.name}", row.volume.raw) if row else None
+
+    def affected_by(self, job: TrackedJob) -> bool:
+        ids = {self.vm.id}
+        if self.detail is not None:
+            ids |= {r.volume.id for r in self.detail.volumes}
+        return bool({job.resource_id, job.volume_id} & ids)
+
+    def _vm_snapshot_choice(self) -> list:
+        if self.detail is None:
+            return []
+        table = self.query_one("#vm-snapshots", FastTable)
+        keys = table.marked_keys or ({table.cursor_key} if table.cursor_key else set())
+        return [s for s in self.detail.vm_snapshots if s.id in keys]
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason is None and action in ("revert_vm_snapshot", "delete"):
+            if not self.query_one("#vm-snapshots", FastTable).has_focus:
+                return "select a VM snapshot first (tab moves to the VM snapshots list)"
+            chosen = self._vm_snapshot_choice()
+            if not chosen:
+                return "no VM snapshot selected"
+            if action == "revert_vm_snapshot" and len(chosen) != 1:
+                return "revert takes one VM snapshot"
+        return reason
+
+    @work(group="action", exit_on_error=False)
+    async def action_snapshot(self) -> None:
+        if self.refuse_if_unavailable("snapshot") or self.detail is None:
+            return
+        table = self.query_one("#volumes", FastTable)
+        keys = table.marked_keys or ({table.cursor_key} if table.cursor_key else set())
+        volumes = [r.volume for r in self.detail.volumes if r.volume.id in keys]
+        await self.snapshot_flow(volumes, {self.vm.id: self.vm})
+
+    @work(group="action", exit_on_error=False)
+    async def action_vm_snapshot(self) -> None:
+        if not self.refuse_if_unavailable("vm_snapshot"):
+            await self.vm_snapshot_flow(self.vm)
+
+    @work(group="action", exit_on_error=False)
+    async def action_revert_vm_snapshot(self) -> None:
+        if not self.refuse_if_unavailable("revert_vm_snapshot"):
+            await self.revert_vm_snapshot_flow(self.vm, self._vm_snapshot_choice()[0])
+
+    @work(group="action", exit_on_error=False)
+    async def action_delete(self) -> None:
+        if not self.refuse_if_unavailable("delete"):
+            await self.delete_vm_snapshots_flow(self._vm_snapshot_choice())
 
     def action_switch_list(self) -> None:
         volumes = self.query_one("#volumes", FastTable)

@@ -112,7 +112,7 @@ class FastTable(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page_down", "Page down", show=False),
         Binding("home,g", "cursor_first", "First", show=False),
         Binding("end,G", "cursor_last", "Last", show=False),
-        Binding("space", "toggle_mark", "Mark"),
+        Binding("space", "toggle_mark", "Mark", show=False),
         Binding("enter", "select_row", "Open", show=False),
     ]
 

@@ -1,0 +1,104 @@
+"""May I? The server's rules, checked before a call, so the UI can say why an action is
+not possible now instead of hiding it or letting the server refuse it.
+
+Each check returns None when the action may go ahead, else the reason in words. They are
+advisory: the server stays the judge, and its own error text is shown when it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from atlas_tui.cloud.models import (
+    IN_PROGRESS_SNAPSHOT_STATES,
+    Capabilities,
+    Snapshot,
+    VirtualMachine,
+    VMSnapshot,
+    Volume,
+)
+
+DELETABLE_SNAPSHOT_STATES = frozenset({"BackedUp", "Error", "CreatedOnPrimary", "Destroying"})
+DELETABLE_VM_SNAPSHOT_STATES = frozenset({"Ready", "Expunging", "Error"})
+BUSY_VM_SNAPSHOT_STATES = frozenset({"Allocated", "Creating", "Reverting", "Expunging"})
+VM_SNAPSHOT_MAX = 10  # vmsnapshot.max default; a user cannot read the setting
+
+
+def snapshot_volume(
+    volume: Volume,
+    vm: VirtualMachine | None,
+    caps: Capabilities,
+    *,
+    vm_snapshots: Iterable[VMSnapshot] = (),
+    snapshot_job_on_vm: bool = False,
+) -> str | None:
+    """createSnapshot on a volume (cloudstack-api.md §5.1)."""
+    if volume.state != "Ready":
+        return f"{volume.name} is {volume.state}: only a Ready volume can be snapshotted."
+    if vm is not None:
+        if vm.state in ("Destroyed", "Expunging"):
+            return f"{vm.name} is {vm.state}."
+        if vm.hypervisor == "KVM" and vm.state != "Stopped" and not caps.kvmsnapshotenabled:
+            return (f"{vm.name} is {vm.state} on KVM and this cloud has kvm.snapshot.enabled "
+                    "off: stop the VM first, or ask the operators to enable it.")
+        busy = [s.displayname for s in vm_snapshots if s.state in BUSY_VM_SNAPSHOT_STATES]
+        if busy:
+            return f"a VM snapshot of {vm.name} is in progress ({', '.join(busy)})."
+        if snapshot_job_on_vm:
+            return (f"another snapshot of {vm.name} is in progress: the server takes one "
+                    "snapshot per VM at a time.")
+    return None
+
+
+def vm_snapshot(vm: VirtualMachine, existing: Iterable[VMSnapshot], *,
+                memory: bool = False) -> str | None:
+    """createVMSnapshot (cloudstack-api.md §7.1)."""
+    existing = list(existing)
+    if vm.state not in ("Running", "Stopped"):
+        return f"{vm.name} is {vm.state}: VM snapshots need it Running or Stopped."
+    if memory and vm.state != "Running":
+        return "a snapshot with memory needs the VM Running."
+    busy = [s.displayname for s in existing if s.state in BUSY_VM_SNAPSHOT_STATES]
+    if busy:
+        return f"another VM snapshot task is in progress ({', '.join(busy)})."
+    if len(existing) >= VM_SNAPSHOT_MAX:
+        return (f"{vm.name} already has {len(existing)} VM snapshots (the usual limit is "
+                f"{VM_SNAPSHOT_MAX}): delete old ones first.")
+    return None
+
+
+def delete_snapshot(snapshot: Snapshot) -> str | None:
+    """deleteSnapshot (cloudstack-api.md §5.5)."""
+    if snapshot.state in IN_PROGRESS_SNAPSHOT_STATES:
+        return (f"{snapshot.name} is {snapshot.state}: the server refuses to delete a snapshot "
+                "in progress. If it is stuck, see :jobs.")
+    if snapshot.state not in DELETABLE_SNAPSHOT_STATES:
+        return f"{snapshot.name} is {snapshot.state} and cannot be deleted."
+    return None
+
+
+def delete_vm_snapshot(snapshot: VMSnapshot) -> str | None:
+    if snapshot.state not in DELETABLE_VM_SNAPSHOT_STATES:
+        return f"{snapshot.displayname} is {snapshot.state}: wait until it is Ready or Error."
+    return None
+
+
+def revert_vm_snapshot(snapshot: VMSnapshot, vm: VirtualMachine) -> str | None:
+    """revertToVMSnapshot, apart from the VM state (the wizard offers the stop/start)."""
+    if snapshot.state != "Ready":
+        return f"{snapshot.displayname} is {snapshot.state}: only a Ready VM snapshot reverts."
+    if vm.state not in ("Running", "Stopped"):
+        return f"{vm.name} is {vm.state}: wait until it is Running or Stopped."
+    return None
+
+
+def vm_state_for_revert(snapshot: VMSnapshot) -> str:
+    """The VM state the server wants: Disk snapshots revert a Stopped VM, memory ones a
+    Running VM (cloudstack-api.md §7.4)."""
+    return "Running" if snapshot.with_memory else "Stopped"
+
+
+def snapshot_name(vm_name: str | None, volume_name: str, at_utc: str) -> str:
+    """`hello-atlas-ROOT-42-20261129-0730Z`: instance, volume, UTC time; sorts by time."""
+    parts = [p for p in (vm_name, volume_name) if p] or ["detached"]
+    return "-".join([*parts, at_utc])

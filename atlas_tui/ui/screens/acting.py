@@ -1,0 +1,190 @@
+"""The action flows shared by the browse screens: ask cloud/rules whether it may run, show
+the dialog, then hand the workflow to the App (so leaving the screen never cancels it).
+
+Reasons from the rules are said, not hidden: a blocked action explains itself when pressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from atlas_tui.cloud import rules
+from atlas_tui.cloud.actions import SnapshotTarget, default_targets
+from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.models import Snapshot, VirtualMachine, VMSnapshot, Volume
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.dialogs import (
+    SnapshotDialog,
+    TypeToConfirm,
+    VMSnapshotDialog,
+)
+
+
+class ActingScreen(BrowseScreen):
+    """A BrowseScreen that can start actions. Subclasses bind keys to the flows below."""
+
+    def _ready(self) -> bool:
+        if self.atlas.actions is None:
+            self.notify("not connected", severity="warning")
+            return False
+        return True
+
+    def snapshot_job_on(self, vm: VirtualMachine | None) -> bool:
+        """A snapshot job this app started on one of the VM's volumes is still running."""
+        tracker = self.atlas.tracker
+        if vm is None or tracker is None:
+            return False
+        ids = {v.id for v in self.session.inventory.volumes.values()
+               if v.virtualmachineid == vm.id}
+        return any(j.command == "createSnapshot" and (j.volume_id or j.resource_id) in ids
+                   for j in tracker.in_flight)
+
+    async def snapshot_flow(self, volumes: Sequence[Volume],
+                            vms: dict[str, VirtualMachine]) -> None:
+        """Check, ask, and start snapshots of these volumes (one or many)."""
+        if not self._ready() or not volumes:
+            return
+        caps = self.session.capabilities
+        client = self.session.client
+        allowed: list[Volume] = []
+        refused: list[str] = []
+        vm_snaps: dict[str, list[VMSnapshot]] = {}
+        for volume in volumes:
+            vm = vms.get(volume.virtualmachineid)
+            if vm is not None and vm.id not in vm_snaps:
+                try:
+                    vm_snaps[vm.id] = await client.vm_snapshots_of(vm.id)
+                except CloudError as e:
+                    self.atlas.report(e)
+                    return
+            reason = rules.snapshot_volume(
+                volume, vm, caps, vm_snapshots=vm_snaps.get(vm.id, []) if vm else [],
+                snapshot_job_on_vm=self.snapshot_job_on(vm))
+            if reason:
+                refused.append(f"{volume.name}: {reason}")
+            else:
+                allowed.append(volume)
+        if refused:
+            self.notify("\n".join(refused), title="Cannot snapshot", severity="warning",
+                        markup=False, timeout=10)
+        if not allowed:
+            return
+        targets = default_targets(allowed, vms, client.server_now())
+        running = sorted({t.vm.name for t in targets if t.vm is not None and t.vm.running})
+        title = (f"Snapshot {allowed[0].name}" if len(allowed) == 1
+                 else f"Snapshot {len(allowed)} volumes")
+        choice = await self.app.push_screen_wait(
+            SnapshotDialog(title, [v.name for v in allowed], [t.name for t in targets], running)
+        )
+        if choice is None:
+            return
+        named = [SnapshotTarget(t.volume, t.vm, name)
+                 for t, name in zip(targets, choice.names, strict=True)]
+        assert self.atlas.actions is not None
+        self.atlas.run_actions(
+            self.atlas.actions.snapshot_volumes(named, quiesce=choice.quiesce,
+                                                stop_first=choice.stop_first),
+            title,
+        )
+
+    async def vm_snapshot_flow(self, vm: VirtualMachine) -> None:
+        if not self._ready():
+            return
+        try:
+            existing = await self.session.client.vm_snapshots_of(vm.id)
+        except CloudError as e:
+            self.atlas.report(e)
+            return
+        reason = rules.vm_snapshot(vm, existing)
+        if reason:
+            self.notify(reason, title="Cannot take a VM snapshot", severity="warning",
+                        markup=False)
+            return
+        memory_note = rules.vm_snapshot(vm, existing, memory=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%MZ")
+        # On KVM a disk-only snapshot of a running VM needs a setting that is off by default
+        # (kvm.vmstoragesnapshot.enabled), so offer memory first there.
+        memory_default = vm.running and vm.hypervisor == "KVM"
+        choice = await self.app.push_screen_wait(
+            VMSnapshotDialog(vm.name, f"{vm.name}-{stamp}", memory_note, memory_default))
+        if choice is None:
+            return
+        assert self.atlas.actions is not None
+        actions = self.atlas.actions
+
+        async def run() -> list:
+            return [await actions.vm_snapshot(vm, name=choice.name,
+                                              description=choice.description,
+                                              memory=choice.memory, quiesce=choice.quiesce)]
+
+        self.atlas.run_actions(run(), f"VM snapshot of {vm.name}")
+
+    async def delete_snapshots_flow(self, snapshots: Sequence[Snapshot]) -> None:
+        if not self._ready() or not snapshots:
+            return
+        refused = [f"{s.name}: {r}" for s in snapshots if (r := rules.delete_snapshot(s))]
+        if refused:
+            # Refused before any call, with the reason; nothing is deleted.
+            self.notify("\n".join(refused), title="Cannot delete", severity="warning",
+                        markup=False, timeout=10)
+            return
+        if len(snapshots) == 1:
+            expected = snapshots[0].name
+            lines = [f"Delete snapshot {expected} of {snapshots[0].volumename}?",
+                     "It cannot be undone; the volume itself is not touched."]
+        else:
+            expected = str(len(snapshots))
+            lines = [f"Delete {len(snapshots)} snapshots?"] + [
+                f"  {s.name}" for s in snapshots[:8]] + (["  …"] if len(snapshots) > 8 else [])
+        confirmed = await self.app.push_screen_wait(
+            TypeToConfirm("Delete snapshots", lines, expected))
+        if confirmed is None:
+            return
+        assert self.atlas.actions is not None
+        self.atlas.run_actions(self.atlas.actions.delete_snapshots(snapshots), "Delete")
+
+    async def revert_vm_snapshot_flow(self, vm: VirtualMachine, snap: VMSnapshot) -> None:
+        if not self._ready():
+            return
+        reason = rules.revert_vm_snapshot(snap, vm)
+        if reason:
+            self.notify(reason, title="Cannot revert", severity="warning", markup=False)
+            return
+        needed = rules.vm_state_for_revert(snap)
+        lines = [f"Revert {vm.name} to VM snapshot {snap.displayname} ({snap.type}).",
+                 "Everything written to its disks since then is lost."]
+        option = None
+        if needed == "Stopped" and vm.state != "Stopped":
+            lines.append(f"A disk-only snapshot reverts a stopped VM: {vm.name} will be "
+                         "stopped first.")
+            option = "Start the VM again after the revert"
+        elif needed == "Running" and vm.state != "Running":
+            lines.append(f"A snapshot with memory reverts a running VM: {vm.name} will be "
+                         "started first.")
+        confirmed = await self.app.push_screen_wait(
+            TypeToConfirm(f"Revert {vm.name}", lines, vm.name, verb="Revert", option=option))
+        if confirmed is None:
+            return
+        assert self.atlas.actions is not None
+        self.atlas.run_actions(
+            self.atlas.actions.revert_vm_snapshot(vm, snap, start_after=confirmed.option),
+            f"Revert {vm.name}")
+
+    async def delete_vm_snapshots_flow(self, snapshots: Sequence[VMSnapshot]) -> None:
+        if not self._ready() or not snapshots:
+            return
+        refused = [f"{s.displayname}: {r}" for s in snapshots if (r := rules.delete_vm_snapshot(s))]
+        if refused:
+            self.notify("\n".join(refused), title="Cannot delete", severity="warning",
+                        markup=False)
+            return
+        expected = snapshots[0].displayname if len(snapshots) == 1 else str(len(snapshots))
+        lines = ["Delete VM snapshot(s): " + ", ".join(s.displayname for s in snapshots),
+                 "The VM itself is not touched."]
+        confirmed = await self.app.push_screen_wait(
+            TypeToConfirm("Delete VM snapshots", lines, expected))
+        if confirmed is None:
+            return
+        assert self.atlas.actions is not None
+        self.atlas.run_actions(self.atlas.actions.delete_vm_snapshots(snapshots), "Delete")

@@ -1,0 +1,258 @@
+"""The whole account's protection: every volume with its policies, its newest snapshot and
+the storage its snapshots use; volumes without a policy, policies that stopped producing
+snapshots, and snapshots left by deleted volumes come first, in colour and in words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from atlas_tui.cloud.protection import (
+    PERIODS,
+    ProtectionInventory,
+    Status,
+    VolumeProtection,
+    assess,
+    by_instance,
+    monthly_cost,
+    summarize,
+)
+from atlas_tui.ui import format as fmt
+from atlas_tui.ui.policy_text import next_run_short, schedule_summary
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.widgets.table_model import Column, Row
+
+STATUS_STYLES = {
+    Status.STALE: "bold red",
+    Status.UNPROTECTED: "bold red",
+    Status.NO_RUNS: "yellow",
+    Status.ORPHANED: "magenta",
+    Status.OK: "green",
+}
+# Every problem reads as a word with a marker, so nothing depends on colour alone.
+STATUS_WORDS = {
+    Status.STALE: "✗ stale",
+    Status.UNPROTECTED: "✗ unprotected",
+    Status.NO_RUNS: "… no runs yet",
+    Status.ORPHANED: "⚠ orphaned",
+    Status.OK: "ok",
+}
+EVERY = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month"}
+
+BASE_COLUMNS = [
+    Column("status", "STATUS", min_width=13, max_width=14, priority=100),
+    Column("volume", "VOLUME", min_width=10, max_width=16, priority=95),
+    Column("vm", "INSTANCE", min_width=10, max_width=16, priority=80),
+    Column("policies", "POLICIES", min_width=12, max_width=30, priority=70),
+    Column("newest", "NEWEST", min_width=14, max_width=16, priority=75),
+    Column("storage", "STORAGE", min_width=9, max_width=10, priority=85, align="right"),
+]
+
+
+def cost_column(currency: str) -> Column:
+    # No min_width: at 80 columns it is dropped whole (the note and summary keep the cost).
+    return Column("cost", f"{currency}/MONTH", max_width=12, priority=50, align="right")
+
+
+def money(amount: float, currency: str = "") -> str:
+    return f"{amount:,.2f} {currency}".rstrip()
+
+
+class ProtectionScreen(BrowseScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_policies", "Policies", id="protection-open"),
+        Binding("p", "open_policies", "Policies", show=False, id="protection-policies"),
+    ]
+    DEFAULT_CSS = """
+    ProtectionScreen #protection { height: 1fr; }
+    ProtectionScreen #protection-note { height: auto; max-height: 4; padding: 0 1; }
+    ProtectionScreen #protection-summary { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[VolumeProtection] = []
+        self.inventory: ProtectionInventory | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.atlas.settings.cost_per_gib_month
+
+    @property
+    def currency(self) -> str:
+        return self.atlas.settings.currency
+
+    def crumbs(self) -> tuple[str, ...]:
+        return (self.session.profile.name, "protection")
+
+    def compose_body(self) -> ComposeResult:
+        columns = BASE_COLUMNS
+        if self.rate is not None:
+            columns = [*BASE_COLUMNS, cost_column(self.currency)]
+        yield Static(id="protection-summary")
+        yield FastTable(columns, id="protection", empty_message="no volumes")
+        yield Static(id="protection-note")
+
+    def on_mount(self) -> None:
+        # No super().on_mount(): Textual dispatches BrowseScreen.on_mount by itself.
+        self.query_one(FastTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Back from a volume's policies: what was changed there shows here at once.
+        if self.updated is not None:
+            self.refresh_data()
+
+    async def load(self) -> None:
+        # The same account-wide lists as the home screen, with one more fold over the
+        # snapshot walk; the result also refreshes the session's inventory for other screens.
+        inventory = ProtectionInventory()
+        await inventory.load(self.session.client, lambda _part: None)
+        self.session.inventory = inventory
+        self.inventory = inventory
+        self.rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
+                           inventory.fold, self.session.client.server_now())
+        self.rerender()
+
+    def rerender(self) -> None:
+        now = self.session.client.server_now()
+        exact = self.atlas.exact_times
+        rate = self.rate
+        table_rows = []
+        for order, r in enumerate(self.rows):
+            cells: list[Any] = [
+                Text(STATUS_WORDS[r.status], style=STATUS_STYLES[r.status]),
+                r.volume_name,
+                r.vm_name or ("(deleted)" if r.status is Status.ORPHANED else "—"),
+                ("—" if r.status is Status.ORPHANED
+                 else schedule_summary(h.policy for h in r.policies)),
+                fmt.age(r.newest, now, exact=exact),
+                fmt.size(r.bytes),
+            ]
+            values: list[Any] = [order, r.volume_name.lower(), r.vm_name.lower(),
+                                 len(r.policies), r.newest, r.bytes]
+            if rate is not None:
+                cells.append(money(monthly_cost(r.bytes, rate)))
+                values.append(r.bytes)
+            table_rows.append(Row(key=r.key, cells=tuple(cells), values=tuple(values)))
+        self.query_one(FastTable).set_rows(table_rows)
+        self._summary()
+        self._note()
+
+    def _summary(self) -> None:
+        s = summarize(self.rows, self.rate)
+        text = Text()
+        text.append(f"{s.volumes} volumes · ")
+        text.append(f"{s.unprotected} unprotected", style="bold red" if s.unprotected else "")
+        text.append(" · ")
+        text.append(f"{s.stale} stale", style="bold red" if s.stale else "")
+        if s.no_runs:
+            text.append(" · ")
+            text.append(f"{s.no_runs} no runs yet", style="yellow")
+        text.append(" · ")
+        orphans = (f"{s.orphan_snapshots} orphaned snapshots ({fmt.size(s.orphan_bytes)})"
+                   if s.orphan_snapshots else "no orphans")
+        text.append(orphans, style="magenta" if s.orphan_snapshots else "")
+        text.append(f" · snapshots use {fmt.size(s.total_bytes)}")
+        if s.monthly_cost is not None and self.rate is not None:
+            text.append(f" ≈ {money(s.monthly_cost, self.currency)}/month", style="bold")
+            text.append(f" at {self.rate:g} {self.currency}/GiB", style="dim")
+        self.query_one("#protection-summary", Static).update(text)
+
+    @on(FastTable.CursorMoved)
+    def _moved(self) -> None:
+        self._note()
+
+    def selected(self) -> VolumeProtection | None:
+        key = self.query_one(FastTable).cursor_key
+        return next((r for r in self.rows if r.key == key), None)
+
+    def _note(self) -> None:
+        row = self.selected()
+        note = Text()
+        if row is not None:
+            note.append_text(self._reason(row, self.session.client.server_now()))
+            # Storage of this volume and of its whole instance, and their cost per month.
+            note.append(f"\n{row.volume_name} {self._storage(row.bytes)}", style="dim")
+            storage = by_instance(self.rows).get(row.vm_id) if row.vm_id else None
+            if storage is not None:
+                plural = "s" if storage.volumes != 1 else ""
+                note.append(f" · {storage.vm_name} ({storage.volumes} volume{plural}) "
+                            f"{self._storage(storage.bytes)}", style="dim")
+        self.query_one("#protection-note", Static).update(note)
+
+    def _storage(self, size: int) -> str:
+        text = f"snapshots {fmt.size(size)}"
+        if self.rate is not None:
+            text += f" ≈ {money(monthly_cost(size, self.rate), self.currency)}/month"
+        return text
+
+    def _reason(self, row: VolumeProtection, now: datetime) -> Text:
+        exact = self.atlas.exact_times
+        style = STATUS_STYLES[row.status]
+        if row.status is Status.ORPHANED:
+            return Text(f"volume deleted: the {row.snapshots} snapshots of {row.volume_name} "
+                        f"({fmt.size(row.bytes)}) remain and still use storage.", style=style)
+        if row.status is Status.UNPROTECTED:
+            return Text("No recurring snapshots: enter opens its policies, where a adds one.",
+                        style=style)
+        parts = Text()
+        for h in row.policies:
+            word = h.policy.interval.lower()
+            if h.stale:
+                parts.append(f"{word}: newest {word} snapshot {fmt.age(h.newest, now, exact=exact)}"
+                             f", expected every {EVERY.get(h.policy.interval, '?')}. ",
+                             style=style)
+            elif h.never_ran:
+                parts.append(f"{word}: no {word} snapshot yet (next run "
+                             f"{next_run_short(h.policy, now)} {h.policy.timezone}). ",
+                             style="yellow")
+            elif h.policy.interval in PERIODS:
+                parts.append(f"{word}: newest {fmt.age(h.newest, now, exact=exact)}. ",
+                             style="dim")
+        if row.status in (Status.STALE, Status.NO_RUNS) and row.inactive:
+            why = "detached" if not row.vm_id else f"its VM is {row.vm_state or 'not running'}"
+            parts.append(f"The volume is {why}: the server skips runs of inactive volumes.",
+                         style="yellow")
+        return parts
+
+    def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
+        inventory = self.inventory
+        volume = inventory.volumes.get(key) if inventory else None
+        return (f"volume {volume.name}", volume.raw) if volume else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def unavailable(self, action: str) -> str | None:
+        reason = super().unavailable(action)
+        if reason:
+            return reason
+        if action == "open_policies":
+            row = self.selected()
+            if row is None:
+                return "no volume selected"
+            if row.status is Status.ORPHANED:
+                return "the volume was deleted: it has no policies"
+        return None
+
+    @on(FastTable.RowSelected, "#protection")
+    def _row_selected(self, event: FastTable.RowSelected) -> None:
+        self.action_open_policies()
+
+    def action_open_policies(self) -> None:
+        if self.refuse_if_unavailable("open_policies") or self.inventory is None:
+            return
+        row = self.selected()
+        volume = self.inventory.volumes.get(row.key) if row else None
+        if volume is None:
+            return
+        from atlas_tui.ui.screens.policies import PoliciesScreen
+
+        self.app.push_screen(PoliciesScreen(self.inventory.vms.get(volume.virtualmachineid),
+                                            volume))

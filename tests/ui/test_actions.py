@@ -1,0 +1,348 @@
+"""Actions driven with Pilot against the simulator: snapshots, VM snapshots, reverts,
+deletes, with live progress from the App's job tracker. Results are checked on the server
+through a separate client, never through the UI that made them.
+
+The simulator's clock is frozen (speed 0): jobs move only when a test advances it, so
+every state in between can be seen and asserted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.widgets import Checkbox
+
+from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.settings import Settings
+from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapshotDialog
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
+from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+from atlas_tui.ui.screens.volumes import VolumesScreen
+from atlas_tui.ui.widgets.jobs_panel import JobsPanel
+from atlas_tui.ui.widgets.table import FastTable
+from tests.conftest import profile_for
+from tests.ui.helpers import cells, loaded, screen_text, until
+
+WRITE_COMMANDS = ("createSnapshot", "deleteSnapshot", "createVMSnapshot", "revertToVMSnapshot",
+                  "deleteVMSnapshot", "stopVirtualMachine", "startVirtualMachine",
+                  "revertSnapshot", "createSnapshotPolicy", "deleteSnapshotPolicies",
+                  "createVolume", "attachVolume", "detachVolume", "createTemplate")
+
+
+def app_for(sim: SimServer, **launch: object) -> AtlasApp:
+    app = AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+    return app
+
+
+def notes(app: AtlasApp) -> str:
+    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)
+
+
+async def open_vm(pilot, name: str) -> VolumesScreen:
+    await loaded(pilot, InstancesScreen)
+    await pilot.press("slash", *name, "enter", "enter")
+    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+
+
+async def run_jobs(pilot, sim: SimServer, done: Callable[[], object],
+                   step_s: float = 30, limit: int = 200) -> None:
+    """Advance simulated time in steps until `done()`; the tracker polls in between."""
+    for _ in range(limit):
+        if done():
+            return
+        sim.clock.advance(step_s)
+        await pilot.pause(0.05)
+    raise AssertionError("jobs did not finish")
+
+
+async def server(sim: SimServer, read: Callable[[CloudClient], Awaitable[object]]) -> object:
+    async with CloudClient(profile_for(sim)) as c:
+        return await read(c)
+
+
+async def test_snapshot_a_volume_with_live_progress(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        volumes = await open_vm(pilot, "hello-atlas")
+        await pilot.press("down", "s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        assert "Atlas guide says: stop write activity" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.tracker is not None and app.tracker.jobs)
+        tracker = app.tracker
+        assert tracker is not None
+        [job] = tracker.jobs
+        assert job.label == "Snapshot DATA-42" and job.state == "Allocated"
+        panel = volumes.query_one(JobsPanel)
+        await until(pilot, lambda: not panel.has_class("-empty"))
+        assert "Snapshot DATA-42" in screen_text(app)
+        # Small steps, so the tracker sees the states in between.
+        await run_jobs(pilot, sim, lambda: job.done, step_s=3, limit=400)
+        assert job.succeeded
+        seen = [s.state for s in job.states]
+        assert seen[0] == "Allocated" and seen[-1] == "BackedUp" and len(seen) >= 3
+        await until(pilot, lambda: "Snapshot DATA-42" in notes(app))
+        snaps = await server(sim, lambda c: c.snapshots(id=job.entity_id))
+        [snap] = snaps  # type: ignore[misc]
+        assert snap.state == "BackedUp" and snap.name.startswith("hello-atlas-DATA-42-")
+
+
+async def test_stop_snapshot_start_brings_the_vm_back(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        app.screen.query_one("#stop-first", Checkbox).value = True
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: tracker.jobs)
+        await run_jobs(pilot, sim, lambda: any(j.label == "Start hello-atlas" and j.done
+                                               for j in tracker.jobs))
+        labels = [j.label for j in reversed(tracker.jobs)]
+        assert labels == ["Stop hello-atlas", "Snapshot ROOT-42", "Start hello-atlas"]
+        assert all(j.succeeded for j in tracker.jobs)
+        vm = await server(sim, lambda c: c.virtual_machines(name="hello-atlas"))
+        assert vm[0].state == "Running"  # type: ignore[index]
+
+
+async def test_all_volumes_of_an_instance_one_result_each(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot, InstancesScreen)
+        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await pilot.press("slash", *"hello-atlas", "enter", "s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        assert "Snapshot 2 volumes" in screen_text(app)
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        # One snapshot per VM at a time (a server rule): the second starts after the first.
+        await until(pilot, lambda: tracker.jobs)
+        assert len(tracker.jobs) == 1
+        await run_jobs(pilot, sim, lambda: len(tracker.jobs) == 2 and tracker.jobs[0].done)
+        assert {j.label for j in tracker.jobs} == {"Snapshot ROOT-42", "Snapshot DATA-42"}
+        await until(pilot, lambda: "2 done" in notes(app))
+
+
+async def test_kvm_snapshot_disabled_is_explained_and_nothing_is_sent(sim: SimServer) -> None:
+    sim.settings["kvm.snapshot.enabled"] = "false"
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("s")
+        await until(pilot, lambda: "kvm.snapshot.enabled off" in notes(app))
+        assert not isinstance(app.screen, SnapshotDialog)
+        assert app.session is not None and app.session.client.calls["createSnapshot"] == 0
+
+
+async def test_failed_job_shows_the_server_text(sim: SimServer) -> None:
+    sim.faults.parse("failjob:createSnapshot!Failed to create snapshot: secondary storage full")
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("down", "s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: tracker.jobs)
+        await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
+        assert tracker.jobs[0].failed
+        await until(pilot, lambda: "secondary storage full" in notes(app))
+        await pilot.press("colon", *"jobs", "enter")
+        jobs = await loaded(pilot, JobsScreen)
+        assert cells(jobs.query_one(FastTable), "result") == [
+            "Failed to create snapshot: secondary storage full"]
+        assert "Traceback" not in screen_text(app)
+
+
+async def test_stuck_snapshot_advice_diagnostic_and_retry(sim: SimServer) -> None:
+    sim.faults.parse("stuck:snapshot=Creating")
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("down", "s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: tracker.jobs)
+        job = tracker.jobs[0]
+        await run_jobs(pilot, sim, lambda: job.stuck, step_s=60)
+        assert job.state == "Creating" and not job.done
+        await pilot.press("colon", *"jobs", "enter")
+        jobs = await loaded(pilot, JobsScreen)
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "Stuck in Creating" in text and "Contact support" in text
+        await pilot.press("y")
+        assert job.jobid in app.clipboard and str(job.entity_id) in app.clipboard
+        calls = app.session.client.calls["createSnapshot"]  # type: ignore[union-attr]
+        await pilot.press("R")
+        # The retry re-issues the snapshot; the server may refuse it while the stuck one
+        # holds the VM, and then says why.
+        await until(pilot, lambda: app.session.client.calls["createSnapshot"] == calls + 1)  # type: ignore[union-attr]
+        await until(pilot, lambda: "Retry snapshot of DATA-42" in notes(app))
+        assert jobs.is_current
+
+
+async def test_throttling_and_a_dropped_poll_pause_without_losing_the_job(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        volumes = await open_vm(pilot, "hello-atlas")
+        await pilot.press("down", "s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: tracker.jobs)
+        sim.faults.parse("error:listAsyncJobs#1+*3@429!The given user has reached his/her "
+                         "account api limit, please retry after [200] ms.;"
+                         "drop:listSnapshots#1+*2")
+        paused: list[str | None] = []
+        tracker.subscribe_paused(paused.append)
+        await until(pilot, lambda: any(paused))
+        panel = volumes.query_one(JobsPanel)
+        panel.refresh_jobs()
+        assert "polling paused" in screen_text(app) or any(paused)
+        await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
+        assert tracker.jobs[0].succeeded and tracker.paused_reason is None
+        assert "Traceback" not in screen_text(app)
+
+
+async def test_vm_snapshot_and_revert_with_typed_confirmation(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, VMSnapshotDialog))
+        await pilot.press("enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: tracker.jobs)
+        await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
+        assert tracker.jobs[0].succeeded
+        made = await server(sim, lambda c: c.vm_snapshots(virtualmachineid=app.screen.vm.id))  # type: ignore[attr-defined]
+        assert next(s.displayname for s in made).startswith("hello-atlas-")  # type: ignore[attr-defined]
+
+        await pilot.press("escape")
+        screen = await open_vm(pilot, "app-01")
+        await pilot.press("tab")
+        table = screen.query_one("#vm-snapshots", FastTable)
+        await until(pilot, lambda: table.cursor_key is not None)
+        target = next(s for s in screen.detail.vm_snapshots  # type: ignore[union-attr]
+                      if s.displayname == "before-upgrade")
+        table.move_cursor_to_key(target.id)
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
+        assert "will be" in screen_text(app) and "stopped first" in screen_text(app)
+        await pilot.press("enter")  # nothing typed: nothing happens
+        assert isinstance(app.screen, TypeToConfirm)
+        before = len(tracker.jobs)
+        await pilot.press(*"app-01", "enter")
+        await until(pilot, lambda: len(tracker.jobs) > before)
+        await run_jobs(pilot, sim, lambda: any(j.label == "Start app-01" and j.done
+                                               for j in tracker.jobs))
+        vm = (await server(sim, lambda c: c.virtual_machines(name="app-01")))[0]  # type: ignore[index]
+        assert vm.state == "Running"
+        current = [s for s in await server(sim, lambda c: c.vm_snapshots_of(vm.id))  # type: ignore[attr-defined]
+                   if s.current]
+        assert [s.displayname for s in current] == ["before-upgrade"]
+
+
+async def test_delete_marked_snapshots_by_typing_the_count(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "hello-atlas")
+        await pilot.press("enter")
+        screen = await loaded(pilot, SnapshotsScreen)
+        table = screen.query_one(FastTable)
+        before = table.row_count
+        marked_names = cells(table, "name")[:2]
+        await pilot.press("space", "down", "space", "D")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
+        await pilot.press(*"2", "enter")
+        tracker = app.tracker
+        assert tracker is not None
+        await until(pilot, lambda: len(tracker.jobs) == 2)
+        await run_jobs(pilot, sim, lambda: all(j.done for j in tracker.jobs))
+        left = await server(sim, lambda c: c.snapshots_of(screen.volume.id))
+        assert len(left) == before - 2  # type: ignore[arg-type]
+        assert not set(marked_names) & {s.name for s in left}  # type: ignore[attr-defined]
+
+
+async def test_in_progress_snapshot_is_refused_before_any_call(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "win-fileserver")
+        await pilot.press("down", "enter")  # DATA-46, with its snapshot stuck in Creating
+        screen = await loaded(pilot, SnapshotsScreen)
+        table = screen.query_one(FastTable)
+        stuck = next(s for s in screen.snapshots if s.state == "Creating")
+        table.move_cursor_to_key(stuck.id)
+        await pilot.press("D")
+        await until(pilot, lambda: "in progress" in notes(app))
+        assert not isinstance(app.screen, TypeToConfirm)
+        assert app.session is not None and app.session.client.calls["deleteSnapshot"] == 0
+
+
+async def test_read_only_blocks_every_mutating_binding_and_palette_command(
+    sim: SimServer,
+) -> None:
+    """Walk every screen's bindings: in read-only mode each mutating one is dimmed, does
+    nothing when pressed, and is not offered by the palette; the server sees no write."""
+    from atlas_tui.app import ScreenActions
+    from atlas_tui.ui.screens.policies import PoliciesScreen
+
+    app = app_for(sim, read_only=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "app-01")
+        screens = []
+        walked: set[str] = set()
+
+        async def walk() -> None:
+            screen = app.screen
+            screens.append(type(screen).__name__)
+            assert screen.MUTATING, f"{type(screen).__name__} declares no mutating actions"
+            for binding in screen._bindings.key_to_bindings.values():
+                for b in binding:
+                    if b.action in screen.MUTATING:
+                        walked.add(f"{type(screen).__name__}.{b.action}")
+                        assert screen.check_action(b.action, ()) is None
+                        assert screen.unavailable(b.action) == "read-only session"
+                        await pilot.press(b.key.split(",")[0])
+                        await pilot.pause(0.05)
+                        assert app.screen is screen, f"{b.key} opened something"
+            provider = ScreenActions(screen)
+            offered = {title for title, _key, _run in provider._actions()}
+            described = {b.description for bs in screen._bindings.key_to_bindings.values()
+                         for b in bs if b.action in screen.MUTATING}
+            assert not offered & described
+
+        await walk()  # volumes (with VM snapshots to revert or delete)
+        await pilot.press("tab")
+        await walk()
+        await pilot.press("shift+tab", "enter")
+        await loaded(pilot, SnapshotsScreen)
+        await walk()
+        await pilot.press("p")
+        await loaded(pilot, PoliciesScreen)
+        if PoliciesScreen.MUTATING:
+            await walk()
+        await pilot.press("escape", "escape", "escape")
+        await loaded(pilot, InstancesScreen)
+        await walk()
+        await pilot.press("colon", *"jobs", "enter")
+        await loaded(pilot, JobsScreen)
+        await walk()
+        assert "READ-ONLY" in screen_text(app)
+        assert {"InstancesScreen.snapshot", "VolumesScreen.revert_vm_snapshot",
+                "SnapshotsScreen.delete", "JobsScreen.retry"} <= walked
+        client = app.session.client  # type: ignore[union-attr]
+        assert sum(client.calls[c] for c in WRITE_COMMANDS) == 0
+        assert sum(sim.state.calls[c] for c in WRITE_COMMANDS) == 0
