@@ -27,6 +27,9 @@ from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
+from atlas_tui.cloud.journal import Journal
+from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
 
@@ -136,6 +139,7 @@ class AtlasApp(App[int]):
         self.tracker: JobTracker | None = None
         self.actions: Actions | None = None
         self.jobs_panel_hidden = False
+        self.restores: list[RestoreTask] = []
         self.exact_times = False
         self._sim: Any = None
 
@@ -198,6 +202,55 @@ class AtlasApp(App[int]):
             return
         self._start_tracker(self.session)
         self._show(InstancesScreen())
+        self._offer_unfinished_restores(profile)
+
+    # -- restores -------------------------------------------------------------------------
+
+    def start_restore(self, plan: RestorePlan, *, journal: Journal | None = None,
+                      rollback: bool = False, replace: bool = False) -> RestoreTask:
+        """Run a restore on the App (never on a screen) and show its progress."""
+        from atlas_tui.ui.screens.restore import RestoreProgressScreen
+
+        assert self.session is not None and self.tracker is not None
+        task = RestoreTask(plan)
+        self.restores.append(task)
+        self.run_worker(task.run(self.session.client, self.tracker, journal=journal,
+                                 rollback=rollback), group="restore", exit_on_error=False)
+        task.subscribe(self._restore_changed)
+        progress = RestoreProgressScreen(task)
+        # From the plan screen, the progress takes its place (esc then goes back to where
+        # the restore was started).
+        (self.switch_screen if replace else self.push_screen)(progress)
+        return task
+
+    def _restore_changed(self, task: RestoreTask) -> None:
+        if not task.finished:
+            return
+        outcome = task.outcome
+        if outcome is not None and outcome.succeeded:
+            self.notify(f"Restore of {task.where} finished", title="Restore", timeout=8)
+        else:
+            text = task.failure or (outcome.error if outcome else "") or "see the restore screen"
+            self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
+                        f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
+
+    def _offer_unfinished_restores(self, profile: Profile) -> None:
+        """A restore a crash left open is offered at once: resume or roll back."""
+        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
+
+        try:
+            journals = [j for j in Journal.unfinished()
+                        if j.data.get("endpoint") in ("", profile.url)]
+        except OSError as e:
+            self.notify(f"Cannot read the restore journals: {e}", severity="warning")
+            return
+        for journal in journals:
+            def chosen(answer: str | None, journal: Journal = journal) -> None:
+                if answer in ("resume", "rollback"):
+                    self.start_restore(journal.plan, journal=journal,
+                                       rollback=answer == "rollback")
+
+            self.push_screen(UnfinishedRestoreDialog(journal.summary()), chosen)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -220,8 +273,8 @@ class AtlasApp(App[int]):
             self.report(e)
 
     def _job_finished(self, job: TrackedJob) -> None:
-        if job.adopted:
-            return
+        if job.adopted or job.label.startswith(RESTORE_LABEL_PREFIX):
+            return  # others' jobs are listed, not announced; a restore announces itself
         if job.failed:
             self.notify(f"{job.label}: {job.error or job.phase}", title="Job failed",
                         severity="error", markup=False, timeout=10)
@@ -315,6 +368,13 @@ class AtlasApp(App[int]):
         inv = session.inventory
         if word == "jobs":
             self.push_screen(JobsScreen())
+        elif word == "restore":
+            from atlas_tui.ui.screens.restore import RestoreProgressScreen
+
+            if not self.restores:
+                self.notify("no restore in this session", severity="warning")
+                return
+            self.push_screen(RestoreProgressScreen(self.restores[-1]))
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))

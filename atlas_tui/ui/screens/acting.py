@@ -13,11 +13,30 @@ from atlas_tui.cloud import rules
 from atlas_tui.cloud.actions import SnapshotTarget, default_targets
 from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.models import Snapshot, VirtualMachine, VMSnapshot, Volume
+from atlas_tui.cloud.restore_plan import (
+    Mode,
+    RestoreContext,
+    RestorePlan,
+    available_modes,
+    gather_context,
+    plan_attach,
+    plan_data_swap,
+    plan_revert,
+    plan_root_swap,
+    plan_template,
+    snapshot_label,
+)
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.dialogs import (
     SnapshotDialog,
     TypeToConfirm,
     VMSnapshotDialog,
+)
+from atlas_tui.ui.screens.restore import (
+    RestoreChoice,
+    RestoreFacts,
+    RestoreModeDialog,
+    RestorePlanScreen,
 )
 
 
@@ -188,3 +207,66 @@ class ActingScreen(BrowseScreen):
             return
         assert self.atlas.actions is not None
         self.atlas.run_actions(self.atlas.actions.delete_vm_snapshots(snapshots), "Delete")
+
+    async def restore_flow(self, snap: Snapshot) -> None:
+        """Choose a mode, read the plan, type the name, and hand the run to the App."""
+        if not self._ready():
+            return
+        client = self.session.client
+        try:
+            ctx = await gather_context(client, snap.id, for_template=True)
+        except (CloudError, LookupError) as e:
+            self.atlas.report(e)
+            return
+        inventory = self.session.inventory
+        vms = sorted((vm for vm in inventory.vms.values()
+                      if not snap.zoneid or vm.zoneid == snap.zoneid), key=lambda v: v.name)
+        if ctx.vm is not None:
+            vms = [ctx.vm] + [v for v in vms if v.id != ctx.vm.id]
+        facts = RestoreFacts(
+            snapshot=snap.name,
+            vm=ctx.vm.name if ctx.vm else "(no VM)",
+            modes=available_modes(ctx),
+            vm_snapshots=[s.displayname for s in ctx.vm_snapshots],
+            policies=len(ctx.policies),
+            attach_targets=[(v.name, v.id) for v in vms],
+            template_name=f"{snap.volumename or 'restored'}-{snapshot_label(snap)}",
+            os_types=[(o.description, o.id) for o in ctx.os_types],
+            default_os=snap.ostypeid,
+            zones=[(z.name, z.id) for z in ctx.zones],
+            default_zone=snap.zoneid,
+            offerings=[(o.name, o.id) for o in ctx.service_offerings],
+        )
+        choice = await self.app.push_screen_wait(RestoreModeDialog(facts))
+        if choice is None:
+            return
+        try:
+            plan = await self._plan(ctx, choice)
+        except CloudError as e:
+            self.atlas.report(e)
+            return
+        self.app.push_screen(RestorePlanScreen(plan))
+
+    async def _plan(self, ctx: RestoreContext, choice: RestoreChoice) -> RestorePlan:
+        o = choice.options
+        if choice.mode is Mode.ROOT_SWAP:
+            return plan_root_swap(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False),
+                                  move_policies=o.get("move_policies", False))
+        if choice.mode is Mode.DATA_SWAP:
+            return plan_data_swap(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False),
+                                  move_policies=o.get("move_policies", False),
+                                  stop_vm=o.get("stop_vm", True))
+        if choice.mode is Mode.REVERT:
+            return plan_revert(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False))
+        if choice.mode is Mode.ATTACH:
+            target_id = o.get("target")
+            if ctx.vm is not None and target_id == ctx.vm.id:
+                return plan_attach(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False))
+            client = self.session.client
+            target = await client.virtual_machine(str(target_id))
+            vmsnaps = await client.vm_snapshots_of(str(target_id)) if target else []
+            return plan_attach(ctx, target=target, target_vm_snapshots=vmsnaps,
+                               delete_vm_snapshots=o.get("delete_vm_snapshots", False))
+        return plan_template(ctx, name=o["name"], ostype_id=o.get("ostype"),
+                             launch=o.get("launch", False), zone_id=o.get("zone"),
+                             service_offering_id=o.get("offering"))

@@ -67,8 +67,9 @@ def money(amount: float, currency: str = "") -> str:
 
 class ProtectionScreen(BrowseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_policies", "Policies", id="protection-open"),
-        Binding("p", "open_policies", "Policies", show=False, id="protection-policies"),
+        # The table's own enter shadows a screen binding in the footer: p is the one shown.
+        Binding("enter", "open_policies", "Policies", show=False, id="protection-open"),
+        Binding("p", "open_policies", "Policies", id="protection-policies"),
     ]
     DEFAULT_CSS = """
     ProtectionScreen #protection { height: 1fr; }

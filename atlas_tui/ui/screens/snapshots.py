@@ -38,11 +38,12 @@ def snapshot_row(s: Snapshot, now: Any, exact: bool) -> Row:
 
 class SnapshotsScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("R", "restore", "Restore…", id="restore"),
         Binding("s", "snapshot", "Snapshot now", id="snapshot"),
         Binding("D", "delete", "Delete", id="delete"),
         Binding("p", "policies", "Policies", id="policies"),
     ]
-    MUTATING = frozenset({"snapshot", "delete"})
+    MUTATING = frozenset({"snapshot", "delete", "restore"})
 
     def __init__(self, vm: VirtualMachine | None, volume: Volume,
                  focus_snapshot: str | None = None) -> None:
@@ -91,7 +92,18 @@ class SnapshotsScreen(ActingScreen):
         reason = super().unavailable(action)
         if reason is None and action == "delete" and not self._chosen():
             return "no snapshot selected"
+        if reason is None and action == "restore":
+            chosen = self._chosen()
+            if len(chosen) != 1:
+                return "select one snapshot to restore from"
+            if not chosen[0].backed_up:
+                return f"{chosen[0].name} is {chosen[0].state}: only BackedUp snapshots restore"
         return reason
+
+    @work(group="action", exit_on_error=False)
+    async def action_restore(self) -> None:
+        if not self.refuse_if_unavailable("restore"):
+            await self.restore_flow(self._chosen()[0])
 
     @work(group="action", exit_on_error=False)
     async def action_snapshot(self) -> None:

@@ -1,0 +1,175 @@
+"""The restore wizard driven with Pilot: choose, read the plan, type the name, watch it.
+
+What the restore did is checked on the simulator through a separate client, and the
+journal a crash leaves is picked up at the next start.
+"""
+
+from __future__ import annotations
+
+from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.journal import Journal
+from atlas_tui.cloud.restore_plan import gather_context, plan_root_swap
+from atlas_tui.cloud.restore_run import RestoreRunner
+from atlas_tui.cloud.settings import Settings
+from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.restore import (
+    RestoreModeDialog,
+    RestorePlanScreen,
+    RestoreProgressScreen,
+    UnfinishedRestoreDialog,
+)
+from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+from atlas_tui.ui.screens.volumes import VolumesScreen
+from tests.conftest import profile_for
+from tests.ui.helpers import loaded, screen_text, until
+
+
+def app_for(sim: SimServer) -> AtlasApp:
+    return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
+
+
+async def to_snapshots(pilot, vm: str, volume_row: int = 0) -> SnapshotsScreen:
+    await loaded(pilot, InstancesScreen)
+    await pilot.press("slash", *vm, "enter", "enter")
+    await loaded(pilot, VolumesScreen)
+    await pilot.press(*["down"] * volume_row, "enter")
+    return await loaded(pilot, SnapshotsScreen)  # type: ignore[return-value]
+
+
+async def finish(pilot, sim: SimServer, app: AtlasApp) -> None:
+    for _ in range(400):
+        if app.restores and app.restores[-1].finished:
+            await pilot.pause(0.2)
+            return
+        sim.clock.advance(5)
+        await pilot.pause(0.03)
+    raise AssertionError("the restore did not finish")
+
+
+async def roots(sim: SimServer, vm_name: str) -> tuple[str, list[tuple[str, str, int | None]]]:
+    async with CloudClient(profile_for(sim)) as c:
+        [vm] = await c.virtual_machines(name=vm_name)
+        volumes = await c.volumes()
+    return vm.state, sorted((v.name, v.type, v.deviceid) for v in volumes
+                            if v.virtualmachineid == vm.id)
+
+
+async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await to_snapshots(pilot, "hello-atlas")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+        await pilot.press("enter")  # the first mode offered: replace the root disk
+        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+        plan = app.screen.plan  # type: ignore[attr-defined]
+        commands = [s.call.command for s in plan.steps]
+        assert commands[0] == "createVolume" and "attachVolume" in commands
+        attach = next(s for s in plan.steps if s.call.command == "attachVolume")
+        assert attach.call.params["deviceid"] == 0
+        await pilot.press(*"hello", "enter")  # not the name: nothing runs
+        assert isinstance(app.screen, RestorePlanScreen) and not app.restores
+        await pilot.press(*"-atlas", "enter")
+        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
+        await finish(pilot, sim, app)
+        outcome = app.restores[-1].outcome
+        assert outcome is not None and outcome.succeeded and outcome.verified
+        assert "Restore finished" in screen_text(app)
+    state, disks = await roots(sim, "hello-atlas")
+    assert state == "Running"
+    root = [d for d in disks if d[1] == "ROOT"]
+    assert len(root) == 1 and root[0][2] == 0 and root[0][0].startswith("hello-atlas-root-from")
+    async with CloudClient(profile_for(sim)) as c:
+        [old] = await c.volumes(name="ROOT-42")
+    assert old.type == "DATADISK" and not old.virtualmachineid  # kept, detached
+
+
+async def test_a_failing_step_rolls_back_and_says_why(sim: SimServer) -> None:
+    sim.faults.parse("failjob:attachVolume!Failed to attach volume: device busy")
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await to_snapshots(pilot, "hello-atlas")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+        await pilot.press(*"hello-atlas", "enter")
+        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
+        await finish(pilot, sim, app)
+        outcome = app.restores[-1].outcome
+        assert outcome is not None and outcome.status == "rolled-back"
+        assert outcome.error == "Failed to attach volume: device busy"
+        text = screen_text(app)
+        assert "Rolled back" in text and "device busy" in text
+    state, disks = await roots(sim, "hello-atlas")
+    assert state == "Running"
+    assert ("ROOT-42", "ROOT", 0) in disks and [d for d in disks if d[1] == "ROOT"] == [
+        ("ROOT-42", "ROOT", 0)]
+
+
+async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await to_snapshots(pilot, "app-01")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+        await pilot.pause(0.1)
+        offer = app.screen.query_one("#delete_vm_snapshots")
+        assert "before-upgrade" in str(offer.label) and offer.value is False  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+        plan = app.screen.plan  # type: ignore[attr-defined]
+        assert not plan.runnable
+        assert "Cannot run yet" in screen_text(app)
+        assert not app.screen.query("#confirm")  # nothing to type: it cannot run
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+        app.screen.query_one("#delete_vm_snapshots").value = True  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+        plan = app.screen.plan  # type: ignore[attr-defined]
+        assert plan.runnable
+        assert [s.call.command for s in plan.steps].count("deleteVMSnapshot") == 2
+
+
+async def test_an_unfinished_restore_is_offered_at_start_and_rolled_back(
+    sim: SimServer,
+) -> None:
+    # A restore that "crashed" after detaching the root: the VM is stopped with no root.
+    async with CloudClient(profile_for(sim)) as c:
+        [root] = await c.volumes(name="ROOT-42")
+        [snap] = [s for s in await c.snapshots_of(root.id) if s.backed_up][:1]
+        ctx = await gather_context(c, snap.id)
+        plan = plan_root_swap(ctx)
+        stop_at = next(i for i, s in enumerate(plan.steps) if s.call.command == "attachVolume")
+        journal = Journal.create(plan, endpoint=c.profile.url)
+        runner = RestoreRunner(c, plan, journal=journal, poll_s=0.01)
+        runner.plan.steps = plan.steps[:stop_at]  # run up to the detach, then "die"
+        sim.clock.speed = 500
+        await runner._record_original()
+        journal.set(status="running")
+        for step in runner.plan.steps:
+            await runner._forward(step, journal.step(step.id))
+        sim.clock.speed = 0
+    journal = Journal.load(journal.path)
+    assert journal.status == "running"
+    state, disks = await roots(sim, "hello-atlas")
+    assert state == "Stopped" and not [d for d in disks if d[1] == "ROOT"]
+
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, UnfinishedRestoreDialog))
+        assert "hello-atlas" in screen_text(app)
+        await pilot.click("#rollback")
+        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
+        await finish(pilot, sim, app)
+        outcome = app.restores[-1].outcome
+        assert outcome is not None and outcome.status == "rolled-back" and outcome.verified
+    state, disks = await roots(sim, "hello-atlas")
+    assert state == "Running"
+    assert [d for d in disks if d[1] == "ROOT"] == [("ROOT-42", "ROOT", 0)]
+    assert Journal.unfinished() == [] or all(j.id != journal.id for j in Journal.unfinished())
