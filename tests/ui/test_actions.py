@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from textual.widgets import Checkbox
-
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.settings import Settings
@@ -23,6 +21,7 @@ from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.widgets.tick import Tick as Checkbox
 from tests.conftest import profile_for
 from tests.ui.helpers import cells, loaded, screen_text, until
 

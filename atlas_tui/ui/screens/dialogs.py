@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
+
+from atlas_tui.ui.widgets.tick import Tick
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -66,7 +68,7 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
                 listed = ", ".join(self.volumes[:6]) + (" …" if len(self.volumes) > 6 else "")
                 yield Static(Text(f"{len(self.names)} volumes: {listed}\nNamed like "
                                   f"{self.names[0]}"), classes="note")
-            yield Checkbox("Quiesce the VM (where the storage supports it)", id="quiesce",
+            yield Tick("Quiesce the VM (where the storage supports it)", id="quiesce",
                            compact=True)
             if self.running_vms:
                 vms = ", ".join(self.running_vms)
@@ -75,7 +77,7 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
                     "Atlas guide says: stop write activity first (flush databases, freeze "
                     "file systems), or the snapshot holds what a power cut would leave."),
                     classes="warn")
-                yield Checkbox("Stop the VM, snapshot, start it again (down meanwhile)",
+                yield Tick("Stop the VM, snapshot, start it again (down meanwhile)",
                                id="stop-first", compact=True)
             with HorizontalGroup():
                 yield Button("Cancel", id="cancel", compact=True)
@@ -93,8 +95,8 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
         stop = self.query("#stop-first")
         self.dismiss(SnapshotChoice(
             tuple(names),
-            self.query_one("#quiesce", Checkbox).value,
-            bool(stop) and stop.first(Checkbox).value,
+            self.query_one("#quiesce", Tick).value,
+            bool(stop) and stop.first(Tick).value,
         ))
 
     @on(Button.Pressed, "#cancel")
@@ -132,13 +134,13 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
             yield Input(self.default_name, id="name", compact=True)
             yield Label("Description")
             yield Input(id="description", compact=True)
-            memory = Checkbox("Include memory (the VM pauses while it is saved)", id="memory",
+            memory = Tick("Include memory (the VM pauses while it is saved)", id="memory",
                               value=self.memory_default,
                               disabled=self.memory_note is not None, compact=True)
             yield memory
             if self.memory_note:
                 yield Static(Text(f"memory: {self.memory_note}"), classes="note")
-            yield Checkbox("Quiesce the VM", id="quiesce", compact=True)
+            yield Tick("Quiesce the VM", id="quiesce", compact=True)
             yield Static(Text("While any VM snapshot exists, volumes of this VM cannot be "
                               "attached, detached or reverted."), classes="note")
             with HorizontalGroup():
@@ -151,8 +153,8 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
         self.dismiss(VMSnapshotChoice(
             self.query_one("#name", Input).value.strip() or self.default_name,
             self.query_one("#description", Input).value.strip(),
-            self.query_one("#memory", Checkbox).value,
-            self.query_one("#quiesce", Checkbox).value,
+            self.query_one("#memory", Tick).value,
+            self.query_one("#quiesce", Tick).value,
         ))
 
     @on(Button.Pressed, "#cancel")
@@ -189,7 +191,7 @@ class TypeToConfirm(ModalScreen[Confirmed | None]):
             box.border_subtitle = "esc cancels"
             yield Static(Text("\n".join(self.lines)))
             if self.option:
-                yield Checkbox(self.option, value=True, id="option", compact=True)
+                yield Tick(self.option, value=True, id="option", compact=True)
             yield Label(f"Type {self.expected!r} to confirm")
             yield Input(id="confirm", placeholder=self.expected, compact=True)
             yield Static(id="mismatch", classes="error")
@@ -211,7 +213,7 @@ class TypeToConfirm(ModalScreen[Confirmed | None]):
             self.query_one("#mismatch", Static).update(f"that is not {self.expected!r}")
             return
         found = self.query("#option")
-        self.dismiss(Confirmed(bool(found) and found.first(Checkbox).value))
+        self.dismiss(Confirmed(bool(found) and found.first(Tick).value))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

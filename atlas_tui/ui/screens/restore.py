@@ -18,7 +18,6 @@ from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
-    Checkbox,
     Footer,
     Input,
     Label,
@@ -33,6 +32,7 @@ from atlas_tui.cloud.restore_plan import Mode, RestorePlan
 from atlas_tui.cloud.restore_run import EventKind
 from atlas_tui.cloud.restore_task import RestoreTask
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
+from atlas_tui.ui.widgets.tick import Tick
 
 MODE_TEXT = {
     Mode.ROOT_SWAP: "Replace the root disk (new volume at deviceid 0; old root kept)",
@@ -98,16 +98,16 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
             yield OptionList(*options, id="modes")
             with VerticalScroll():
                 if f.vm_snapshots:
-                    yield Checkbox(f"Delete the VM snapshots of {f.vm} first (they block "
+                    yield Tick(f"Delete the VM snapshots of {f.vm} first (they block "
                                    f"detach and attach): {', '.join(f.vm_snapshots)}",
                                    id="delete_vm_snapshots", compact=True,
                                    classes="opt root-swap data-swap revert attach")
                 if f.policies:
-                    yield Checkbox(f"Copy this volume's {f.policies} snapshot policies to the "
+                    yield Tick(f"Copy this volume's {f.policies} snapshot policies to the "
                                    "new volume (they do not follow by themselves)",
                                    id="move_policies", value=True, compact=True,
                                    classes="opt root-swap data-swap")
-                yield Checkbox(f"Stop {f.vm} while the disk is swapped", value=True,
+                yield Tick(f"Stop {f.vm} while the disk is swapped", value=True,
                                id="stop_vm", compact=True, classes="opt data-swap")
                 yield Label("Attach to", classes="opt attach")
                 yield Select(f.attach_targets, value=f.attach_targets[0][1]
@@ -119,7 +119,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                     yield Select(f.os_types, value=f.default_os or f.os_types[0][1],
                                  allow_blank=False, id="ostype", compact=True,
                                  classes="opt template")
-                yield Checkbox("Launch a new instance from it", id="launch", compact=True,
+                yield Tick("Launch a new instance from it", id="launch", compact=True,
                                classes="opt template")
                 if f.zones:
                     yield Select(f.zones, value=f.default_zone or f.zones[0][1],
@@ -161,7 +161,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
             self.notify("choose a restore mode that is possible", severity="warning")
             return
         options: dict[str, Any] = {}
-        for box in self.query(Checkbox):
+        for box in self.query(Tick):
             if box.has_class(mode.value) and box.id:
                 options[box.id] = box.value
         if mode is Mode.ATTACH:
