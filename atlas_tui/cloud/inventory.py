@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.models import (
@@ -23,6 +24,48 @@ from atlas_tui.cloud.models import (
     Volume,
     parse_date,
 )
+
+
+def _created(value: object) -> datetime | None:
+    """`parse_date`, with a fast path for the server's own shape (`2025-01-31T12:00:00+0000`).
+
+    The account-wide fold reads 300,000 of these; `strptime` costs ~12 µs each, while
+    `fromisoformat` (3.11+ reads a `+0000` offset) gives the same aware datetime in ~0.3 µs."""
+    if isinstance(value, str) and len(value) == 24 and value[10] == "T" and value[19] in "+-":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_date(value)
+
+
+class _Strings:
+    """One shared copy of each repeated string value in raw dicts (zone, account, domain,
+    offering, template, storage, state...): each JSON page decodes its own copies, and the
+    40,000 raw instance and volume dicts kept for the detail pane would otherwise hold ~70 MB
+    of duplicates. The dicts keep equal values; only the string objects are shared. About
+    6 µs per dict of 40 fields."""
+
+    def __init__(self) -> None:
+        self._same = {}.setdefault  # type: ignore[var-annotated]
+
+    def share(self, value: Any) -> Any:
+        same, share = self._same, self.share
+        if value.__class__ is dict:
+            value.update({
+                k: same(v, v) if v.__class__ is str else share(v)
+                for k, v in value.items() if v.__class__ in _CONTAINERS_AND_STR
+            })
+        elif value.__class__ is list:
+            value[:] = [
+                same(v, v) if v.__class__ is str
+                else share(v) if v.__class__ in _CONTAINERS_AND_STR else v
+                for v in value
+            ]
+        return value
+
+
+_CONTAINERS_AND_STR = (str, dict, list)
 
 
 @dataclass
@@ -37,7 +80,7 @@ class SnapshotStats:
 
     def add_raw(self, snap: Raw) -> None:
         self.count += 1
-        created = parse_date(snap.get("created"))
+        created = _created(snap.get("created"))
         if created is not None and (self.newest is None or created > self.newest):
             self.newest = created
         size = snap.get("physicalsize")
@@ -116,18 +159,20 @@ class Inventory:
             raise
 
     async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
             for raw in page:
-                vm = VirtualMachine.parse(raw)
+                vm = VirtualMachine.parse(strings.share(raw))
                 self.vms[vm.id] = vm
             on_update("vms")
         self.loaded.add("vms")
         on_update("vms")
 
     async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
             for raw in page:
-                volume = Volume.parse(raw)
+                volume = Volume.parse(strings.share(raw))
                 self.volumes[volume.id] = volume
             on_update("volumes")
         self.loaded.add("volumes")

@@ -58,6 +58,7 @@ class SimCore:
         )
         self.scheduler = Scheduler(self.state, self.jobs, faults)
         self.keys: dict[str, str] = {api_key: secret_key}
+        self._ticked_at: datetime | None = None
         clock.on_advance(self.tick)
 
     def _volume_text(self, job: Job) -> str:
@@ -67,7 +68,12 @@ class SimCore:
     def tick(self) -> None:
         with self.state.lock:
             self.state.process_due()
-            self.state.touch()  # time moved: time-filtered lists (listAsyncJobs) must rebuild
+            now = self.clock.now()
+            if now != self._ticked_at:
+                # Time moved: time-filtered lists (listAsyncJobs) must rebuild. Frozen time
+                # (speed 0) keeps every list cache, so paging 300k snapshots filters once.
+                self._ticked_at = now
+                self.state.touch()
 
     def execute(self, raw: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         state = self.state

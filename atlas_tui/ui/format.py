@@ -49,8 +49,11 @@ def age(when: datetime | None, now: datetime, *, exact: bool = False) -> str:
     if delta.total_seconds() < 0:
         if delta.total_seconds() > -120:  # small clock skew
             return "just now"
-        return humanize.naturaltime(-delta) + " ahead"
-    return humanize.naturaltime(delta)
+        return humanize.naturaldelta(-delta) + " ahead"
+    # naturaldelta, not naturaltime: the latter looks up local time for every row.
+    if delta.total_seconds() < 1:
+        return "now"
+    return humanize.naturaldelta(delta) + " ago"
 
 
 def size(value: int | None) -> str:

@@ -254,9 +254,11 @@ class BrowseScreen(Screen[None]):
         table = self.active_table_for_filter()
         if table is None:
             return
+        had_filter = bool(table.filter_query)
         error = table.filter(event.value)
         event.input.border_subtitle = error or f"{table.visible_count}/{table.row_count}"
-        self.refresh_bindings()
+        if had_filter != bool(table.filter_query):
+            self.refresh_bindings()  # esc's meaning changes; rebuilding the footer is not free
 
     @on(Input.Submitted, "#filter-bar")
     def _filter_submitted(self) -> None:
