@@ -1,0 +1,41 @@
+"""The command line as a user types it: `atlas-tui --help`, `atlas-tui sim ...`."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+from cs import CloudStack
+
+
+def test_help_names_the_ways_to_start() -> None:
+    out = subprocess.run([sys.executable, "-m", "atlas_tui", "--help"], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    for option in ("--profile", "--read-only", "--demo", "atlas-tui sim"):
+        assert option in out
+
+
+@pytest.mark.slow
+def test_atlas_tui_sim_subcommand_serves_the_api() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atlas_tui", "sim", "--port", "0", "--seed", "empty",
+         "--api-key", "key-1", "--secret-key", "secret-1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        for line in proc.stdout:
+            banner += line
+            if line.startswith("Press Ctrl+C"):
+                break
+        endpoint = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        cs = CloudStack(endpoint=endpoint, key="key-1", secret="secret-1")
+        assert cs.listZones()["count"] == 2
+        assert "[atlas-sim]" in banner
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
