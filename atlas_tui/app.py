@@ -368,6 +368,10 @@ class AtlasApp(App[int]):
         inv = session.inventory
         if word == "jobs":
             self.push_screen(JobsScreen())
+        elif word in ("protection", "prot"):
+            from atlas_tui.ui.screens.protection import ProtectionScreen
+
+            self.push_screen(ProtectionScreen())
         elif word == "restore":
             from atlas_tui.ui.screens.restore import RestoreProgressScreen
 
@@ -406,4 +410,5 @@ class AtlasApp(App[int]):
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)
         else:
-            self.notify("jump: vm NAME · vol NAME · snap NAME · jobs", severity="warning")
+            self.notify("jump: vm NAME · vol NAME · snap NAME · jobs · protection · restore",
+                        severity="warning")

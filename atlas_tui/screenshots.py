@@ -128,6 +128,90 @@ async def jobs(pilot: Pilot) -> None:
     await loaded(pilot)
 
 
+async def policy_form(pilot: Pilot) -> None:
+    """Adding a daily policy to ROOT-42: the form says it replaces the guide's policy."""
+    await policies(pilot)
+    await pilot.press("a")
+    await pilot.pause(0.1)
+    await pilot.press("d")
+    await pilot.pause(0.2)
+
+
+async def policy_fix(pilot: Pilot) -> None:
+    """`f` on the guide's DAILY "03:00": before and after, with the runs of each."""
+    await policies(pilot)
+    await pilot.press("f")
+    await pilot.pause(0.2)
+
+
+async def protection(pilot: Pilot) -> None:
+    """The whole account, with a storage rate configured (0.05 USD per GiB-month)."""
+    from atlas_tui.ui.screens.protection import ProtectionScreen
+    from atlas_tui.ui.widgets.table import FastTable
+
+    await _home(pilot)
+    app = pilot.app
+    app.settings = Settings(cost_per_gib_month=0.05)  # type: ignore[attr-defined]
+    app.push_screen(ProtectionScreen())
+    screen = await loaded(pilot, ProtectionScreen)
+    # The cursor on the deleted volume's snapshots, so the note explains that row.
+    orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")  # type: ignore[attr-defined]
+    screen.query_one(FastTable).move_cursor_to_key(orphan)
+    await pilot.pause(0.2)
+
+
+async def snapshot_dialog(pilot: Pilot) -> None:
+    """`s` on a running VM's data disk: the guide's advice and the stop/start choice."""
+    await volumes(pilot)
+    await pilot.press("down", "s")
+    await pilot.pause(0.3)
+
+
+async def jobs_panel(pilot: Pilot) -> None:
+    """A snapshot in progress, as every screen shows it (the clock is frozen mid-job)."""
+    await volumes(pilot)
+    await pilot.press("down", "s")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    app = pilot.app
+    await until(pilot, lambda: app.tracker is not None and app.tracker.jobs)  # type: ignore[attr-defined]
+    await pilot.pause(0.5)
+
+
+async def restore_plan(pilot: Pilot) -> None:
+    """`R` on a ROOT snapshot, replace the root disk: the plan, before anything runs."""
+    await snapshots(pilot)
+    await pilot.press("R")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
+    await pilot.pause(0.2)
+    await pilot.press("enter")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestorePlanScreen")
+    await pilot.pause(0.2)
+
+
+async def restore_modes(pilot: Pilot) -> None:
+    await snapshots(pilot)
+    await pilot.press("R")
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
+    await pilot.pause(0.3)
+
+
+async def _run_restore(pilot: Pilot, sim: SimServer, *, fail: str = "") -> None:
+    if fail:
+        sim.faults.parse(fail)
+    await restore_plan(pilot)
+    await pilot.press(*"hello-atlas", "enter")
+    app = pilot.app
+    for _ in range(400):
+        if app.restores and app.restores[-1].finished:  # type: ignore[attr-defined]
+            break
+        sim.clock.advance(5)
+        await pilot.pause(0.03)
+    await pilot.pause(0.3)
+    app.clear_notifications()
+    await pilot.pause(0.1)
+
+
 SCENES: dict[str, Scene] = {
     "instances": instances,
     "filter": filtered,
@@ -138,34 +222,59 @@ SCENES: dict[str, Scene] = {
     "policies": policies,
     "help": help_keys,
     "jobs": jobs,
+    "policy-form": policy_form,
+    "policy-fix": policy_fix,
+    "protection": protection,
+    "snapshot-dialog": snapshot_dialog,
+    "jobs-panel": jobs_panel,
+    "restore-modes": restore_modes,
+    "restore-plan": restore_plan,
+}
+
+# Scenes that drive the simulator too (its clock, its faults).
+SIM_SCENES: dict[str, Callable[[Pilot, SimServer], Awaitable[None]]] = {
+    "restore-done": lambda pilot, sim: _run_restore(pilot, sim),
+    "restore-rollback": lambda pilot, sim: _run_restore(
+        pilot, sim, fail="failjob:attachVolume!Failed to attach volume: device busy"),
 }
 
 
+def scene_names() -> list[str]:
+    return [*SCENES, *SIM_SCENES]
+
+
+async def play(name: str, pilot: Pilot, sim: SimServer) -> None:
+    if name in SIM_SCENES:
+        await SIM_SCENES[name](pilot, sim)
+    else:
+        await SCENES[name](pilot)
+
+
 async def shoot(outdir: Path, names: list[str]) -> list[Path]:
-    sim = demo_sim()
-    await sim.start()
     written = []
-    try:
-        for name in names:
+    for name in names:
+        sim = demo_sim()  # a fresh demo per scene: scenes that act change nothing else
+        await sim.start()
+        try:
             app = demo_app(sim.endpoint)
-            async with app.run_test(size=SIZE) as pilot:
-                await SCENES[name](pilot)
+            async with app.run_test(size=SIZE, notifications=True) as pilot:
+                await play(name, pilot, sim)
                 path = outdir / f"{name}.svg"
                 path.write_text(app.export_screenshot(title=f"atlas-tui: {name}"),
                                 encoding="utf-8")
                 written.append(path)
-    finally:
-        await sim.stop()
+        finally:
+            await sim.stop()
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     outdir = Path(args[0] if args else "screenshots")
-    names = args[1:] or list(SCENES)
-    unknown = [n for n in names if n not in SCENES]
+    names = args[1:] or scene_names()
+    unknown = [n for n in names if n not in scene_names()]
     if unknown:
-        print(f"unknown scene(s): {', '.join(unknown)}; known: {', '.join(SCENES)}")
+        print(f"unknown scene(s): {', '.join(unknown)}; known: {', '.join(scene_names())}")
         return 2
     outdir.mkdir(parents=True, exist_ok=True)
     for path in asyncio.run(shoot(outdir, names)):

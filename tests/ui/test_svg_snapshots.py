@@ -11,19 +11,24 @@ from collections.abc import Iterator
 
 import pytest
 
-from atlas_tui.screenshots import SCENES, SIZE, demo_app, demo_sim
+from atlas_tui.screenshots import SIZE, demo_app, demo_sim, play, scene_names
+from atlas_tui.sim import SimServer
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
+@pytest.fixture
+def demo() -> Iterator[SimServer]:
+    """A fresh demo per scene, so a scene that acts changes no other picture."""
     sim = demo_sim()
-    url = sim.start_in_thread()
+    sim.start_in_thread()
     try:
-        yield url
+        yield sim
     finally:
         sim.stop_thread()
 
 
-@pytest.mark.parametrize("scene", sorted(SCENES))
-def test_screen(scene: str, endpoint: str, snap_compare) -> None:
-    assert snap_compare(demo_app(endpoint), run_before=SCENES[scene], terminal_size=SIZE)
+@pytest.mark.parametrize("scene", sorted(scene_names()))
+def test_screen(scene: str, demo: SimServer, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await play(scene, pilot, demo)
+
+    assert snap_compare(demo_app(demo.endpoint), run_before=run_before, terminal_size=SIZE)

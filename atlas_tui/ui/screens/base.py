@@ -82,7 +82,7 @@ class BrowseScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.updated: datetime | None = None
-        self._auto_refresh_s = 30.0
+        self._auto_refresh_s: float | None = None  # None: the settings' refresh_seconds
         self._last_load_s = 0.0
 
     # -- what subclasses provide ---------------------------------------------------------
@@ -146,9 +146,11 @@ class BrowseScreen(Screen[None]):
         return False
 
     def on_mount(self) -> None:
+        # Textual calls this after a subclass's own on_mount: subclasses never call super().
         self._reload_timer: Timer | None = None
         self.query_one(Breadcrumbs).path = self.crumbs()
-        self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
+        if self._auto_refresh_s is None:
+            self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
         self.set_interval(1.0, self._tick)
         self.refresh_data()
 

@@ -78,6 +78,7 @@ class InstancesScreen(ActingScreen):
         Binding("enter", "open", "Open", id="open"),
         Binding("s", "snapshot", "Snapshot", id="snapshot"),
         Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
+        Binding("P", "protection", "Protection", id="protection"),
         Binding("q", "quit", "Quit", id="quit-home", show=False),
     ]
     MUTATING = frozenset({"snapshot", "vm_snapshot"})
@@ -99,7 +100,6 @@ class InstancesScreen(ActingScreen):
         yield Static(id="summary", classes="subtitle")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
@@ -194,6 +194,11 @@ class InstancesScreen(ActingScreen):
 
     def action_quit(self) -> None:
         self.app.exit()
+
+    def action_protection(self) -> None:
+        from atlas_tui.ui.screens.protection import ProtectionScreen
+
+        self.app.push_screen(ProtectionScreen())
 
     def affected_by(self, job: TrackedJob) -> bool:
         # A whole-account reload is cheap on small accounts only; big ones wait for `r`

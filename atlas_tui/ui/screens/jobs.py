@@ -69,7 +69,6 @@ class JobsScreen(ActingScreen):
         yield Static(id="job-note")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.set_interval(1.0, self.rerender)  # elapsed times tick
         self.query_one(FastTable).focus()
 

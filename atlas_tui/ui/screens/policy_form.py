@@ -239,7 +239,6 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
         self.now = now
         self.values: FormValues | None = None
         self.errors: dict[str, str] = {}
-        self.sent = 0  # createSnapshotPolicy calls made from this form
         self._previous_interval: Interval | None = None
 
     # -- defaults ------------------------------------------------------------------------
@@ -460,7 +459,6 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
     async def _send(self, values: FormValues) -> None:
         self._show("#server-error", Text("saving…", style="dim"))
         interval = values.schedule.interval
-        self.sent += 1
         try:
             policy = await self.client.create_snapshot_policy(
                 self.volume.id, interval=interval.api_name, schedule=values.schedule_text,

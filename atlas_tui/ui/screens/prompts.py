@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
-JUMP_WORDS = ["vm ", "vol ", "snap ", "jobs"]
+JUMP_WORDS = ["vm ", "vol ", "snap ", "jobs", "protection", "restore"]
 
 
 class JumpPrompt(ModalScreen[str | None]):
@@ -33,7 +33,7 @@ class JumpPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup():
-            yield Static("jump: vm NAME · vol NAME · snap NAME · jobs   (enter goes, esc cancels)")
+            yield Static("jump: vm NAME · vol NAME · snap NAME · jobs · protection · restore")
             suggestions = JUMP_WORDS + [f"vm {n}" for n in self.names]
             yield Input(placeholder=":", id="jump-input",
                         suggester=SuggestFromList(suggestions, case_sensitive=False))

@@ -61,7 +61,6 @@ class SnapshotsScreen(ActingScreen):
         yield FastTable(COLUMNS, id="snapshots", empty_message="no snapshots of this volume")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:

@@ -72,7 +72,6 @@ class VolumesScreen(ActingScreen):
         yield FastTable(VM_SNAPSHOT_COLUMNS, id="vm-snapshots", empty_message="no VM snapshots")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#volumes", FastTable).focus()
 
     async def load(self) -> None:

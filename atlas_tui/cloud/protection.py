@@ -1,0 +1,342 @@
+"""Account-wide protection: which volumes recurring snapshots cover, which policies have
+stopped producing snapshots, what is left of deleted volumes, and what the storage costs.
+
+Everything comes from the same account-wide lists the inventory makes (VMs, volumes,
+policies, one paged walk of listSnapshots), never one call per volume. `ProtectionInventory`
+is the inventory with one more fold over that walk: the newest *good* (BackedUp) snapshot
+per (volume, interval type), which is what tells a policy that runs from one that does not.
+
+A policy is **stale** when its newest snapshot of its own interval type is older than the
+interval plus some slack. The server skips runs for volumes that have been inactive since
+their last snapshot (detached, or the VM not running), refuses runs when another snapshot
+is in flight, and prunes to its limits, so a policy that exists is no proof of protection.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.inventory import Inventory, SnapshotStats
+from atlas_tui.cloud.models import (
+    INTERVAL_NAMES,
+    Raw,
+    SnapshotPolicy,
+    SnapshotState,
+    VirtualMachine,
+    Volume,
+    parse_date,
+)
+
+__all__ = [
+    "DEFAULT_MAXSNAPS_LIMIT",
+    "GIB",
+    "PERIODS",
+    "SLACK",
+    "PolicyHealth",
+    "ProtectionInventory",
+    "ProtectionSummary",
+    "SnapshotFold",
+    "Status",
+    "VolumeProtection",
+    "assess",
+    "by_instance",
+    "limit_from_error",
+    "monthly_cost",
+    "summarize",
+]
+
+GIB = 1024**3
+
+# How often each interval runs. A month is taken as 31 days so that no month looks late.
+PERIODS: Mapping[str, timedelta] = {
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(days=7),
+    "MONTHLY": timedelta(days=31),
+}
+# Grace on top of the period: the server polls every 5 minutes (snapshot.poll.interval),
+# a run takes a while to be BackedUp, and a DST change makes one day 25 hours long.
+SLACK: Mapping[str, timedelta] = {
+    "HOURLY": timedelta(minutes=20),
+    "DAILY": timedelta(hours=2),
+    "WEEKLY": timedelta(hours=12),
+    "MONTHLY": timedelta(days=1),
+}
+
+# `snapshot.max.<interval>` defaults to 8; a normal user cannot read the setting.
+DEFAULT_MAXSNAPS_LIMIT = 8
+_LIMIT = re.compile(r"exceeds limit \[(\d+)\]")
+
+
+def limit_from_error(text: str) -> int | None:
+    """The server's `snapshot.max.<interval>` as its refusal states it ("exceeds limit [N]")."""
+    match = _LIMIT.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _created(value: object) -> datetime | None:
+    # The server's own shape (`2025-01-31T12:00:00+0000`) parses ~40x faster this way
+    # than with strptime, which matters over 300,000 snapshots.
+    if isinstance(value, str) and len(value) == 24 and value[10] == "T":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_date(value)
+
+
+@dataclass
+class SnapshotFold:
+    """What the protection view needs from listSnapshots, folded item by item so the
+    snapshots themselves need not be kept: per-volume stats, the newest BackedUp snapshot
+    per (volume, interval type), and each volume's name (orphans have no volume to ask)."""
+
+    stats: dict[str, SnapshotStats] = field(default_factory=dict)
+    newest_good: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    _seen: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, raw: Raw) -> None:
+        ident = str(raw.get("id"))
+        if ident in self._seen:  # lists shift while paging: an item can come twice
+            return
+        self._seen.add(ident)
+        volume_id = str(raw.get("volumeid", ""))
+        self.stats.setdefault(volume_id, SnapshotStats()).add_raw(raw)
+        if volume_id not in self.names and raw.get("volumename"):
+            self.names[volume_id] = str(raw["volumename"])
+        kind = str(raw.get("intervaltype") or raw.get("snapshottype") or "MANUAL").upper()
+        # Only a BackedUp snapshot can be restored from: an Error run protects nothing.
+        if kind in PERIODS and raw.get("state") == SnapshotState.BACKED_UP.value:
+            created = _created(raw.get("created"))
+            key = (volume_id, kind)
+            if created is not None and (key not in self.newest_good
+                                        or created > self.newest_good[key]):
+                self.newest_good[key] = created
+
+    def add_all(self, items: Iterable[Raw]) -> None:
+        for raw in items:
+            self.add(raw)
+
+
+@dataclass
+class ProtectionInventory(Inventory):
+    """The inventory, whose one walk of listSnapshots also fills a `SnapshotFold`."""
+
+    fold: SnapshotFold = field(default_factory=SnapshotFold)
+
+    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+        fold = SnapshotFold()
+        async for page in client.pages("listSnapshots", "snapshot", listall=True):
+            fold.add_all(page)
+            self.stats_by_volume = fold.stats
+            on_update("snapshots")
+        self.fold = fold
+        self.stats_by_volume = fold.stats
+        self.loaded.add("snapshots")
+        on_update("snapshots")
+
+
+class Status(enum.Enum):
+    """A row's verdict; `rank` orders problems first, the silent failure before the rest."""
+
+    STALE = "stale"
+    UNPROTECTED = "unprotected"
+    NO_RUNS = "no runs yet"
+    ORPHANED = "orphaned"  # snapshots of a deleted volume
+    OK = "ok"
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
+
+    @property
+    def problem(self) -> bool:
+        return self is not Status.OK
+
+
+@dataclass(frozen=True)
+class PolicyHealth:
+    """One policy and its newest BackedUp snapshot of the same interval type."""
+
+    policy: SnapshotPolicy
+    newest: datetime | None
+    stale: bool  # a snapshot exists, but it is older than the interval plus slack
+
+    @property
+    def never_ran(self) -> bool:
+        return self.newest is None
+
+
+@dataclass(frozen=True)
+class VolumeProtection:
+    """One row of the protection view: a volume, or the remains of a deleted one."""
+
+    key: str  # the volume id
+    volume_name: str
+    volume_type: str  # ROOT / DATADISK; "" for a deleted volume
+    vm_id: str  # "" when detached or deleted
+    vm_name: str
+    vm_state: str
+    status: Status
+    policies: tuple[PolicyHealth, ...]  # HOURLY..MONTHLY order
+    newest: datetime | None  # newest snapshot of any kind
+    snapshots: int
+    bytes: int
+
+    @property
+    def stale(self) -> tuple[PolicyHealth, ...]:
+        return tuple(h for h in self.policies if h.stale)
+
+    @property
+    def never_ran(self) -> tuple[PolicyHealth, ...]:
+        return tuple(h for h in self.policies if h.never_ran)
+
+    @property
+    def inactive(self) -> bool:
+        """The server skips scheduled runs of a volume that is detached or whose VM is not
+        running (once it has a snapshot since it became inactive): a likely reason for stale."""
+        return not self.vm_id or self.vm_state != "Running"
+
+
+def _interval_order(policy: SnapshotPolicy) -> int:
+    return INTERVAL_NAMES.index(policy.interval) if policy.interval in INTERVAL_NAMES else 9
+
+
+def policy_health(
+    policy: SnapshotPolicy, newest_good: Mapping[tuple[str, str], datetime], now: datetime
+) -> PolicyHealth:
+    newest = newest_good.get((policy.volumeid, policy.interval))
+    period = PERIODS.get(policy.interval)
+    stale = (newest is not None and period is not None
+             and now - newest > period + SLACK[policy.interval])
+    return PolicyHealth(policy, newest, stale)
+
+
+def _status(policies: tuple[PolicyHealth, ...]) -> Status:
+    if not policies:
+        return Status.UNPROTECTED
+    if any(h.stale for h in policies):
+        return Status.STALE
+    if any(h.never_ran for h in policies):
+        return Status.NO_RUNS
+    return Status.OK
+
+
+def assess(
+    volumes: Mapping[str, Volume],
+    vms: Mapping[str, VirtualMachine],
+    policies_by_volume: Mapping[str, list[SnapshotPolicy]],
+    fold: SnapshotFold,
+    now: datetime,
+) -> list[VolumeProtection]:
+    """Every volume with its verdict, then one row per deleted volume that left snapshots;
+    problems first (stale, unprotected, no runs yet, orphaned), then by instance and name."""
+    rows: list[VolumeProtection] = []
+    for volume in volumes.values():
+        vm = vms.get(volume.virtualmachineid) if volume.virtualmachineid else None
+        policies = sorted(policies_by_volume.get(volume.id, []), key=_interval_order)
+        health = tuple(policy_health(p, fold.newest_good, now) for p in policies)
+        stats = fold.stats.get(volume.id, SnapshotStats())
+        rows.append(VolumeProtection(
+            key=volume.id,
+            volume_name=volume.name,
+            volume_type=volume.type,
+            vm_id=vm.id if vm else (volume.virtualmachineid or ""),
+            vm_name=vm.name if vm else (volume.vmname or ""),
+            vm_state=vm.state if vm else volume.vmstate,
+            status=_status(health),
+            policies=health,
+            newest=stats.newest,
+            snapshots=stats.count,
+            bytes=stats.physical_bytes,
+        ))
+    for volume_id, stats in fold.stats.items():
+        if volume_id in volumes or not stats.count:
+            continue
+        rows.append(VolumeProtection(
+            key=volume_id,
+            volume_name=fold.names.get(volume_id, volume_id),
+            volume_type="",
+            vm_id="",
+            vm_name="",
+            vm_state="",
+            status=Status.ORPHANED,
+            policies=(),
+            newest=stats.newest,
+            snapshots=stats.count,
+            bytes=stats.physical_bytes,
+        ))
+    rows.sort(key=lambda r: (r.status.rank, r.vm_name.lower() or "\uffff",
+                             r.volume_name.lower()))
+    return rows
+
+
+def monthly_cost(size_bytes: int, rate_per_gib_month: float) -> float:
+    """Storage × rate: what the snapshots cost per month at `rate` per GiB-month."""
+    return size_bytes / GIB * rate_per_gib_month
+
+
+@dataclass(frozen=True)
+class ProtectionSummary:
+    volumes: int  # existing volumes (orphan rows not counted)
+    unprotected: int
+    stale: int
+    no_runs: int
+    orphan_volumes: int
+    orphan_snapshots: int
+    orphan_bytes: int
+    total_bytes: int  # every snapshot, orphans included
+    monthly_cost: float | None  # None without a rate
+
+    @property
+    def problems(self) -> int:
+        return self.unprotected + self.stale + self.no_runs + self.orphan_volumes
+
+
+def summarize(
+    rows: Iterable[VolumeProtection], rate_per_gib_month: float | None = None
+) -> ProtectionSummary:
+    rows = list(rows)
+    orphans = [r for r in rows if r.status is Status.ORPHANED]
+    total = sum(r.bytes for r in rows)
+    return ProtectionSummary(
+        volumes=len(rows) - len(orphans),
+        unprotected=sum(1 for r in rows if r.status is Status.UNPROTECTED),
+        stale=sum(1 for r in rows if r.status is Status.STALE),
+        no_runs=sum(1 for r in rows if r.status is Status.NO_RUNS),
+        orphan_volumes=len(orphans),
+        orphan_snapshots=sum(r.snapshots for r in orphans),
+        orphan_bytes=sum(r.bytes for r in orphans),
+        total_bytes=total,
+        monthly_cost=(None if rate_per_gib_month is None
+                      else monthly_cost(total, rate_per_gib_month)),
+    )
+
+
+@dataclass(frozen=True)
+class InstanceStorage:
+    vm_id: str
+    vm_name: str
+    volumes: int
+    bytes: int
+
+
+def by_instance(rows: Iterable[VolumeProtection]) -> dict[str, InstanceStorage]:
+    """Snapshot storage per instance (the sum over its volumes), keyed by VM id."""
+    out: dict[str, InstanceStorage] = {}
+    for r in rows:
+        if not r.vm_id:
+            continue
+        prev = out.get(r.vm_id)
+        out[r.vm_id] = InstanceStorage(
+            r.vm_id, r.vm_name,
+            (prev.volumes if prev else 0) + 1,
+            (prev.bytes if prev else 0) + r.bytes,
+        )
+    return out

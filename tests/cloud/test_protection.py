@@ -1,0 +1,226 @@
+"""cloud/protection.py: the per-volume verdicts, staleness, orphans, storage and cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.models import SnapshotPolicy, VirtualMachine, Volume
+from atlas_tui.cloud.protection import (
+    GIB,
+    PERIODS,
+    SLACK,
+    ProtectionInventory,
+    SnapshotFold,
+    Status,
+    assess,
+    by_instance,
+    limit_from_error,
+    monthly_cost,
+    policy_health,
+    summarize,
+)
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def stamp(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def snap(ident: str, volume: str, kind: str = "DAILY", *, ago: timedelta = timedelta(hours=1),
+         state: str = "BackedUp", size: int = GIB, name: str | None = None) -> dict[str, Any]:
+    return {"id": ident, "volumeid": volume, "volumename": name or f"name-{volume}",
+            "intervaltype": kind, "state": state, "created": stamp(NOW - ago),
+            "physicalsize": size}
+
+
+def vol(ident: str, name: str, vm: str = "", vm_state: str = "") -> Volume:
+    return Volume.parse({"id": ident, "name": name, "type": "DATADISK", "state": "Ready",
+                         "virtualmachineid": vm, "vmname": f"vm-{vm}" if vm else "",
+                         "vmstate": vm_state})
+
+
+def machine(ident: str, name: str, state: str = "Running") -> VirtualMachine:
+    return VirtualMachine.parse({"id": ident, "name": name, "state": state})
+
+
+def policy(volume: str, interval: str, ident: str | None = None) -> SnapshotPolicy:
+    code = ["HOURLY", "DAILY", "WEEKLY", "MONTHLY"].index(interval)
+    return SnapshotPolicy.parse({"id": ident or f"p-{volume}-{interval}", "volumeid": volume,
+                                 "schedule": "00:03", "intervaltype": code, "maxsnaps": 7,
+                                 "timezone": "UTC"})
+
+
+# --- the fold ------------------------------------------------------------------------------
+
+
+def test_fold_keeps_the_newest_backed_up_recurring_snapshot_per_interval() -> None:
+    fold = SnapshotFold()
+    fold.add_all([
+        snap("a", "v1", "DAILY", ago=timedelta(days=2)),
+        snap("b", "v1", "DAILY", ago=timedelta(hours=3)),
+        snap("c", "v1", "DAILY", ago=timedelta(hours=1), state="Error"),  # protects nothing
+        snap("d", "v1", "DAILY", ago=timedelta(minutes=5), state="BackingUp"),
+        snap("e", "v1", "MANUAL", ago=timedelta(minutes=1)),  # not a policy's run
+        snap("f", "v1", "HOURLY", ago=timedelta(minutes=30)),
+    ])
+    assert fold.newest_good == {("v1", "DAILY"): NOW - timedelta(hours=3),
+                                ("v1", "HOURLY"): NOW - timedelta(minutes=30)}
+    stats = fold.stats["v1"]
+    assert stats.count == 6 and stats.newest == NOW - timedelta(minutes=1)
+    assert stats.physical_bytes == 6 * GIB
+
+
+def test_fold_counts_an_item_seen_twice_once() -> None:
+    fold = SnapshotFold()
+    fold.add_all([snap("a", "v1"), snap("a", "v1"), snap("b", "v1")])
+    assert fold.stats["v1"].count == 2
+
+
+def test_fold_remembers_volume_names_for_orphans() -> None:
+    fold = SnapshotFold()
+    fold.add(snap("a", "gone", name="old-logs"))
+    assert fold.names == {"gone": "old-logs"}
+
+
+def test_fold_reads_snapshottype_when_intervaltype_is_missing() -> None:
+    fold = SnapshotFold()
+    raw = snap("a", "v1", "WEEKLY")
+    raw["snapshottype"] = raw.pop("intervaltype")
+    fold.add(raw)
+    assert ("v1", "WEEKLY") in fold.newest_good
+
+
+# --- staleness -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interval", list(PERIODS))
+def test_stale_only_past_the_interval_plus_slack(interval: str) -> None:
+    limit = PERIODS[interval] + SLACK[interval]
+    p = policy("v1", interval)
+    at_limit = {("v1", interval): NOW - limit}
+    past = {("v1", interval): NOW - limit - timedelta(seconds=1)}
+    assert not policy_health(p, at_limit, NOW).stale
+    assert policy_health(p, past, NOW).stale
+
+
+def test_a_policy_without_a_run_is_not_stale_but_never_ran() -> None:
+    health = policy_health(policy("v1", "DAILY"), {}, NOW)
+    assert health.never_ran and not health.stale
+
+
+def test_staleness_is_per_interval_type() -> None:
+    # A fresh hourly snapshot does not make up for a daily policy that stopped.
+    newest = {("v1", "HOURLY"): NOW - timedelta(minutes=10),
+              ("v1", "DAILY"): NOW - timedelta(days=3)}
+    assert not policy_health(policy("v1", "HOURLY"), newest, NOW).stale
+    assert policy_health(policy("v1", "DAILY"), newest, NOW).stale
+
+
+# --- verdicts ------------------------------------------------------------------------------
+
+
+def world() -> tuple[dict[str, Volume], dict[str, VirtualMachine],
+                     dict[str, list[SnapshotPolicy]], SnapshotFold]:
+    vms = {"m1": machine("m1", "web"), "m2": machine("m2", "db", "Stopped")}
+    volumes = {
+        "ok": vol("ok", "ROOT-ok", "m1"),
+        "bare": vol("bare", "DATA-bare", "m1"),
+        "late": vol("late", "ROOT-late", "m2"),
+        "new": vol("new", "DATA-new", "m2"),
+        "loose": vol("loose", "scratch"),
+    }
+    policies = {
+        "ok": [policy("ok", "DAILY"), policy("ok", "HOURLY")],
+        "late": [policy("late", "DAILY")],
+        "new": [policy("new", "WEEKLY")],
+    }
+    fold = SnapshotFold()
+    fold.add_all([
+        snap("1", "ok", "DAILY", ago=timedelta(hours=5), size=2 * GIB),
+        snap("2", "ok", "HOURLY", ago=timedelta(minutes=20), size=GIB),
+        snap("3", "late", "DAILY", ago=timedelta(days=4), size=3 * GIB),
+        snap("4", "gone", "DAILY", ago=timedelta(days=12), size=5 * GIB, name="old-logs"),
+        snap("5", "gone", "MANUAL", ago=timedelta(days=40), size=GIB, name="old-logs"),
+    ])
+    return volumes, vms, policies, fold
+
+
+def test_assess_gives_each_volume_its_verdict_and_orphans_their_own_row() -> None:
+    rows = {r.volume_name: r for r in assess(*world(), NOW)}
+    assert rows["ROOT-ok"].status is Status.OK
+    assert rows["DATA-bare"].status is Status.UNPROTECTED
+    assert rows["ROOT-late"].status is Status.STALE
+    assert rows["DATA-new"].status is Status.NO_RUNS
+    assert rows["scratch"].status is Status.UNPROTECTED
+    orphan = rows["old-logs"]
+    assert orphan.status is Status.ORPHANED and orphan.key == "gone"
+    assert (orphan.snapshots, orphan.bytes, orphan.vm_name) == (2, 6 * GIB, "")
+    assert [h.policy.interval for h in rows["ROOT-ok"].policies] == ["HOURLY", "DAILY"]
+    assert rows["ROOT-late"].vm_name == "db" and rows["ROOT-late"].inactive
+    assert not rows["ROOT-ok"].inactive and rows["scratch"].inactive
+
+
+def test_assess_puts_problems_first() -> None:
+    statuses = [r.status for r in assess(*world(), NOW)]
+    assert statuses == sorted(statuses, key=lambda s: s.rank)
+    assert statuses[0] is Status.STALE and statuses[-1] is Status.OK
+    assert all(s.problem for s in statuses[:-1])
+
+
+def test_summary_counts_and_cost() -> None:
+    rows = assess(*world(), NOW)
+    s = summarize(rows, 0.05)
+    assert (s.volumes, s.unprotected, s.stale, s.no_runs) == (5, 2, 1, 1)
+    assert (s.orphan_volumes, s.orphan_snapshots, s.orphan_bytes) == (1, 2, 6 * GIB)
+    assert s.total_bytes == 12 * GIB
+    assert s.monthly_cost == pytest.approx(12 * 0.05)
+    assert s.problems == 5
+
+
+def test_summary_without_a_rate_has_no_cost() -> None:
+    assert summarize(assess(*world(), NOW)).monthly_cost is None
+
+
+def test_monthly_cost_is_per_gib_month() -> None:
+    assert monthly_cost(GIB, 0.05) == pytest.approx(0.05)
+    assert monthly_cost(GIB // 2, 1.0) == pytest.approx(0.5)
+    assert monthly_cost(0, 9.0) == 0
+
+
+def test_storage_per_instance_sums_its_volumes() -> None:
+    totals = by_instance(assess(*world(), NOW))
+    assert set(totals) == {"m1", "m2"}
+    assert (totals["m1"].vm_name, totals["m1"].volumes, totals["m1"].bytes) == ("web", 2, 3 * GIB)
+    assert (totals["m2"].volumes, totals["m2"].bytes) == (2, 3 * GIB)
+
+
+def test_limit_is_read_from_the_servers_refusal() -> None:
+    text = ('maxSnaps [9] for volume Volume {"id": 7, "name": "ROOT-42"} exceeds limit [8] '
+            "for interval type [DAILY].")
+    assert limit_from_error(text) == 8
+    assert limit_from_error("maxSnaps [0] for volume X should be greater than 0.") is None
+
+
+# --- against the simulator -----------------------------------------------------------------
+
+
+async def test_protection_inventory_folds_the_one_snapshot_walk(client: CloudClient) -> None:
+    inventory = ProtectionInventory()
+    await inventory.load(client, lambda _part: None)
+    assert client.calls["listSnapshots"] == 1
+    root42 = next(v for v in inventory.volumes.values() if v.name == "ROOT-42")
+    # Independently: the newest BackedUp DAILY snapshot of ROOT-42, asked per volume.
+    daily = [s for s in await client.snapshots(volumeid=root42.id)
+             if s.intervaltype == "DAILY" and s.backed_up]
+    assert inventory.fold.newest_good[(root42.id, "DAILY")] == max(s.created for s in daily)  # type: ignore[type-var]
+    assert inventory.stats_by_volume[root42.id].count == len(
+        await client.snapshots(volumeid=root42.id))
+    rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
+                  inventory.fold, client.server_now())
+    orphan = next(r for r in rows if r.status is Status.ORPHANED)
+    assert orphan.volume_name == "old-logs" and orphan.snapshots == 3
