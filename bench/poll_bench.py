@@ -30,15 +30,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +42,7 @@ from atlas_tui.cloud.client import CloudClient  # noqa: E402
 from atlas_tui.cloud.config import Profile  # noqa: E402
 from atlas_tui.cloud.jobs import JobTracker  # noqa: E402
 from atlas_tui.cloud.models import Volume  # noqa: E402
+from atlas_tui.sim.process import SimProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
 JOBS = 20
@@ -56,54 +50,8 @@ NAIVE_INTERVAL_S = 2.0
 POLLING = ("listAsyncJobs", "listSnapshots", "queryAsyncJobResult")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def control(base: str, path: str, method: str = "GET") -> dict[str, Any]:
-    req = urllib.request.Request(base + path, method=method,
-                                 data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-@contextlib.contextmanager
-def simulator(speed: float) -> Iterator[tuple[str, str, str, str]]:
-    """(endpoint, control base, api key, secret key); the process always ends."""
-    port = free_port()
-    api_key, secret_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "atlas_tui.sim", "--host", "127.0.0.1", "--port", str(port),
-             "--seed", "scale:30", "--speed", str(speed),
-             "--api-key", api_key, "--secret-key", secret_key],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    err.seek(0)
-                    raise SystemExit(f"simulator exited ({proc.returncode}):\n"
-                                     + err.read().decode(errors="replace"))
-                try:
-                    control(base, "/sim/stats")
-                    break
-                except (urllib.error.URLError, OSError):
-                    if time.monotonic() > deadline:
-                        raise SystemExit("simulator did not answer within 60 s") from None
-                    time.sleep(0.1)
-            yield f"{base}/client/api", base, api_key, secret_key
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    return SimProcess.call(base, path, method)
 
 
 def polling_calls(calls: dict[str, int]) -> int:
@@ -191,7 +139,8 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.monotonic()
-    with simulator(args.speed) as (endpoint, base, api_key, secret_key):
+    with SimProcess(seed="scale:30", speed=args.speed) as sim:
+        endpoint, base, api_key, secret_key = sim.endpoint, sim.base, sim.api_key, sim.secret_key
         profile = Profile(name="bench", url=endpoint, api_key=api_key, secret_key=secret_key,
                           source="bench", timeout_s=30)
         tracked = asyncio.run(tracker_run(profile, base))

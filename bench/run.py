@@ -64,14 +64,8 @@ import contextlib
 import json
 import os
 import resource
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from time import monotonic
@@ -79,6 +73,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from atlas_tui.sim.process import SimProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
 TYPED = "vm-012"  # matches 100 of vm-00000..vm-09999; every prefix is a real query
@@ -102,54 +97,6 @@ def pct(values: Sequence[float], p: float) -> float:
 
 
 # -- the simulator, in its own process ------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sim_request(base: str, path: str, method: str = "GET") -> dict[str, Any]:
-    req = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-@contextlib.contextmanager
-def simulator(seed: str) -> Iterator[tuple[str, str, str, str]]:
-    """(endpoint, control base url, api key, secret key); the process always ends."""
-    port = free_port()
-    api_key, secret_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "atlas_tui.sim", "--host", "127.0.0.1", "--port", str(port),
-             "--seed", seed, "--speed", "0", f"--api-key={api_key}", f"--secret-key={secret_key}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-        )
-        try:
-            deadline = monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    err.seek(0)
-                    raise SystemExit(f"simulator exited ({proc.returncode}):\n"
-                                     + err.read().decode(errors="replace"))
-                try:
-                    sim_request(base, "/sim/stats")
-                    break
-                except (urllib.error.URLError, OSError):
-                    if monotonic() > deadline:
-                        raise SystemExit("simulator did not answer within 120 s") from None
-                    time.sleep(0.1)
-            yield f"{base}/client/api", base, api_key, secret_key
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 # -- the app -----------------------------------------------------------------------------------
@@ -356,14 +303,13 @@ def main() -> None:
     args = parser.parse_args()
 
     started = monotonic()
-    with tempfile.TemporaryDirectory() as state, simulator(args.seed) as (
-        endpoint, base, api_key, secret_key,
-    ):
+    with tempfile.TemporaryDirectory() as state, SimProcess(seed=args.seed, speed=0) as sim:
+        endpoint, api_key, secret_key = sim.endpoint, sim.api_key, sim.secret_key
         # The app's audit log and state go to a scratch directory, not the user's.
         os.environ["ATLAS_TUI_STATE_DIR"] = state
-        sim_request(base, "/sim/stats/reset", "POST")
+        sim.control("/sim/stats/reset", "POST")
         figures = asyncio.run(run_app(endpoint, api_key, secret_key))
-        figures["sim_calls"] = sim_request(base, "/sim/stats")["calls"]
+        figures["sim_calls"] = sim.control("/sim/stats")["calls"]
         figures["cs_full_fetch_s"], figures["cs_counts"] = cs_full_fetch(
             endpoint, api_key, secret_key)
     figures["seed"] = args.seed

@@ -15,6 +15,7 @@ import pytest
 from atlas_tui.cloud.client import CloudClient, RetryPolicy
 from atlas_tui.cloud.config import Profile
 from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.screenshots import FROZEN_AT
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -33,6 +34,9 @@ def make_sim(**kwargs: Any) -> SimServer:
     from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 
     kwargs.setdefault("seed", "demo")
+    # A fixed start, so the demo's policies run at the same simulated moments in every run
+    # (from real "now", an hourly policy would fire inside some tests and not others).
+    kwargs.setdefault("start", FROZEN_AT)
     return SimServer(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, **kwargs)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from atlas_tui.cloud.restore import (
     plan_root_swap,
 )
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
+from atlas_tui.sim.process import SimProcess
 from tests.conftest import FAST_RETRY, make_sim, profile_for
 
 SPEED = 2000  # simulated seconds per real second: every job ends in milliseconds
@@ -245,19 +245,11 @@ KILL_LATENCY = "1500ms"  # the step in flight when the child is killed
 KILL_SETTLE_S = 2.5  # > the latency: what the server does late is still seen
 
 
-class SimProcess:
+class KillSim(SimProcess):
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "atlas_tui.sim", "--port", "0", "--speed", str(SPEED),
-             "--api-key", DEMO_API_KEY, "--secret-key", DEMO_SECRET_KEY],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.search(r"listening on (\S+)", line)
-        assert match, f"the simulator said {line!r}"
-        self.endpoint = match.group(1)
-        self.base = self.endpoint.rsplit("/client/api", 1)[0]
+        super().__init__(seed="demo", speed=SPEED, api_key=DEMO_API_KEY,
+                         secret_key=DEMO_SECRET_KEY)
+        self.start()
 
     def profile(self) -> Profile:
         return Profile(name="sim-process", url=self.endpoint, api_key=DEMO_API_KEY,
@@ -272,12 +264,6 @@ class SimProcess:
                 async with s.post(f"{self.base}/sim/faults", json={"spec": spec}) as r:
                     assert r.status == 200, await r.text()
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 KILL_KINDS = {
@@ -293,7 +279,7 @@ KILL_KINDS = {
 async def kill_case(step_id: str, cmd: str, kind: str, finish: str, journal_dir: Path,
                     ) -> tuple[str, list[str]]:
     """Kill the app while `step_id` is running, then `finish` ("resume" or "rollback")."""
-    sim = SimProcess()
+    sim = KillSim()
     child: subprocess.Popen[str] | None = None
     try:
         async with CloudClient(sim.profile(), retry=FAST_RETRY) as client:
