@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,8 @@ import pytest
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 
 from .signer import signed_query
+
+FIXED_START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday, half past the hour
 
 
 @dataclass
@@ -83,7 +86,9 @@ class Api:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(seed="demo", speed=0, api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+    # A fixed start: the demo's policies fire at the same simulated moments in every run.
+    server = SimServer(seed="demo", speed=0, api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY,
+                       start=FIXED_START)
     await server.start()
     try:
         yield server

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 
-from .conftest import Api
+from .conftest import FIXED_START, Api
 
 
 def by_type(snaps: list[dict], kind: str) -> list[dict]:
@@ -79,7 +79,8 @@ async def test_inactive_volume_is_snapshotted_once_then_skipped(api: Api) -> Non
 
 
 async def test_deleted_policy_stops_firing() -> None:
-    sim = SimServer(seed="demo", speed=0, api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY)
+    sim = SimServer(seed="demo", speed=0, api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY,
+                    start=FIXED_START)
     await sim.start()
     try:
         import aiohttp
