@@ -494,6 +494,11 @@ class CloudClient:
     async def detach_volume(self, volume_id: str) -> JobStarted:
         return await self._start("detachVolume", id=volume_id)
 
+    async def rename_volume(self, volume_id: str, name: str) -> JobStarted:
+        """updateVolume with `name` (async). Servers older than `name` ignore it: the job
+        succeeds and nothing is renamed, so read the volume back to know."""
+        return await self._start("updateVolume", id=volume_id, name=name)
+
     async def stop_vm(self, vm_id: str, *, forced: bool = False) -> JobStarted:
         return await self._start("stopVirtualMachine", id=vm_id, forced=forced or None)
 

@@ -11,13 +11,16 @@ done, which job was in flight, and what was there before. Format (``format`` 1):
       "plan": { RestorePlan.to_dict() },
       "original": {"vm_id", "vm_name", "vm_state", "root_id", "root_name", "volume_ids"},
       "created_resources": {"new_volume": "<id>", "policy_daily": "<id>", ...},
-      "steps": {"<step id>": {"status": "pending|running|done|failed|skipped",
+      "steps": {"<step id>": {"status": "pending|running|done|failed|skipped|
+                                         optional-failed",
                               "jobid", "started", "finished", "error",
                               "known": [ids of same-named resources before a create],
                               "applied": true if it failed yet took effect}},
       "rollback": {"<undo step id>": {same shape, plus "attempt"}},
       "error": "<the server's text of the failure>", "failed_step": "<step id>",
-      "rollback_error": "<undo step title: text>" (only when the rollback stopped)
+      "rollback_error": "<undo step title: text>" (only when the rollback stopped),
+      "notes": [{"phase": "forward|rollback", "text": "..."}]  (optional steps that failed;
+                absent in journals written before optional steps existed)
     }
 
 A step is "running" from just before its call until its outcome is known; after a crash,
@@ -129,7 +132,8 @@ class Journal:
 
     def summary(self) -> str:
         plan = self.plan
-        done = sum(1 for s in plan.steps if self.step(s.id)["status"] in ("done", "skipped"))
+        done = sum(1 for s in plan.steps
+                   if self.step(s.id)["status"] in ("done", "skipped", "optional-failed"))
         where = plan.vm["name"] if plan.vm else plan.snapshot["name"]
         return (f"{plan.mode.value} of {where} from {plan.snapshot['name']}: {self.status}, "
                 f"{done}/{len(plan.steps)} steps done")

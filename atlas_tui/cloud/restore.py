@@ -26,6 +26,7 @@ from atlas_tui.cloud.restore_plan import (
     plan_revert,
     plan_root_swap,
     plan_template,
+    replaced_name,
     snapshot_label,
 )
 from atlas_tui.cloud.restore_run import (
@@ -41,6 +42,6 @@ __all__ = [
     "ApiCall", "Blocker", "EventKind", "Journal", "KeptResource", "Mode", "PlanBlocked",
     "RestoreContext", "RestoreEvent", "RestoreOutcome", "RestorePlan", "RestoreRunner", "Step",
     "available_modes", "gather_context", "networks_of", "pick_disk_offering", "plan_attach",
-    "plan_data_swap", "plan_revert", "plan_root_swap", "plan_template", "restores_dir",
-    "snapshot_label",
+    "plan_data_swap", "plan_revert", "plan_root_swap", "plan_template", "replaced_name",
+    "restores_dir", "snapshot_label",
 ]

@@ -46,6 +46,8 @@ EST_STOP_S = 20.0
 EST_START_S = 30.0
 EST_ATTACH_S = 10.0
 EST_DETACH_S = 10.0
+EST_RENAME_S = 2.0
+VOLUME_NAME_MAX = 255  # the server's limit on a volume name
 EST_POLICY_S = 1.0
 EST_VMSNAP_DELETE_S = 15.0
 EST_DEPLOY_S = 90.0
@@ -90,6 +92,9 @@ class Step:
     est_s: float = 0.0  # about how long the step takes
     irreversible: bool = False  # no undo exists and the step destroys something
     produces: str | None = None  # the reference name of what this step creates
+    # A failure of an optional step is noted and the run carries on (no rollback); it is
+    # for what is nice to have but not worth undoing a restore over (renaming the old disk).
+    optional: bool = False
 
     @property
     def downtime_s(self) -> float:
@@ -103,7 +108,7 @@ class Step:
             precondition=d.get("precondition", ""),
             undo=cls.from_dict(undo) if undo else None, down=d.get("down", ""),
             est_s=float(d.get("est_s", 0.0)), irreversible=bool(d.get("irreversible")),
-            produces=d.get("produces"),
+            produces=d.get("produces"), optional=bool(d.get("optional", False)),
         )
 
 
@@ -405,6 +410,30 @@ def _detach_step(step_id: str, vol: Volume, vm: VirtualMachine, device: int, *, 
     )
 
 
+def replaced_name(old_name: str, when: datetime) -> str:
+    """The name the replaced disk is kept under: its own name first, so it sorts with it,
+    then when it was replaced (UTC), e.g. ``ROOT-42-replaced-20261129-0745``."""
+    suffix = f"-replaced-{when.astimezone(UTC):%Y%m%d-%H%M}"
+    return old_name[:VOLUME_NAME_MAX - len(suffix)] + suffix
+
+
+def _rename_step(vol: Volume, new_name: str, *, down: str) -> Step:
+    # Optional: a server without updateVolume's `name` (or one refusing it) must not undo a
+    # restore that otherwise worked; the disk is kept either way.
+    return Step(
+        id="rename-old", title=f"Rename {vol.name} to {new_name}",
+        call=ApiCall("updateVolume", {"id": vol.id, "name": new_name}),
+        precondition=f"{vol.name} exists (optional: if the rename fails, the restore goes on "
+                     "and the disk keeps its name)",
+        undo=Step(
+            id="undo-rename-old", title=f"Rename {new_name} back to {vol.name}",
+            call=ApiCall("updateVolume", {"id": vol.id, "name": vol.name}),
+            precondition=f"{new_name} exists", est_s=EST_RENAME_S, down=down, optional=True,
+        ),
+        down=down, est_s=EST_RENAME_S, optional=True,
+    )
+
+
 def _create_volume_step(ctx: RestoreContext, name: str, offering: DiskOffering | None,
                         custom_gib: int | None) -> Step:
     snap = ctx.snapshot
@@ -543,7 +572,9 @@ def _plan_swap(
         plan.blockers.append(Blocker("no-old-disk", f"{vm.name} has {what}."))
         return plan
     device = old.deviceid
-    plan.original_root = {"id": old.id, "name": old.name, "deviceid": device}
+    kept_name = replaced_name(old.name, ctx.now or datetime.now(UTC))
+    plan.original_root = {"id": old.id, "name": old.name, "deviceid": device,
+                          "renamed_to": kept_name}
 
     offering: DiskOffering | None = None
     custom_gib: int | None = None
@@ -587,6 +618,8 @@ def _plan_swap(
         if detach.undo is not None:
             detach.undo.down = ""
     plan.steps.append(detach)
+    # Right after the detach, so that a rollback renames it back before re-attaching it.
+    plan.steps.append(_rename_step(old, kept_name, down=down))
     plan.steps.append(_attach_step(
         "attach-new", f"Attach {name} to {vm.name} at device {device}"
         + (" (as ROOT)" if root else ""), "$new_volume", name, vm, device,
@@ -596,8 +629,9 @@ def _plan_swap(
         plan.steps.append(_start_step(vm))
     what = "root" if root else "data disk"
     plan.notes.append(
-        f"The old {what} {old.name} (id {old.id}) is kept, detached, as a DATADISK. "
-        "Nothing is deleted: remove it yourself once the restore is verified."
+        f"The old {what} {old.name} (id {old.id}) is kept, detached, as a DATADISK, renamed "
+        f"{kept_name} (if the server cannot rename it, it keeps its name). Nothing is "
+        "deleted: remove it yourself once the restore is verified."
     )
     if root and ctx.policies and not move_policies:
         plan.notes.append(

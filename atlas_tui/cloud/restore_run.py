@@ -9,6 +9,8 @@
 - On failure, the undo steps of what was done are run in reverse. Anything created (the new
   volume, a template) is kept and listed; nothing is ever deleted except snapshot policies
   this restore itself created.
+- An `optional` step (renaming the replaced disk) that fails is noted and skipped: it never
+  triggers a rollback, and a failing undo of one does not stop the rollback either.
 
 After `run`, `resume` or `rollback_from`: the VM has exactly one ROOT disk, at device 0; no
 volume is gone; the VM runs as planned (success) or as before (rollback).
@@ -37,6 +39,8 @@ AwaitJob = Callable[[JobStarted], Awaitable[AsyncJob]]
 UNCERTAIN = frozenset({ErrorKind.UNKNOWN_OUTCOME, ErrorKind.TIMEOUT, ErrorKind.TRANSPORT})
 BUSY_VM_STATES = frozenset({"Starting", "Stopping", "Migrating"})
 BUSY_VOLUME_STATES = frozenset({"Allocated", "Creating", "Attaching", "Migrating"})
+# Step statuses that mean "nothing more to do going forward".
+SETTLED = frozenset({"done", "skipped", "optional-failed"})
 
 
 class EventKind(StrEnum):
@@ -47,6 +51,7 @@ class EventKind(StrEnum):
     STEP_FINISHED = "step-finished"
     STEP_SKIPPED = "step-skipped"  # already in place
     STEP_FAILED = "step-failed"
+    STEP_OPTIONAL_FAILED = "step-optional-failed"  # noted; the run carries on
     ROLLBACK_STARTED = "rollback-started"
     ROLLBACK_STEP_STARTED = "rollback-step-started"
     ROLLBACK_STEP_FINISHED = "rollback-step-finished"
@@ -203,15 +208,19 @@ class RestoreRunner:
     async def _forward_all(self) -> RestoreOutcome:
         for step in self.plan.steps:
             rec = self.journal.step(step.id)
-            if rec.get("status") in ("done", "skipped"):
+            if rec.get("status") in SETTLED:
                 continue
             if rec.get("status") == "failed":  # crashed between the failure and its rollback
                 return await self._rollback()
             try:
                 await self._forward(step, rec)
             except StepFailed as failure:
+                if step.optional:
+                    continue  # noted by _fail: not worth undoing a restore over
                 self.journal.set(error=failure.text, failed_step=failure.step_id)
                 return await self._rollback()
+            if step.call.command == "updateVolume":
+                await self._check_renamed(step)
         self.journal.set(status="succeeded")
         outcome = await self._outcome()
         self._emit(EventKind.RUN_FINISHED, state="succeeded")
@@ -245,15 +254,67 @@ class RestoreRunner:
                     return
                 text = f"{err.text} (checked afterwards: it did not take effect)"
             elif (await self._inspect(step, rec)).done:
+                if step.optional:  # failed, yet in place: as good as done
+                    self._mark(step, rec, "done", EventKind.STEP_FINISHED)
+                    return
                 rec["applied"] = True  # failed, yet in place: roll it back as well
             self._fail(step, rec, text, jobid=err.jobid or rec.get("jobid") or "")
         self._mark(step, rec, "done", EventKind.STEP_FINISHED)
 
     def _fail(self, step: Step, rec: dict[str, Any], text: str, *, jobid: str = "") -> None:
+        if step.optional:
+            # Status and note in one save: a crash right after must not lose the note.
+            rec.update(status="optional-failed", finished=now_iso(), error=text)
+            self._add_note(self._optional_note(step, text), phase="forward", save=False)
+            self.journal.save()
+            self._emit(EventKind.STEP_OPTIONAL_FAILED, step, state="optional-failed",
+                       error=text, jobid=jobid)
+            raise StepFailed(step.id, text)
         rec.update(status="failed", finished=now_iso(), error=text)
         self.journal.save()
         self._emit(EventKind.STEP_FAILED, step, state="failed", error=text, jobid=jobid)
         raise StepFailed(step.id, text)
+
+    def _add_note(self, text: str, *, phase: str, save: bool = True) -> None:
+        """A note for the result, kept in the journal so a resumed run still reports it.
+        `phase` "forward" notes are shown only if the restore succeeds (after a rollback
+        they describe a state that no longer exists)."""
+        self.journal.data.setdefault("notes", []).append({"phase": phase, "text": text})
+        if save:
+            self.journal.save()
+
+    def _optional_note(self, step: Step, text: str, *, forward: Step | None = None) -> str:
+        """What an optional step's failure leaves behind, in words. `forward` is the step
+        whose undo `step` is."""
+        if step.call.command != "updateVolume":
+            return f"{step.title}: not done ({text})."
+        vol_id = step.call.params.get("id", "")
+        if forward is not None:  # renaming back during a rollback
+            return (f"Could not rename {forward.call.params.get('name')} back to "
+                    f"{step.call.params.get('name')}: {text}; it is kept under the new name, "
+                    f"id {vol_id}.")
+        old = step.undo.call.params.get("name") if step.undo is not None else vol_id
+        return f"Could not rename {old}: {text}; it is kept, detached, id {vol_id}."
+
+    async def _check_renamed(self, step: Step) -> None:
+        """A rename the server accepted may still not have happened: servers older than
+        updateVolume's `name` ignore it and answer success. Read it back."""
+        if self.journal.step(step.id).get("status") not in ("done", "skipped"):
+            return
+        want = step.call.params.get("name")
+        vol_id = str(step.call.params.get("id", ""))
+        old = step.undo.call.params.get("name") if step.undo is not None else vol_id
+        try:
+            vol = await self.client.volume(vol_id)
+        except CloudError as err:
+            self._add_note(f"Could not read {old} back to check its rename: {err.text}.",
+                           phase="forward")
+            return
+        if vol is not None and want and vol.name != want:
+            self._add_note(
+                f"The server accepted the rename of {old} but did not do it (older CloudStack "
+                f"versions ignore updateVolume's name); it is kept, detached, as {vol.name}, "
+                f"id {vol_id}.", phase="forward")
 
     def _mark(self, step: Step, rec: dict[str, Any], status: str, kind: EventKind) -> None:
         rec.update(status=status, finished=now_iso())
@@ -307,6 +368,8 @@ class RestoreRunner:
             return await c.start_vm(p["id"])
         if command == "detachVolume":
             return await c.detach_volume(p["id"])
+        if command == "updateVolume":
+            return await c.rename_volume(p["id"], p["name"])
         if command == "attachVolume":
             return await c.attach_volume(p["id"], p["virtualmachineid"],
                                          device_id=p.get("deviceid"))
@@ -411,6 +474,15 @@ class RestoreRunner:
             if vol.raw.get("jobid"):
                 return Inspection(busy=True)
             return await self._vm_allows(vol.virtualmachineid, root=vol.is_root)
+        if cmd == "updateVolume":  # a rename: done when the volume has the name
+            vol = await c.volume(p["id"])
+            if vol is None:
+                return Inspection(blocked=f"volume {p['id']} no longer exists")
+            if vol.name == p.get("name"):
+                return Inspection(done=True)
+            if vol.raw.get("jobid"):
+                return Inspection(busy=True)
+            return Inspection()
         if cmd == "attachVolume":
             vol = await c.volume(p["id"])
             if vol is None:
@@ -548,6 +620,10 @@ class RestoreRunner:
             try:
                 await self._undo(step.undo)
             except StepFailed as failure:
+                if step.undo.optional:  # e.g. renaming back: the re-attach matters more
+                    self._add_note(self._optional_note(step.undo, failure.text, forward=step),
+                                   phase="rollback")
+                    continue
                 journal.set(status="rollback-failed",
                             rollback_error=f"{step.undo.title}: {failure.text}")
                 self._emit(EventKind.ROLLBACK_FINISHED, state="rollback-failed",
@@ -607,10 +683,12 @@ class RestoreRunner:
         j = self.journal
         status = j.status if j.status in ("succeeded", "rolled-back", "rollback-failed") \
             else "rollback-failed"
+        run_notes = [n["text"] for n in j.data.get("notes", [])
+                     if status == "succeeded" or n.get("phase") != "forward"]
         out = RestoreOutcome(status=status, plan_id=self.plan.id,
                              failed_step=j.data.get("failed_step", ""),
-                             error=j.data.get("error", ""), notes=list(self.plan.notes),
-                             journal_path=str(j.path))
+                             error=j.data.get("error", ""),
+                             notes=run_notes + list(self.plan.notes), journal_path=str(j.path))
         if j.data.get("rollback_error"):
             out.notes.insert(0, f"Rollback stopped at {j.data['rollback_error']}. The journal "
                                 "keeps the restore open: roll back again from the start screen.")
@@ -620,10 +698,18 @@ class RestoreRunner:
             out.kept.append(await self._describe(ref, ident))
         root = self.plan.original_root
         if root and self.plan.mode in (Mode.ROOT_SWAP, Mode.DATA_SWAP) and status == "succeeded":
-            out.kept.append(KeptResource("volume", root["id"], root["name"], "detached",
+            name = root["name"]
+            try:  # reported under the name it has now: renamed, or not if that failed
+                vol = await self.client.volume(root["id"])
+                name = vol.name if vol is not None else name
+            except CloudError:
+                pass
+            out.kept.append(KeptResource("volume", root["id"], name, "detached",
                                          "the replaced disk, kept detached"))
             what = "root" if self.plan.mode is Mode.ROOT_SWAP else "disk"
-            out.notes.insert(0, f"Old {what} {root['name']} kept, detached, id {root['id']}.")
+            renamed = f"renamed {name}, " if name != root["name"] else ""
+            out.notes.insert(0, f"Old {what} {root['name']} kept, detached, {renamed}"
+                                f"id {root['id']}.")
         await self._verify(out)
         return out
 
@@ -681,7 +767,7 @@ class RestoreRunner:
             started = datetime.fromisoformat(rec["started"])
             elapsed = (datetime.fromisoformat(now_iso()) - started).total_seconds()
         done = sum(1 for s in self.plan.steps
-                   if self.journal.step(s.id).get("status") in ("done", "skipped"))
+                   if self.journal.step(s.id).get("status") in SETTLED)
         event = RestoreEvent(kind, step.id if step else step_id, step.title if step else "",
                              jobid, state, elapsed, error, done, len(self.plan.steps))
         try:

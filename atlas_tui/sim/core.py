@@ -29,6 +29,7 @@ JOB_FAILURE_TEXTS: dict[str, Callable[[Job], str]] = {
     "createVolume": lambda job: f"Failed to create volume: {job.instance_id}",
     "attachVolume": lambda job: "Failed to attach volume",
     "detachVolume": lambda job: "Failed to detach volume",
+    "updateVolume": lambda job: "Failed to update volume",
     "revertSnapshot": lambda job: "Failed to revert snapshot",
     "createTemplate": lambda job: "Failed to create template",
     "startVirtualMachine": lambda job: "Unable to start the instance",

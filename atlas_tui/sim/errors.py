@@ -73,6 +73,15 @@ def missing_param(api: str, name: str) -> ApiError:
     )
 
 
+def too_long(api: str, name: str, limit: int) -> ApiError:
+    """ParamProcessWorker's text for a STRING parameter longer than its @Parameter length."""
+    return ApiError(
+        PARAM_ERROR,
+        f"Unable to execute API command {api.lower()} due to invalid value. Value greater than "
+        f"max allowed length {limit} for param: {name}",
+    )
+
+
 def param_error(text: str) -> ApiError:
     """InvalidParameterValueException: 431 / 4350."""
     return ApiError(PARAM_ERROR, text, CS_INVALID_PARAMETER)

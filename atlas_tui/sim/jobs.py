@@ -32,6 +32,7 @@ CMD_CLASSES: dict[str, str] = {
     "createVolume": "volume.CreateVolumeCmd",
     "attachVolume": "volume.AttachVolumeCmd",
     "detachVolume": "volume.DetachVolumeCmd",
+    "updateVolume": "volume.UpdateVolumeCmd",
     "stopVirtualMachine": "vm.StopVMCmd",
     "startVirtualMachine": "vm.StartVMCmd",
     "deployVirtualMachine": "vm.DeployVMCmd",

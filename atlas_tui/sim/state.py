@@ -46,6 +46,9 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "snapshot.backup.to.secondary": "true",
     # Not a CloudStack setting: how long finished jobs stay in listAsyncJobs (sim seconds).
     "sim.finished.jobs.listed.seconds": "3600",
+    # Not a CloudStack setting: "false" plays a server older than updateVolume's `name`,
+    # which ignores it like any unknown parameter (the job succeeds, nothing is renamed).
+    "sim.updatevolume.name": "true",
 }
 
 

@@ -173,6 +173,25 @@ async def test_read_only_sends_nothing_and_audits(sim: SimServer, tmp_path) -> N
     assert line["command"] == "createSnapshot" and line["outcome"].startswith("refused")
 
 
+async def test_rename_volume_is_a_job_through_the_write_gate(sim: SimServer, tmp_path) -> None:
+    audit = AuditLog(tmp_path / "audit.jsonl", "demo")
+    async with CloudClient(profile_for(sim), audit=audit) as c:
+        _, volumes = await hello(c)
+        started = await c.rename_volume(volumes["DATA-42"].id, "DATA-42-old")
+        assert started.command == "updateVolume" and started.entity_id is None
+        sim.clock.advance(60)
+        result = await c.run(started, poll_s=0.05)
+        assert result["volume"]["name"] == "DATA-42-old"
+        assert (await c.volume(volumes["DATA-42"].id)).name == "DATA-42-old"  # type: ignore[union-attr]
+    [line] = audit.read()
+    assert line["command"] == "updateVolume" and line["outcome"] == "accepted"
+    assert line["params"] == {"id": volumes["DATA-42"].id, "name": "DATA-42-old"}
+    async with CloudClient(profile_for(sim), read_only=True) as ro:
+        with pytest.raises(CloudError) as caught:
+            await ro.rename_volume(volumes["DATA-42"].id, "nope")
+    assert caught.value.kind is ErrorKind.READ_ONLY and ro.calls["updateVolume"] == 0
+
+
 async def test_audit_log_records_writes_without_secrets(sim: SimServer, tmp_path) -> None:
     audit = AuditLog(tmp_path / "audit.jsonl", "demo")
     async with CloudClient(profile_for(sim), audit=audit) as c:

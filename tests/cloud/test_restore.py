@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from atlas_tui.cloud.restore import (
     Mode,
     PlanBlocked,
     RestoreEvent,
+    RestoreOutcome,
     RestorePlan,
     RestoreRunner,
     available_modes,
@@ -28,6 +30,7 @@ from atlas_tui.cloud.restore import (
     plan_revert,
     plan_root_swap,
     plan_template,
+    replaced_name,
     restores_dir,
 )
 from tests.conftest import FAST_RETRY, make_sim, profile_for
@@ -79,16 +82,22 @@ def runner(client: CloudClient, plan: RestorePlan, events: list[RestoreEvent] | 
 # -- mode 1: replace the root disk -----------------------------------------------------
 
 
-async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(rc: CloudClient):
+async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
+    rc: CloudClient, rsim: SimServer,
+):
     vm = await vm_named(rc, "hello-atlas")
     before = {v.id: v for v in await rc.volumes_of(vm.id)}
     old_root = next(v for v in before.values() if v.deviceid == 0)
     snap = await snapshot_of(rc, "ROOT-42")
-    plan = plan_root_swap(await gather_context(rc, snap.id), move_policies=True)
+    ctx = await gather_context(rc, snap.id)
+    plan = plan_root_swap(ctx, move_policies=True)
     assert plan.runnable, plan.blockers
     assert [s.call.command for s in plan.steps] == [
         "createVolume", "createSnapshotPolicy", "stopVirtualMachine", "detachVolume",
-        "attachVolume", "startVirtualMachine"]
+        "updateVolume", "attachVolume", "startVirtualMachine"]
+    assert ctx.now is not None
+    kept_name = f"ROOT-42-replaced-{ctx.now.astimezone(UTC):%Y%m%d-%H%M}"
+    assert plan.original_root is not None and plan.original_root["renamed_to"] == kept_name
     attach = plan.step("attach-new")
     assert attach.call.params["deviceid"] == 0 and attach.undo is not None
     assert plan.step("detach-old").undo.call.params["deviceid"] == 0  # type: ignore[union-attr]
@@ -102,17 +111,22 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(rc: Clo
     roots = [v for v in vols if v.deviceid == 0]
     assert len(roots) == 1 and roots[0].is_root and roots[0].id not in before
     assert roots[0].name == f"hello-atlas-root-from-{plan.snapshot['label']}"
-    old = await rc.volume(old_root.id)
-    assert old is not None and not old.attached and old.type == "DATADISK"
+    # The old root: detached, a data disk, renamed; another client finds it by the new name.
+    async with CloudClient(profile_for(rsim), retry=FAST_RETRY) as other:
+        [old] = await other.volumes(name=kept_name)
+        assert await other.volumes(name="ROOT-42") == []
+    assert old.id == old_root.id and not old.attached and old.type == "DATADISK"
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
     # Policies: copied to the new root, and (by default) kept on the old one.
     new_pols = await rc.snapshot_policies(roots[0].id)
     assert [(p.interval, p.schedule, p.maxsnaps) for p in new_pols] == [("DAILY", "03:00", 7)]
     assert len(await rc.snapshot_policies(old_root.id)) == 1
     # The result names the old root prominently and lists what was created.
-    assert outcome.notes[0].startswith(f"Old root {old_root.name} kept, detached, id "
-                                       f"{old_root.id}")
+    assert outcome.notes[0] == (f"Old root ROOT-42 kept, detached, renamed {kept_name}, id "
+                                f"{old_root.id}.")
+    assert not any("rename" in n.lower() and "could not" in n.lower() for n in outcome.notes)
     assert {k.id for k in outcome.kept} >= {roots[0].id, old_root.id}
+    assert next(k for k in outcome.kept if k.id == old_root.id).name == kept_name
     # The UI gets one started and one finished event per step, with job ids for jobs.
     started = [e.step_id for e in events if e.kind is EventKind.STEP_STARTED]
     finished = [e for e in events if e.kind is EventKind.STEP_FINISHED]
@@ -172,6 +186,181 @@ def test_pick_disk_offering_rules():
     assert pick_disk_offering(offers[:3], 300 * GIB) == (None, None)
 
 
+# -- the replaced disk's rename (an optional step) ---------------------------------------
+
+
+def rename_note(outcome: RestoreOutcome) -> list[str]:
+    """The notes the runner adds when a rename did not happen (not the plan's own notes)."""
+    return [n for n in outcome.notes if n.startswith(("Could not", "The server accepted"))]
+
+
+async def test_rename_step_is_optional_right_after_the_detach_and_round_trips(rc: CloudClient):
+    old = await rc.volume((await snapshot_of(rc, "ROOT-42")).volumeid)
+    assert old is not None
+    ctx = await gather_context(rc, (await snapshot_of(rc, "ROOT-42")).id)
+    plan = plan_root_swap(ctx)
+    ids = [s.id for s in plan.steps]
+    assert ids.index("rename-old") == ids.index("detach-old") + 1
+    rename = plan.step("rename-old")
+    assert rename.optional and rename.undo is not None and rename.undo.optional
+    assert rename.call.command == rename.undo.call.command == "updateVolume"
+    assert rename.call.params == {"id": old.id, "name": plan.original_root["renamed_to"]}  # type: ignore[index]
+    assert rename.undo.call.params == {"id": old.id, "name": "ROOT-42"}
+    assert [s.id for s in plan.steps if s.optional] == ["rename-old"]
+    again = RestorePlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert again == plan and again.step("rename-old").optional
+    assert again.step("rename-old").undo.optional  # type: ignore[union-attr]
+    # A journal written before optional steps existed has no such key: not optional.
+    old_style = plan.to_dict()
+    for step in old_style["steps"]:
+        step.pop("optional")
+        if step.get("undo"):
+            step["undo"].pop("optional")
+    assert not any(s.optional for s in RestorePlan.from_dict(old_style).steps)
+
+
+def test_replaced_name_sorts_with_the_original_in_utc_and_fits():
+    cet = timezone(timedelta(hours=1))
+    when = datetime(2026, 11, 29, 8, 45, 59, tzinfo=cet)
+    assert replaced_name("ROOT-42", when) == "ROOT-42-replaced-20261129-0745"
+    long = replaced_name("x" * 300, when)
+    assert len(long) == 255 and long.endswith("-replaced-20261129-0745")
+
+
+@pytest.mark.parametrize(("fault", "text"), [
+    ("failjob:updateVolume", "Failed to update volume"),
+    ("error:updateVolume@530", "Internal error executing command, please contact your system "
+                               "administrator"),
+])
+async def test_a_failing_rename_is_noted_and_the_restore_goes_on(
+    rc: CloudClient, rsim: SimServer, fault: str, text: str,
+):
+    vm = await vm_named(rc, "hello-atlas")
+    snap = await snapshot_of(rc, "ROOT-42")
+    volumes_before = {v.id for v in await rc.volumes()}
+    plan = plan_root_swap(await gather_context(rc, snap.id))
+    rsim.faults.parse(fault)
+    events: list[RestoreEvent] = []
+    outcome = await runner(rc, plan, events).run()
+    assert outcome.succeeded and outcome.verified, outcome
+    assert not any(e.kind is EventKind.ROLLBACK_STARTED for e in events)
+    [optional] = [e for e in events if e.kind is EventKind.STEP_OPTIONAL_FAILED]
+    assert optional.step_id == "rename-old" and optional.error == text
+    assert rc.calls["attachVolume"] == 1 and rc.calls["startVirtualMachine"] == 1
+    old = await rc.volume(snap.volumeid)
+    assert old is not None and old.name == "ROOT-42" and not old.attached
+    assert rename_note(outcome) == [
+        f"Could not rename ROOT-42: {text}; it is kept, detached, id {old.id}."]
+    assert outcome.notes[0] == f"Old root ROOT-42 kept, detached, id {old.id}."
+    assert next(k for k in outcome.kept if k.id == old.id).name == "ROOT-42"
+    # The invariant: one ROOT at device 0 (the new one), nothing gone, running as before.
+    roots = [v for v in await rc.volumes_of(vm.id) if v.is_root]
+    assert len(roots) == 1 and roots[0].deviceid == 0 and roots[0].id != old.id
+    assert volumes_before <= {v.id for v in await rc.volumes()}
+    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    journal = Journal.load(Path(outcome.journal_path))
+    assert journal.step("rename-old")["status"] == "optional-failed"
+    assert journal.summary().endswith("succeeded, 6/6 steps done")
+
+
+async def test_a_server_that_ignores_the_name_is_noted(rc: CloudClient, rsim: SimServer):
+    rsim.settings["sim.updatevolume.name"] = "false"  # a CloudStack older than `name`
+    snap = await snapshot_of(rc, "ROOT-42")
+    plan = plan_root_swap(await gather_context(rc, snap.id))
+    outcome = await runner(rc, plan).run()
+    assert outcome.succeeded and outcome.verified, outcome
+    assert rc.calls["updateVolume"] == 1
+    [note] = rename_note(outcome)
+    assert note.startswith("The server accepted the rename of ROOT-42 but did not do it")
+    assert note.endswith(f"it is kept, detached, as ROOT-42, id {snap.volumeid}.")
+    assert outcome.notes[0] == f"Old root ROOT-42 kept, detached, id {snap.volumeid}."
+
+
+async def test_a_later_failure_renames_the_old_root_back_before_reattaching_it(
+    rc: CloudClient, rsim: SimServer,
+):
+    vm = await vm_named(rc, "hello-atlas")
+    snap = await snapshot_of(rc, "ROOT-42")
+    plan = plan_root_swap(await gather_context(rc, snap.id))
+    rsim.faults.parse("failjob:startVirtualMachine")
+    events: list[RestoreEvent] = []
+    outcome = await runner(rc, plan, events).run()
+    assert outcome.status == "rolled-back" and outcome.verified, outcome
+    assert outcome.failed_step == "start-vm"
+    undone = [e.step_id for e in events if e.kind is EventKind.ROLLBACK_STEP_FINISHED]
+    assert undone == ["undo-attach-new", "undo-rename-old", "undo-detach-old", "undo-stop-vm"]
+    assert rc.calls["updateVolume"] == 2  # renamed, then back
+    [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
+    assert (root.id, root.name, root.type) == (snap.volumeid, "ROOT-42", "ROOT")
+    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert rename_note(outcome) == []
+
+
+async def test_a_failing_rename_back_does_not_stop_the_rollback(
+    rc: CloudClient, rsim: SimServer,
+):
+    vm = await vm_named(rc, "hello-atlas")
+    snap = await snapshot_of(rc, "ROOT-42")
+    plan = plan_root_swap(await gather_context(rc, snap.id))
+    kept_name = plan.step("rename-old").call.params["name"]
+    rsim.faults.parse("failjob:startVirtualMachine;failjob:updateVolume#2+")
+    outcome = await runner(rc, plan).run()
+    assert outcome.status == "rolled-back" and outcome.verified, outcome
+    [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
+    assert root.id == snap.volumeid and root.name == kept_name  # back in place, new name
+    assert rename_note(outcome) == [
+        f"Could not rename {kept_name} back to ROOT-42: Failed to update volume; it is kept "
+        f"under the new name, id {snap.volumeid}."]
+    assert rc.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
+
+
+async def crash_at_the_rename(rc: CloudClient, *, sent: bool) -> tuple[RestorePlan, Journal]:
+    """Run a root swap up to the rename, as if the app died with the rename in flight (its
+    answer never seen, so no job id); `sent`: the server got it and ran it."""
+    snap = await snapshot_of(rc, "ROOT-42")
+    plan = plan_root_swap(await gather_context(rc, snap.id))
+    journal = Journal.create(plan)
+    first = RestoreRunner(rc, plan, journal=journal, poll_s=0.05, settle_s=1.0)
+    await first._record_original()
+    journal.set(status="running")
+    for step in plan.steps[:[s.id for s in plan.steps].index("rename-old")]:
+        await first._forward(step, journal.step(step.id))
+    rename = plan.step("rename-old")
+    journal.step("rename-old").update(status="running")
+    journal.save()
+    if sent:
+        await rc.run(await rc.rename_volume(snap.volumeid, rename.call.params["name"]),
+                     poll_s=0.05)
+    return plan, Journal.load(journal.path)
+
+
+async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(rc: CloudClient):
+    plan, left = await crash_at_the_rename(rc, sent=True)
+    events: list[RestoreEvent] = []
+    outcome = await RestoreRunner.rollback_from(rc, left, on_event=events.append,
+                                                poll_s=0.05, settle_s=1.0)
+    assert outcome.status == "rolled-back" and outcome.verified, outcome
+    assert Journal.load(left.path).step("rename-old")["status"] == "done"  # seen by its name
+    undone = [e.step_id for e in events if e.kind is EventKind.ROLLBACK_STEP_FINISHED]
+    assert undone == ["undo-rename-old", "undo-detach-old", "undo-stop-vm"]
+    vm = await vm_named(rc, "hello-atlas")
+    [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
+    assert root.name == "ROOT-42" and root.id == plan.original_root["id"]  # type: ignore[index]
+
+
+async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(rc: CloudClient):
+    plan, left = await crash_at_the_rename(rc, sent=False)
+    events: list[RestoreEvent] = []
+    outcome = await RestoreRunner.resume(rc, left, on_event=events.append, poll_s=0.05,
+                                         settle_s=1.0)
+    assert outcome.succeeded and outcome.verified, outcome
+    assert [e.step_id for e in events if e.kind is EventKind.STEP_STARTED] == [
+        "rename-old", "attach-new", "start-vm"]  # no trace of the rename: sent again
+    old = await rc.volume(plan.original_root["id"])  # type: ignore[index]
+    assert old is not None and old.name == plan.step("rename-old").call.params["name"]
+    assert rename_note(outcome) == []
+
+
 # -- mode 2: replace a data disk ---------------------------------------------------------
 
 
@@ -189,6 +378,8 @@ async def test_data_swap_attaches_at_the_old_device_id(rc: CloudClient):
     assert by_dev[0].name == "ROOT-42"
     detached = await rc.volume(old.id)
     assert detached is not None and not detached.attached
+    assert detached.name == plan.step("rename-old").call.params["name"]
+    assert detached.name.startswith("DATA-42-replaced-")
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
 
 
@@ -426,7 +617,7 @@ async def test_journal_is_written_atomically_and_lists_unfinished(rc: CloudClien
     [left] = Journal.unfinished()
     assert left.id == plan.id and left.step("create-volume")["jobid"] == "j-1"
     assert left.plan == plan
-    assert left.summary().endswith("running, 0/5 steps done")
+    assert left.summary().endswith("running, 0/6 steps done")
     assert not list(restores_dir().glob("*.tmp"))
 
 

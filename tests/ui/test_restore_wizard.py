@@ -19,6 +19,8 @@ from atlas_tui.ui.screens.restore import (
     RestorePlanScreen,
     RestoreProgressScreen,
     UnfinishedRestoreDialog,
+    plan_text,
+    progress_text,
 )
 from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
@@ -67,8 +69,13 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         plan = app.screen.plan  # type: ignore[attr-defined]
         commands = [s.call.command for s in plan.steps]
         assert commands[0] == "createVolume" and "attachVolume" in commands
+        # The old root is renamed right after its detach (an optional step).
+        assert commands[commands.index("detachVolume") + 1] == "updateVolume"
         attach = next(s for s in plan.steps if s.call.command == "attachVolume")
         assert attach.call.params["deviceid"] == 0
+        old_id, kept_name = plan.original_root["id"], plan.original_root["renamed_to"]
+        assert kept_name.startswith("ROOT-42-replaced-")
+        assert kept_name in plan_text(plan).plain  # the plan says what it will be called
         await pilot.press(*"hello", "enter")  # not the name: nothing runs
         assert isinstance(app.screen, RestorePlanScreen) and not app.restores
         await pilot.press(*"-atlas", "enter")
@@ -77,13 +84,16 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         outcome = app.restores[-1].outcome
         assert outcome is not None and outcome.succeeded and outcome.verified
         assert "Restore finished" in screen_text(app)
+        assert f"renamed {kept_name}" in progress_text(app.restores[-1]).plain
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Running"
     root = [d for d in disks if d[1] == "ROOT"]
     assert len(root) == 1 and root[0][2] == 0 and root[0][0].startswith("hello-atlas-root-from")
     async with CloudClient(profile_for(sim)) as c:
-        [old] = await c.volumes(name="ROOT-42")
-    assert old.type == "DATADISK" and not old.virtualmachineid  # kept, detached
+        [old] = await c.volumes(name=kept_name)
+        assert await c.volumes(name="ROOT-42") == []
+    assert old.id == old_id  # kept, detached, under its new name
+    assert old.type == "DATADISK" and not old.virtualmachineid
 
 
 async def test_a_failing_step_rolls_back_and_says_why(sim: SimServer) -> None:
@@ -107,6 +117,32 @@ async def test_a_failing_step_rolls_back_and_says_why(sim: SimServer) -> None:
     assert state == "Running"
     assert ("ROOT-42", "ROOT", 0) in disks and [d for d in disks if d[1] == "ROOT"] == [
         ("ROOT-42", "ROOT", 0)]
+
+
+async def test_a_failing_rename_is_shown_and_the_restore_finishes(sim: SimServer) -> None:
+    sim.faults.parse("failjob:updateVolume")
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await to_snapshots(pilot, "hello-atlas")
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+        await pilot.press(*"hello-atlas", "enter")
+        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
+        await finish(pilot, sim, app)
+        outcome = app.restores[-1].outcome
+        assert outcome is not None and outcome.succeeded and outcome.verified
+        text = progress_text(app.restores[-1]).plain
+        assert "! 5. Rename ROOT-42 to ROOT-42-replaced-" in text
+        assert "not done (optional, going on): Failed to update volume" in text
+        assert "Could not rename ROOT-42: Failed to update volume" in text
+        assert "Rolling back" not in text and "Restore finished" in screen_text(app)
+    state, disks = await roots(sim, "hello-atlas")
+    assert state == "Running" and [d[1] for d in disks].count("ROOT") == 1
+    async with CloudClient(profile_for(sim)) as c:
+        [old] = await c.volumes(name="ROOT-42")
+    assert old.type == "DATADISK" and not old.virtualmachineid  # kept, detached, old name
 
 
 async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> None:

@@ -1,4 +1,4 @@
-"""Volumes: listVolumes, createVolume, deleteVolume, attachVolume, detachVolume.
+"""Volumes: listVolumes, createVolume, deleteVolume, attachVolume, detachVolume, updateVolume.
 
 attach/detach checks run inside the job (``execute()`` on the real server): a rule broken there
 fails the job with 530 and the server's text. createVolume's checks are in ``create()``.
@@ -6,7 +6,7 @@ fails the job with 530 and the server's text. createVolume's checks are in ``cre
 
 from __future__ import annotations
 
-from ..errors import JobError, param_error
+from ..errors import JobError, param_error, too_long
 from ..jobs import JobPlan, Step
 from ..model import GIB, ROOT_DETACH_HYPERVISORS, Vm, Volume
 from ..render import volume as render_volume
@@ -14,6 +14,8 @@ from ..state import SimState
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match, success
 
 NOT_ATTACHED_TEXT = "Please specify a volume that is not attached to any VM."
+NAME_MAX = 255  # the default @Parameter length of a STRING parameter
+UPDATABLE_STATES = ("Ready", "Allocated")
 
 
 @command("listVolumes")
@@ -308,6 +310,48 @@ def detach_volume(ctx: Ctx) -> Reply:
 
     plan = JobPlan(
         steps=[Step("start", 0, check), Step("end", state.rng.uniform(3.0, 6.0), detach)],
+        result=lambda: {"volume": render_volume(state, target)},
+        entities=[target],
+    )
+    return ctx.submit(plan, "Volume", target.id)
+
+
+@command("updateVolume")
+def update_volume(ctx: Ctx) -> Reply:
+    """Async (BaseAsyncCustomIdCmd): ``{"jobid"}``, then ``{"volume": {...}}``.
+
+    ``name`` exists on newer servers only; older ones ignore it like any unknown parameter.
+    The admin-only fields (path, state, storageid, displayvolume, customid) are accepted and
+    ignored here. Attached or detached makes no difference.
+    """
+    p, state = ctx.p, ctx.state
+    vol = p.entity_req("id", state.volumes)
+    name = p.str("name")  # an empty value counts as absent, as on the server
+    if not state.setting_bool("sim.updatevolume.name"):
+        name = None  # an older server: not a parameter it knows
+    if name is not None:
+        if len(name) > NAME_MAX:
+            raise too_long(ctx.api, "name", NAME_MAX)
+        if not name.strip():
+            raise param_error("Volume name cannot be blank")  # the simulator's wording
+    target = vol
+
+    def check() -> object:
+        if target.state not in UPDATABLE_STATES:
+            raise JobError(
+                f"Volume {target.name} is in {target.state} state, it can be updated only when "
+                "Ready"
+            )
+        return None
+
+    def update() -> object:
+        check()  # the world may have changed while queued
+        if name is not None:
+            target.name = name
+        return None
+
+    plan = JobPlan(
+        steps=[Step("start", 0, check), Step("end", state.rng.uniform(1.0, 3.0), update)],
         result=lambda: {"volume": render_volume(state, target)},
         entities=[target],
     )

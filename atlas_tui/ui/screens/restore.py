@@ -268,12 +268,14 @@ class RestorePlanScreen(Screen[None]):
 STEP_MARK = {
     "running": ("⟳", "yellow"), "done": ("✓", "green"), "failed": ("✗", "bold red"),
     "skipped": ("–", "dim"), "pending": ("·", "dim"), "checking": ("?", "yellow"),
+    "optional-failed": ("!", "yellow"),  # an optional step that failed: the run went on
 }
 
 
 def progress_text(task: RestoreTask) -> Text:
     """Each step with its job, state and time, then the rollback and the outcome."""
     status: dict[str, tuple[str, str, float]] = {}
+    not_done: dict[str, str] = {}  # optional steps that failed: their error
     rollback: list[tuple[str, str, str]] = []
     for e in task.events:
         if e.kind is EventKind.STEP_STARTED or e.kind is EventKind.STEP_JOB:
@@ -287,6 +289,9 @@ def progress_text(task: RestoreTask) -> Text:
             status[e.step_id] = ("skipped", "", 0.0)
         elif e.kind is EventKind.STEP_FAILED:
             status[e.step_id] = ("failed", e.jobid, e.elapsed_s)
+        elif e.kind is EventKind.STEP_OPTIONAL_FAILED:
+            status[e.step_id] = ("optional-failed", e.jobid, e.elapsed_s)
+            not_done[e.step_id] = e.error
         elif e.kind in (EventKind.ROLLBACK_STEP_FINISHED, EventKind.ROLLBACK_STEP_FAILED,
                         EventKind.ROLLBACK_STEP_STARTED):
             state = {"rollback-step-finished": "done", "rollback-step-failed": "failed"}.get(
@@ -302,6 +307,9 @@ def progress_text(task: RestoreTask) -> Text:
         if elapsed:
             text.append(f"  {elapsed:.0f}s", style="dim")
         text.append("\n")
+        if step.id in not_done:
+            text.append(f"     not done (optional, going on): {not_done[step.id]}\n",
+                        style="yellow")
     failed = next((e for e in task.events if e.kind is EventKind.STEP_FAILED), None)
     if failed is not None:
         text.append(f"\n{failed.title} failed: {failed.error}\n", style="bold red")
@@ -368,7 +376,8 @@ class RestoreProgressScreen(Screen[None]):
 
     def _paint(self) -> None:
         done = sum(1 for e in self.restore.events
-                   if e.kind in (EventKind.STEP_FINISHED, EventKind.STEP_SKIPPED))
+                   if e.kind in (EventKind.STEP_FINISHED, EventKind.STEP_SKIPPED,
+                                 EventKind.STEP_OPTIONAL_FAILED))
         self.query_one("#bar", ProgressBar).update(progress=done)
         self.query_one("#progress-text", Static).update(progress_text(self.restore))
 
