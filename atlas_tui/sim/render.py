@@ -247,7 +247,8 @@ def volume(state: SimState, v: Volume) -> Obj:
         "isextractable": True,
         "displayvolume": True,
         "deleteprotection": False,
-        "quiescevm": False,
+        # Whether the storage can quiesce the VM for a snapshot: VMware's can (vmtools).
+        "quiescevm": v.hypervisor == "VMware",
         "supportsstoragesnapshot": False,
         "tags": [],
         "hasannotations": False,

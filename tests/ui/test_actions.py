@@ -345,3 +345,18 @@ async def test_read_only_blocks_every_mutating_binding_and_palette_command(
         client = app.session.client  # type: ignore[union-attr]
         assert sum(client.calls[c] for c in WRITE_COMMANDS) == 0
         assert sum(sim.state.calls[c] for c in WRITE_COMMANDS) == 0
+
+
+async def test_quiesce_is_offered_only_where_the_storage_can(sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_vm(pilot, "vmw-reports")  # VMware: its storage can quiesce
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        assert app.screen.query("#quiesce")
+        await pilot.press("escape")
+        await pilot.press("escape")
+        await open_vm(pilot, "hello-atlas")  # KVM on NFS here: it cannot
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+        assert not app.screen.query("#quiesce")

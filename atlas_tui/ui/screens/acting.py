@@ -93,8 +93,11 @@ class ActingScreen(BrowseScreen):
         running = sorted({t.vm.name for t in targets if t.vm is not None and t.vm.running})
         title = (f"Snapshot {allowed[0].name}" if len(allowed) == 1
                  else f"Snapshot {len(allowed)} volumes")
+        # Quiesce is offered where the storage says it can (the volume's `quiescevm`).
+        can_quiesce = any(v.raw.get("quiescevm") is True for v in allowed)
         choice = await self.app.push_screen_wait(
-            SnapshotDialog(title, [v.name for v in allowed], [t.name for t in targets], running)
+            SnapshotDialog(title, [v.name for v in allowed], [t.name for t in targets], running,
+                           can_quiesce)
         )
         if choice is None:
             return

@@ -50,12 +50,13 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
     ]
 
     def __init__(self, title: str, volumes: list[str], names: list[str],
-                 running_vms: list[str]) -> None:
+                 running_vms: list[str], can_quiesce: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.volumes = volumes
         self.names = names
         self.running_vms = running_vms
+        self.can_quiesce = can_quiesce  # the volumes' storage says it can (`quiescevm`)
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
@@ -68,7 +69,8 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
                 listed = ", ".join(self.volumes[:6]) + (" …" if len(self.volumes) > 6 else "")
                 yield Static(Text(f"{len(self.names)} volumes: {listed}\nNamed like "
                                   f"{self.names[0]}"), classes="note")
-            yield Tick("Quiesce the VM (where the storage supports it)", id="quiesce",
+            if self.can_quiesce:
+                yield Tick("Quiesce the VM while the snapshot is taken", id="quiesce",
                            compact=True)
             if self.running_vms:
                 vms = ", ".join(self.running_vms)
@@ -95,7 +97,7 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
         stop = self.query("#stop-first")
         self.dismiss(SnapshotChoice(
             tuple(names),
-            self.query_one("#quiesce", Tick).value,
+            bool(self.query("#quiesce")) and self.query_one("#quiesce", Tick).value,
             bool(stop) and stop.first(Tick).value,
         ))
 
@@ -154,7 +156,7 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
             self.query_one("#name", Input).value.strip() or self.default_name,
             self.query_one("#description", Input).value.strip(),
             self.query_one("#memory", Tick).value,
-            self.query_one("#quiesce", Tick).value,
+            bool(self.query("#quiesce")) and self.query_one("#quiesce", Tick).value,
         ))
 
     @on(Button.Pressed, "#cancel")
