@@ -239,6 +239,7 @@ class AtlasApp(App[int]):
         from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
 
         try:
+            Journal.prune()  # finished restores' journals older than 90 days
             journals = [j for j in Journal.unfinished()
                         if j.data.get("endpoint") in ("", profile.url)]
         except OSError as e:

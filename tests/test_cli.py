@@ -10,6 +10,8 @@ import sys
 import pytest
 from cs import CloudStack
 
+from atlas_tui.sim.process import SimProcess
+
 
 def test_help_names_the_ways_to_start() -> None:
     out = subprocess.run([sys.executable, "-m", "atlas_tui", "--help"], capture_output=True,
@@ -22,7 +24,8 @@ def test_help_names_the_ways_to_start() -> None:
 def test_atlas_tui_sim_subcommand_serves_the_api() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "atlas_tui", "sim", "--port", "0", "--seed", "empty",
-         "--api-key", "key-1", "--secret-key", "secret-1"],
+         "--api-key", "key-1", "--secret-key", "secret-1", "--speed", "0",
+         "--start", "2026-11-02T09:30:00Z"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -36,6 +39,8 @@ def test_atlas_tui_sim_subcommand_serves_the_api() -> None:
         cs = CloudStack(endpoint=endpoint, key="key-1", secret="secret-1")
         assert cs.listZones()["count"] == 2
         assert "[atlas-sim]" in banner
+        base = endpoint.rsplit("/client/api", 1)[0]
+        assert SimProcess.call(base, "/sim/clock")["now"] == "2026-11-02T09:30:00+0000"
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

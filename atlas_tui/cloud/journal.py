@@ -96,6 +96,28 @@ class Journal:
                 found.append(journal)
         return found
 
+    @classmethod
+    def prune(cls, directory: Path | None = None, *, keep_days: int = 90,
+              now: datetime | None = None) -> list[Path]:
+        """Delete journals of restores that finished (or were only planned) more than
+        `keep_days` ago; an unfinished one is never deleted, however old."""
+        now = now or datetime.now(UTC)
+        removed: list[Path] = []
+        for path in sorted((directory or restores_dir()).glob("*.json")):
+            try:
+                journal = cls.load(path)
+                updated = datetime.fromisoformat(str(journal.data.get("updated", "")))
+            except (OSError, ValueError):
+                continue  # not ours to judge, so not ours to delete
+            if updated.tzinfo is None:
+                updated = updated.replace(tzinfo=UTC)
+            done = journal.finished or journal.status == "planned"
+            if done and (now - updated).days >= keep_days:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
     # -- reading ----------------------------------------------------------------------
 
     @property

@@ -12,8 +12,17 @@ import asyncio
 import secrets
 import signal
 import sys
+from datetime import UTC, datetime
 
 from .server import SimServer
+
+
+def _utc_instant(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not an ISO date-time: {text!r}") from err
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=30.0, help="simulated seconds per real second")
     p.add_argument("--faults", default=None, help="fault spec, see atlas_tui/sim/faults.py")
     p.add_argument("--rng-seed", type=int, default=1)
+    p.add_argument("--start", type=_utc_instant, default=None, metavar="ISO",
+                   help="simulated start instant, e.g. 2026-11-02T09:30:00Z (default: now); "
+                        "with --speed 0 every run is the same")
     p.add_argument(
         "--set",
         action="append",
@@ -102,6 +114,7 @@ def main(argv: list[str]) -> int:
             faults=args.faults,
             settings=settings,
             rng_seed=args.rng_seed,
+            start=args.start,
         )
     except ValueError as err:
         print(f"sim: {err}", file=sys.stderr)
