@@ -69,7 +69,7 @@ class RestoreFacts:
 
 class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreModeDialog") + """
-    RestoreModeDialog OptionList { height: auto; max-height: 7; }
+    RestoreModeDialog OptionList { height: auto; max-height: 12; }
     RestoreModeDialog VerticalScroll { height: auto; max-height: 10; }
     RestoreModeDialog .opt { display: none; }
     RestoreModeDialog .opt.shown { display: block; }
@@ -103,10 +103,11 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                                    id="delete_vm_snapshots", compact=True,
                                    classes="opt root-swap data-swap revert attach")
                 if f.policies:
-                    yield Tick(f"Copy this volume's {f.policies} snapshot policies to the "
-                                   "new volume (they do not follow by themselves)",
-                                   id="move_policies", value=True, compact=True,
-                                   classes="opt root-swap data-swap")
+                    yield Tick(f"Copy its {f.policies} snapshot "
+                               f"polic{'y' if f.policies == 1 else 'ies'} to the new volume "
+                               "(they don't follow)",
+                               id="move_policies", value=True, compact=True,
+                               classes="opt root-swap data-swap")
                 yield Tick(f"Stop {f.vm} while the disk is swapped", value=True,
                                id="stop_vm", compact=True, classes="opt data-swap")
                 yield Label("Attach to", classes="opt attach")
