@@ -42,9 +42,6 @@ class SnapshotTarget:
     name: str
 
 
-Progress = Callable[[str], None]
-
-
 def utc_stamp(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y%m%d-%H%MZ")
 

@@ -49,7 +49,6 @@ from atlas_tui.cloud.models import (
 )
 
 PAGE_SIZE = 500
-READ_PREFIXES = ("list", "query")
 
 # Called after every mutating call: (command, params, outcome, jobid or None).
 AuditHook = Callable[[str, dict[str, Any], str, str | None], None]
@@ -480,9 +479,6 @@ class CloudClient:
             "createVolume", snapshotid=snapshot_id, name=name,
             diskofferingid=disk_offering_id, zoneid=zone_id, size=size_gib,
         )
-
-    async def delete_volume(self, volume_id: str) -> None:
-        await self._write("deleteVolume", id=volume_id)
 
     async def attach_volume(
         self, volume_id: str, vm_id: str, *, device_id: int | None = None

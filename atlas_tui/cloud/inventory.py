@@ -26,19 +26,6 @@ from atlas_tui.cloud.models import (
 )
 
 
-def _created(value: object) -> datetime | None:
-    """`parse_date`, with a fast path for the server's own shape (`2025-01-31T12:00:00+0000`).
-
-    The account-wide fold reads 300,000 of these; `strptime` costs ~12 µs each, while
-    `fromisoformat` (3.11+ reads a `+0000` offset) gives the same aware datetime in ~0.3 µs."""
-    if isinstance(value, str) and len(value) == 24 and value[10] == "T" and value[19] in "+-":
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return parse_date(value)
-
-
 class _Strings:
     """One shared copy of each repeated string value in raw dicts (zone, account, domain,
     offering, template, storage, state...): each JSON page decodes its own copies, and the
@@ -80,7 +67,7 @@ class SnapshotStats:
 
     def add_raw(self, snap: Raw) -> None:
         self.count += 1
-        created = _created(snap.get("created"))
+        created = parse_date(snap.get("created"))
         if created is not None and (self.newest is None or created > self.newest):
             self.newest = created
         size = snap.get("physicalsize")

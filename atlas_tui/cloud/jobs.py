@@ -277,7 +277,6 @@ class JobTracker:
         self.intervals: deque[float] = deque(maxlen=200)  # the sleeps chosen, newest last
         self.paused_reason: str | None = None
         self._jobs: dict[str, TrackedJob] = {}
-        self._forgotten: set[str] = set()
         self._subscribers: list[JobCallback] = []
         self._finished_subscribers: list[JobCallback] = []
         self._paused_subscribers: list[PausedCallback] = []
@@ -343,7 +342,6 @@ class JobTracker:
                 # The server creates the row before answering (cloudstack-api.md §4.1).
                 tj._see(SnapshotState.ALLOCATED.value, now)
             self._jobs[tj.jobid] = tj
-        self._forgotten.discard(tj.jobid)
         self._changed(tj)
         self._poke()
         return tj
@@ -368,7 +366,6 @@ class JobTracker:
             created=job.created, _clock=self.clock,
         )
         self._jobs[tj.jobid] = tj
-        self._forgotten.discard(tj.jobid)
         self._update(tj, job)  # a first sight always counts as a change: it publishes
         self._poke()
         return tj
@@ -377,14 +374,7 @@ class JobTracker:
         """Adopt the account's pending jobs (one listAsyncJobs). For the App's start."""
         raw = await self._list("listAsyncJobs", "asyncjobs", listall=True)
         found = [AsyncJob.parse(d) for d in raw]
-        return [self.adopt(j) for j in found if not j.done and j.jobid not in self._forgotten]
-
-    def forget(self, jobid: str) -> None:
-        """Drop a finished job from the list (the user cleared it). Pending jobs stay."""
-        tj = self._jobs.get(jobid)
-        if tj is not None and tj.done:
-            del self._jobs[jobid]
-            self._forgotten.add(jobid)
+        return [self.adopt(j) for j in found if not j.done]
 
     # -- listening --------------------------------------------------------------------------
 
@@ -550,7 +540,7 @@ class JobTracker:
             if tj is not None:
                 if not tj.done:  # finished jobs stay listed for a while: nothing new there
                     changed |= self._update(tj, job)
-            elif self.adopt_foreign and not job.done and job.jobid not in self._forgotten:
+            elif self.adopt_foreign and not job.done:
                 self.adopt(job)
                 changed = True
         missing = [j for j in pending if j.jobid not in seen and not j.done]

@@ -21,6 +21,13 @@ def parse_date(value: Any) -> datetime | None:
     """`yyyy-MM-ddTHH:mm:ss+0000`, the server's only date shape (no colon in the offset)."""
     if not isinstance(value, str) or not value:
         return None
+    # Fast path for exactly that shape: the account-wide fold reads 300,000 of these, and
+    # fromisoformat (3.11+ reads `+0000`) takes ~0.3 µs where strptime takes ~12 µs.
+    if len(value) == 24 and value[10] == "T" and value[19] in "+-":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     try:
         return datetime.strptime(value, DATE_FORMAT)
     except ValueError:

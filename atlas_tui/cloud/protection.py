@@ -79,17 +79,6 @@ def limit_from_error(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _created(value: object) -> datetime | None:
-    # The server's own shape (`2025-01-31T12:00:00+0000`) parses ~40x faster this way
-    # than with strptime, which matters over 300,000 snapshots.
-    if isinstance(value, str) and len(value) == 24 and value[10] == "T":
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return parse_date(value)
-
-
 @dataclass
 class SnapshotFold:
     """What the protection view needs from listSnapshots, folded item by item so the
@@ -113,7 +102,7 @@ class SnapshotFold:
         kind = str(raw.get("intervaltype") or raw.get("snapshottype") or "MANUAL").upper()
         # Only a BackedUp snapshot can be restored from: an Error run protects nothing.
         if kind in PERIODS and raw.get("state") == SnapshotState.BACKED_UP.value:
-            created = _created(raw.get("created"))
+            created = parse_date(raw.get("created"))
             key = (volume_id, kind)
             if created is not None and (key not in self.newest_good
                                         or created > self.newest_good[key]):

@@ -77,9 +77,6 @@ class ApiCall:
         args = " ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
         return f"{self.command} {args}".strip()
 
-    def refs(self) -> list[str]:
-        return [v[1:] for v in self.params.values() if isinstance(v, str) and v.startswith("$")]
-
 
 @dataclass
 class Step:

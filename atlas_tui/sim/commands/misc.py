@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .. import render
-from ..errors import invalid_value
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match
 
 CLOUDSTACK_VERSION = "4.22.0.0"
@@ -151,8 +150,3 @@ for _name, _key in (
 ):
     command(_name)(_empty(_key))
 
-
-def validate_id(ctx: Ctx, name: str, table: dict) -> None:
-    value = ctx.p.str(name)
-    if value is not None and value not in table:
-        raise invalid_value(ctx.api, name, value)
