@@ -7,6 +7,7 @@ a real Atlas account.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,17 @@ def make_sim(**kwargs: Any) -> SimServer:
     return SimServer(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, **kwargs)
 
 
+@asynccontextmanager
+async def running_sim(**kwargs: Any) -> AsyncIterator[SimServer]:
+    """A simulator serving on loopback for the duration of the block."""
+    server = make_sim(**kwargs)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's real config or writes to their state dir."""
@@ -54,23 +66,15 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
     """The demo account, time frozen (speed 0): tests move time with sim.clock.advance."""
-    server = make_sim(speed=0)
-    await server.start()
-    try:
+    async with running_sim(speed=0) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
 async def fast_sim() -> AsyncIterator[SimServer]:
     """The demo account with time running fast, so jobs finish within a second or two."""
-    server = make_sim(speed=300)
-    await server.start()
-    try:
+    async with running_sim(speed=300) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from atlas_tui.cloud.restore import (
     replaced_name,
     restores_dir,
 )
-from tests.conftest import FAST_RETRY, make_sim, profile_for
+from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -44,12 +44,8 @@ GIB = 1024**3
 @pytest.fixture
 async def rsim() -> AsyncIterator[SimServer]:
     # Fast enough that every job ends within milliseconds of real time.
-    server = make_sim(speed=2000)
-    await server.start()
-    try:
+    async with running_sim(speed=2000) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

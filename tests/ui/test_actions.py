@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.jobs import JobTracker
 from atlas_tui.cloud.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapshotDialog
@@ -44,6 +45,18 @@ async def open_vm(pilot, name: str) -> VolumesScreen:
     await loaded(pilot, InstancesScreen)
     await pilot.press("slash", *name, "enter", "enter")
     return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+
+
+async def snapshot_data_42(pilot, app: AtlasApp) -> JobTracker:
+    """From hello-atlas's volumes: `s` on DATA-42, take the dialog's defaults, and wait
+    until the App's tracker has the job."""
+    await pilot.press("down", "s")
+    await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
+    await pilot.press("enter")
+    tracker = app.tracker
+    assert tracker is not None
+    await until(pilot, lambda: tracker.jobs)
+    return tracker
 
 
 async def run_jobs(pilot, sim: SimServer, done: Callable[[], object],
@@ -144,12 +157,7 @@ async def test_failed_job_shows_the_server_text(sim: SimServer) -> None:
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await open_vm(pilot, "hello-atlas")
-        await pilot.press("down", "s")
-        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
-        await pilot.press("enter")
-        tracker = app.tracker
-        assert tracker is not None
-        await until(pilot, lambda: tracker.jobs)
+        tracker = await snapshot_data_42(pilot, app)
         await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
         assert tracker.jobs[0].failed
         await until(pilot, lambda: "secondary storage full" in notes(app))
@@ -165,12 +173,7 @@ async def test_stuck_snapshot_advice_diagnostic_and_retry(sim: SimServer) -> Non
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await open_vm(pilot, "hello-atlas")
-        await pilot.press("down", "s")
-        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
-        await pilot.press("enter")
-        tracker = app.tracker
-        assert tracker is not None
-        await until(pilot, lambda: tracker.jobs)
+        tracker = await snapshot_data_42(pilot, app)
         job = tracker.jobs[0]
         await run_jobs(pilot, sim, lambda: job.stuck, step_s=60)
         assert job.state == "Creating" and not job.done
@@ -194,12 +197,7 @@ async def test_throttling_and_a_dropped_poll_pause_without_losing_the_job(sim: S
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         volumes = await open_vm(pilot, "hello-atlas")
-        await pilot.press("down", "s")
-        await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
-        await pilot.press("enter")
-        tracker = app.tracker
-        assert tracker is not None
-        await until(pilot, lambda: tracker.jobs)
+        tracker = await snapshot_data_42(pilot, app)
         sim.faults.parse("error:listAsyncJobs#1+*3@429!The given user has reached his/her "
                          "account api limit, please retry after [200] ms.;"
                          "drop:listSnapshots#1+*2")

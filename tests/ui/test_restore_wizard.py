@@ -50,6 +50,19 @@ async def finish(pilot, sim: SimServer, app: AtlasApp) -> None:
     raise AssertionError("the restore did not finish")
 
 
+async def restore_hello_atlas_root(pilot, sim: SimServer, app: AtlasApp) -> None:
+    """Replace hello-atlas's root disk through the wizard (the first mode offered), typing
+    the VM's name, and wait for the run to end."""
+    await to_snapshots(pilot, "hello-atlas")
+    await pilot.press("R")
+    await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
+    await pilot.press(*"hello-atlas", "enter")
+    await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
+    await finish(pilot, sim, app)
+
+
 async def roots(sim: SimServer, vm_name: str) -> tuple[str, list[tuple[str, str, int | None]]]:
     async with CloudClient(profile_for(sim)) as c:
         [vm] = await c.virtual_machines(name=vm_name)
@@ -100,14 +113,7 @@ async def test_a_failing_step_rolls_back_and_says_why(sim: SimServer) -> None:
     sim.faults.parse("failjob:attachVolume!Failed to attach volume: device busy")
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await to_snapshots(pilot, "hello-atlas")
-        await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        await pilot.press(*"hello-atlas", "enter")
-        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
-        await finish(pilot, sim, app)
+        await restore_hello_atlas_root(pilot, sim, app)
         outcome = app.restores[-1].outcome
         assert outcome is not None and outcome.status == "rolled-back"
         assert outcome.error == "Failed to attach volume: device busy"
@@ -123,14 +129,7 @@ async def test_a_failing_rename_is_shown_and_the_restore_finishes(sim: SimServer
     sim.faults.parse("failjob:updateVolume")
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await to_snapshots(pilot, "hello-atlas")
-        await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        await pilot.press(*"hello-atlas", "enter")
-        await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
-        await finish(pilot, sim, app)
+        await restore_hello_atlas_root(pilot, sim, app)
         outcome = app.restores[-1].outcome
         assert outcome is not None and outcome.succeeded and outcome.verified
         text = progress_text(app.restores[-1]).plain
