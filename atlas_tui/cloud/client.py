@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import json as json_module
 import random
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ from urllib.parse import quote
 
 import aiohttp
 from cs import AIOCloudStack, CloudStackApiException, CloudStackException
+from cs.client import unwrap_response
 
 from atlas_tui.cloud.config import Profile
 from atlas_tui.cloud.errors import CloudError, ErrorKind, ReadOnlyError, kind_for_code
@@ -47,6 +49,7 @@ from atlas_tui.cloud.models import (
     Volume,
     Zone,
 )
+from atlas_tui.cloud.text import clean_json_text
 
 PAGE_SIZE = 500
 
@@ -100,7 +103,26 @@ class _Transport(AIOCloudStack):
                 self.clock.local_at_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass
-        return await super()._response_value(response, json)
+        if not json:
+            return await super()._response_value(response, json)
+        # The text boundary: every string of the answer is made safe before it is decoded
+        # (atlas_tui.cloud.text), so nothing built from it can carry a control sequence.
+        body = await response.text()
+        try:
+            data = json_module.loads(clean_json_text(body))
+        except ValueError as e:
+            raise CloudStackException(
+                f"HTTP {response.status} response from CloudStack",
+                f"{e}. Make sure endpoint URL is correct.",
+                response=response,
+            ) from e
+        data = unwrap_response(data, response)
+        if response.status != 200:
+            raise CloudStackApiException(
+                f"HTTP {response.status} response from CloudStack", error=data,
+                response=response,
+            )
+        return data
 
 
 @dataclass

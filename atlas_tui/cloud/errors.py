@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from atlas_tui.cloud.text import clean_text
+
 
 class ErrorKind(StrEnum):
     AUTH = "auth"  # 401: wrong keys, expired signature, command not allowed
@@ -65,6 +67,7 @@ class CloudError(Exception):
         cs_code: int | None = None,
         jobid: str | None = None,
     ) -> None:
+        text = clean_text(text)  # exception and header texts did not pass the JSON boundary
         super().__init__(text)
         self.command = command
         self.text = text
