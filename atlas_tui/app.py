@@ -253,6 +253,27 @@ class AtlasApp(App[int]):
 
             self.push_screen(UnfinishedRestoreDialog(journal.summary()), chosen)
 
+    # -- leaving ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
+        behind and ask."""
+        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+
+        running = [t for t in self.restores if not t.finished]
+        jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
+                if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
+        if not running and not jobs:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitDialog):
+            return  # already asking
+        self.push_screen(QuitDialog(quit_text(running, jobs)), self._quit_answer)
+
+    def _quit_answer(self, quit_anyway: bool | None) -> None:
+        if quit_anyway:
+            self.exit()
+
     # -- jobs -----------------------------------------------------------------------------
 
     def _start_tracker(self, session: Session) -> None:
