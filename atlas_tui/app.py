@@ -29,6 +29,7 @@ from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
 from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_report import view_disks
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
@@ -140,6 +141,7 @@ class AtlasApp(App[int]):
         self.actions: Actions | None = None
         self.jobs_panel_hidden = False
         self.restores: list[RestoreTask] = []
+        self.unfinished_restores: dict[str, Journal] = {}  # VM id -> a journal left open
         self.exact_times = False
         self._sim: Any = None
 
@@ -202,7 +204,7 @@ class AtlasApp(App[int]):
             return
         self._start_tracker(self.session)
         self._show(InstancesScreen())
-        self._offer_unfinished_restores(profile)
+        await self._offer_unfinished_restores(profile)
 
     # -- restores -------------------------------------------------------------------------
 
@@ -234,8 +236,10 @@ class AtlasApp(App[int]):
             self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
                         f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
 
-    def _offer_unfinished_restores(self, profile: Profile) -> None:
-        """A restore a crash left open is offered at once: resume or roll back."""
+    async def _offer_unfinished_restores(self, profile: Profile) -> None:
+        """A restore a crash left open is offered at once: resume or roll back, with what
+        the VM is like right now (a fresh read) and what each choice will do."""
+        from atlas_tui.cloud.restore_report import choice_effects, read_server
         from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
 
         try:
@@ -245,13 +249,36 @@ class AtlasApp(App[int]):
         except OSError as e:
             self.notify(f"Cannot read the restore journals: {e}", severity="warning")
             return
+        assert self.session is not None
         for journal in journals:
+            vm_id = str((journal.plan.vm or {}).get("id") or "")
+            if vm_id:
+                self.unfinished_restores[vm_id] = journal
+            view = await read_server(self.session.client, journal)
+
             def chosen(answer: str | None, journal: Journal = journal) -> None:
                 if answer in ("resume", "rollback"):
                     self.start_restore(journal.plan, journal=journal,
                                        rollback=answer == "rollback")
 
-            self.push_screen(UnfinishedRestoreDialog(journal.summary()), chosen)
+            self.push_screen(UnfinishedRestoreDialog(
+                journal.summary(), view.vm_line(), view_disks(journal, view),
+                choice_effects(journal, view)), chosen)
+
+    def restore_flag(self, vm_id: str) -> str:
+        """What the VM's rows say about a restore of it: running, or left unfinished."""
+        if any(not t.finished and (t.plan.vm or {}).get("id") == vm_id for t in self.restores):
+            return "restore running"
+        journal = self.unfinished_restores.get(vm_id)
+        if journal is not None:
+            try:
+                status = Journal.load(journal.path).status
+            except (OSError, ValueError):
+                status = journal.status
+            if status not in ("succeeded", "rolled-back"):
+                return "restore unfinished (:restore)"
+            self.unfinished_restores.pop(vm_id, None)
+        return ""
 
     # -- leaving ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import dataclasses
 import math
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -333,11 +334,20 @@ def _vm_summary(vm: VirtualMachine) -> dict[str, Any]:
             "zoneid": vm.zoneid, "zonename": vm.zonename}
 
 
+def random_run_tag() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+# Where plan ids get their random part; the screenshot scenes swap in a fixed one so every
+# run draws the same picture.
+run_tags: list[Callable[[], str]] = [random_run_tag]
+
+
 def _new_plan(mode: Mode, ctx: RestoreContext, vm: VirtualMachine | None,
               options: dict[str, Any]) -> RestorePlan:
     created = (ctx.now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     return RestorePlan(
-        id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}", mode=mode,
+        id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{run_tags[-1]()}", mode=mode,
         created=created, snapshot=_snap_summary(ctx.snapshot),
         vm=_vm_summary(vm) if vm is not None else None, steps=[], options=options,
     )

@@ -60,11 +60,10 @@ class ServerRead:
             return ""
         if self.vm is None:
             return f"{self.vm_name} ({self.vm_id}) is not on the server any more."
-        root = self.at_device(0)
-        if root is None:
+        if self.at_device(0) is None:
             return (f"{self.vm.name} is {self.vm.state} and has no disk at device 0: it cannot "
                     "boot.")
-        return f"{self.vm.name} is {self.vm.state}; device 0: {root.name} ({root.id})."
+        return f"{self.vm.name} is {self.vm.state}."
 
 
 def created_ids(journal: Journal) -> dict[str, str]:
@@ -264,6 +263,31 @@ def _next_steps(report: Report, journal: Journal, view: ServerRead, status: str)
                     f"(attachVolume id={old.id} virtualmachineid={view.vm_id} deviceid=0).")
         report.next_steps.append(f"Until then {vm} cannot boot: it has no disk at device 0."
                                  + hint)
+
+
+def view_disks(journal: Journal, view: ServerRead) -> list[str]:
+    """Where each disk of the VM and each disk the restore is about is, right now."""
+    if view.error:
+        return []
+    lines = [f"device {v.deviceid}: {v.name} ({v.id}, {v.type})"
+             + (f": {role}" if (role := _role(journal.plan, journal, v.id)) else "")
+             for v in view.attached]
+    seen = {v.id for v in view.attached}
+    for vol_id, vol in view.volumes.items():
+        if vol_id not in seen:
+            role = _role(journal.plan, journal, vol_id)
+            lines.append(f"{vol.name if vol else vol_id} ({vol_id}): {where(vol)}"
+                         + (f"; {role}" if role else ""))
+    return lines
+
+
+NO_BOOT_DISK = "no disk at device 0: cannot boot"
+
+
+def boot_flag(volumes: list[Volume]) -> str:
+    """A VM with no disk at device 0 cannot boot, whatever removed it (a restore cut off,
+    a manual detach)."""
+    return "" if any(v.deviceid == 0 for v in volumes) else NO_BOOT_DISK
 
 
 def choice_effects(journal: Journal, view: ServerRead) -> dict[str, str]:

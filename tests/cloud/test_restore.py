@@ -123,7 +123,9 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
     assert [(p.interval, p.schedule, p.maxsnaps) for p in new_pols] == [("DAILY", "03:00", 7)]
     assert len(await rc.snapshot_policies(old_root.id)) == 1
     # The result is the server's state, read back: each disk where it is, once.
-    assert outcome.vm_line == f"hello-atlas is Running; device 0: {roots[0].name} ({roots[0].id})."
+    assert outcome.vm_line == "hello-atlas is Running."
+    assert any(line.startswith(f"device 0 of hello-atlas: {roots[0].name} ({roots[0].id}, ROOT")
+               and line.endswith(": created by this restore") for line in outcome.disks)
     assert f"{kept_name} ({old_root.id}): detached; the original root" in outcome.disks
     assert sum(old_root.id in line for line in outcome.disks) == 1
     assert not any("rename" in n.lower() and "could not" in n.lower() for n in outcome.notes)

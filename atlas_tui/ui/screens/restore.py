@@ -363,9 +363,11 @@ def outcome_text(text: Text, outcome: RestoreOutcome) -> None:
             text.append(f"  {outcome.vm_line}\n")
         for line in outcome.disks:
             text.append(f"  {line}\n")
-    if outcome.kept:
+    listed = " ".join(outcome.disks)
+    more = [k for k in outcome.kept if f"({k.id}" not in listed]  # not said twice
+    if more:
         text.append("Created by this restore, still there:\n", style="bold")
-        for kept in outcome.kept:
+        for kept in more:
             text.append(f"  {kept.kind} {kept.name or kept.id} ({kept.id}), {kept.state}"
                         + (f", {kept.where}" if kept.where else "") + "\n")
     for gone in outcome.gone:
@@ -445,30 +447,55 @@ class RestoreProgressScreen(Screen[None]):
 
 
 class UnfinishedRestoreDialog(ModalScreen[str | None]):
-    """At start: a restore a crash left open. Resume it, roll it back, or decide later."""
+    """At start: a restore a crash left open. What the VM is like now (a fresh read), and
+    what Resume, Roll back and Later will each do. The first focus is Resume: it carries on
+    what the user confirmed."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="UnfinishedRestoreDialog")
+    DEFAULT_CSS = DIALOG_CSS.format(name="UnfinishedRestoreDialog") + """
+    UnfinishedRestoreDialog VerticalScroll { height: auto; max-height: 16; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "later", "Later", id="unfinished-later"),
     ]
 
-    def __init__(self, summary: str) -> None:
+    def __init__(self, summary: str, vm_line: str = "", disks: list[str] | None = None,
+                 effects: dict[str, str] | None = None) -> None:
         super().__init__()
         self.summary = summary
+        self.vm_line = vm_line
+        self.disks = disks or []
+        self.effects = effects or {}
+
+    def body(self) -> Text:
+        text = Text(f"{self.summary}\n", style="bold")
+        text.append("atlas-tui stopped while this restore was running.\n")
+        if self.vm_line:
+            text.append("On the server now: ", style="bold")
+            text.append(f"{self.vm_line}\n",
+                        style="bold red" if "cannot boot" in self.vm_line else "")
+        for line in self.disks:
+            text.append(f"  {line}\n")
+        for key, label in (("resume", "Resume"), ("rollback", "Roll back"),
+                           ("later", "Later")):
+            if self.effects.get(key):
+                text.append(f"{label}: ", style="bold")
+                text.append(f"{self.effects[key]}\n")
+        text.append("Either way it checks the cloud first, and deletes nothing.", style="dim")
+        return text
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
             box.border_title = "An unfinished restore"
             box.border_subtitle = "esc decides later"
-            yield Static(Text(
-                f"{self.summary}\n\natlas-tui stopped while this restore was running. "
-                "Resume carries it on from the last step it finished; roll back undoes what "
-                "was done (the original root goes back at deviceid 0). Either way it "
-                "checks the cloud first, and deletes nothing."))
+            with VerticalScroll():
+                yield Static(self.body())
             with HorizontalGroup():
                 yield Button("Later", id="later", compact=True)
                 yield Button("Roll back", id="rollback", variant="warning", compact=True)
                 yield Button("Resume", id="resume", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#resume", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

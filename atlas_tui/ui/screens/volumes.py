@@ -13,6 +13,7 @@ from textual.widgets import Static
 from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import VirtualMachine
+from atlas_tui.cloud.restore_report import boot_flag
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
@@ -101,7 +102,12 @@ class VolumesScreen(ActingScreen):
                 for s in vm_snaps
             ]
         )
-        title = Text(f"{len(vm_snaps)} VM snapshots")
+        title = Text()
+        flags = [f for f in (boot_flag([r.volume for r in self.detail.volumes]),
+                             self.atlas.restore_flag(self.vm.id)) if f]
+        if flags:  # first on the line: not to be missed
+            title.append(f"⚠ {self.vm.name}: {'; '.join(flags)} · ", style="bold red")
+        title.append(f"{len(vm_snaps)} VM snapshots")
         if vm_snaps:
             # The restore path's first obstacle, said where the user looks.
             title.append(": they block attach, detach and revert", style="yellow")
