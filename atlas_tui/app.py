@@ -239,9 +239,6 @@ class AtlasApp(App[int]):
     async def _offer_unfinished_restores(self, profile: Profile) -> None:
         """A restore a crash left open is offered at once: resume or roll back, with what
         the VM is like right now (a fresh read) and what each choice will do."""
-        from atlas_tui.cloud.restore_report import choice_effects, read_server
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
         try:
             Journal.prune()  # finished restores' journals older than 90 days
             journals = [j for j in Journal.unfinished()
@@ -249,21 +246,32 @@ class AtlasApp(App[int]):
         except OSError as e:
             self.notify(f"Cannot read the restore journals: {e}", severity="warning")
             return
-        assert self.session is not None
         for journal in journals:
-            vm_id = str((journal.plan.vm or {}).get("id") or "")
-            if vm_id:
-                self.unfinished_restores[vm_id] = journal
-            view = await read_server(self.session.client, journal)
+            await self._offer_one(journal)
 
-            def chosen(answer: str | None, journal: Journal = journal) -> None:
-                if answer in ("resume", "rollback"):
-                    self.start_restore(journal.plan, journal=journal,
-                                       rollback=answer == "rollback")
+    def offer_unfinished(self, journal: Journal) -> None:
+        """Offer one unfinished restore again (from `:restore`)."""
+        self.run_worker(self._offer_one(journal), group="restore-offer", exit_on_error=False)
 
-            self.push_screen(UnfinishedRestoreDialog(
-                journal.summary(), view.vm_line(), view_disks(journal, view),
-                choice_effects(journal, view)), chosen)
+    async def _offer_one(self, journal: Journal) -> None:
+        from atlas_tui.cloud.restore_report import choice_effects, read_server
+        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
+
+        if self.session is None:
+            return
+        vm_id = str((journal.plan.vm or {}).get("id") or "")
+        if vm_id:
+            self.unfinished_restores[vm_id] = journal
+        view = await read_server(self.session.client, journal)
+
+        def chosen(answer: str | None) -> None:
+            if answer in ("resume", "rollback"):
+                self.start_restore(journal.plan, journal=journal,
+                                   rollback=answer == "rollback")
+
+        self.push_screen(UnfinishedRestoreDialog(
+            journal.summary(), view.vm_line(), view_disks(journal, view),
+            choice_effects(journal, view)), chosen)
 
     def restore_flag(self, vm_id: str) -> str:
         """What the VM's rows say about a restore of it: running, or left unfinished."""
@@ -421,13 +429,10 @@ class AtlasApp(App[int]):
             from atlas_tui.ui.screens.protection import ProtectionScreen
 
             self.push_screen(ProtectionScreen())
-        elif word == "restore":
-            from atlas_tui.ui.screens.restore import RestoreProgressScreen
+        elif word in ("restore", "restores"):
+            from atlas_tui.ui.screens.restores import RestoresScreen
 
-            if not self.restores:
-                self.notify("no restore in this session", severity="warning")
-                return
-            self.push_screen(RestoreProgressScreen(self.restores[-1]))
+            self.push_screen(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))
