@@ -3,6 +3,8 @@ too) and starts a guided restore: a VM, then a snapshot, newest BackedUp first."
 
 from __future__ import annotations
 
+import pytest
+
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.journal import Journal
 from atlas_tui.cloud.restore_plan import gather_context, plan_attach, plan_root_swap
@@ -88,3 +90,37 @@ async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         assert app.screen.facts.snapshot == snaps[backed[0].id].name  # type: ignore[attr-defined]
+
+
+async def test_jobs_after_a_restart_shows_the_server_jobs_and_the_audit_log(
+    sim: SimServer,
+) -> None:
+    from atlas_tui.cloud.audit import AuditLog
+    from atlas_tui.cloud.errors import CloudError
+    from atlas_tui.cloud.settings import state_dir
+    from atlas_tui.ui.screens.jobs import JobsScreen
+
+    # "Before the restart": a snapshot taken and a refused call, through an audited client
+    # as the app makes them.
+    audit = AuditLog(state_dir() / "audit.jsonl", "demo")
+    async with CloudClient(profile_for(sim), audit=audit) as c:
+        [data] = await c.volumes(name="DATA-42")
+        started = await c.create_snapshot(data.id, name="before-restart")
+        with pytest.raises(CloudError):
+            await c.rename_volume("no-such-volume", "x")
+    sim.clock.advance(900)  # the snapshot's job ends before the app starts again
+    app = app_for(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        await pilot.press("colon", *"jobs", "enter")
+        screen = await loaded(pilot, JobsScreen)
+        table = screen.query_one("#jobs", FastTable)
+        await until(pilot, lambda: table.row_count >= 2)
+        labels, by = cells(table, "label"), cells(table, "by")
+        rows = list(zip(labels, by, strict=True))
+        # The server's job (listAsyncJobs) for the snapshot, once, not again from the log.
+        assert [r for r in rows if r[0].startswith("Snapshot")] == [
+            (f"Snapshot {started.entity_id[:8] if started.entity_id else ''}".strip(),
+             "account")], rows
+        assert ("Update volume x", "log") in rows, rows  # refused: only the log knows it
+        assert "no jobs yet" not in screen_text(app)

@@ -1,12 +1,15 @@
-"""`:jobs`: every job the app started and the account's pending jobs, live.
+"""`:jobs`: every job the app started and the account's pending jobs, live; below them the
+account's recent jobs as the server lists them, and this profile's past actions from the
+audit log (so after a restart the list is not empty).
 
-Rows come from the App's JobTracker (no extra API calls); they change as jobs move. A
+Live rows come from the App's JobTracker; they change as jobs move. A
 stuck snapshot says so with the guide's advice: wait, retry (`R` re-issues it), then send
 support the diagnostic (`y` copies it, `i` shows it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -15,7 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.audit import AuditLog
+from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.job_history import PastAction, job_words, past_actions
 from atlas_tui.cloud.jobs import TrackedJob
+from atlas_tui.cloud.models import AsyncJob
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.jobs_panel import elapsed
 from atlas_tui.ui.widgets.table import FastTable
@@ -40,6 +47,32 @@ def phase_text(job: TrackedJob) -> Text:
     return Text(job.phase + "…", style="yellow")
 
 
+def server_job_row(job: AsyncJob, names: dict[str, str] | None = None) -> Row:
+    label, state = job_words(job, names)
+    when = job.created.strftime("%Y-%m-%d %H:%M") if job.created else ""
+    took = (job.completed - job.created).total_seconds() if job.completed and job.created \
+        else 0.0
+    style = "green" if state == "succeeded" else "yellow" if state == "pending" else "red"
+    return Row(
+        key=f"server:{job.jobid}",
+        cells=(label, Text(state.split(":")[0], style=style), elapsed(took) if took else "",
+               "account", state if state.startswith("failed:") else when),
+        values=(label, state, took, "account", when),
+    )
+
+
+def past_row(index: int, action: PastAction) -> Row:
+    when = action.time[:16].replace("T", " ")
+    ok = action.outcome == "accepted"
+    return Row(
+        key=f"audit:{index}",
+        cells=(action.label, Text("sent" if ok else action.outcome.split(":")[0],
+                                  style="dim" if ok else "red"), "",
+               "log", f"{when} {action.outcome if not ok else ''}".strip()),
+        values=(action.label, action.outcome, 0.0, "log", action.time),
+    )
+
+
 def job_row(job: TrackedJob) -> Row:
     result = job.error or ("stuck: wait, R retries, y copies a diagnostic" if job.stuck
                            else "ok" if job.done else "")
@@ -60,6 +93,11 @@ class JobsScreen(ActingScreen):
     JobsScreen #job-note { height: auto; max-height: 7; padding: 0 1; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.server_jobs: list[AsyncJob] = []
+        self.past: list[PastAction] = []
+
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name, "jobs")
 
@@ -76,6 +114,14 @@ class JobsScreen(ActingScreen):
         tracker = self.atlas.tracker
         if tracker is not None:
             await tracker.discover()  # pick up jobs started elsewhere since
+        client = self.session.client
+        try:
+            self.server_jobs = await client.jobs()  # pending and recently finished
+        except CloudError:
+            self.server_jobs = []  # listAsyncJobs refused: the live rows still stand
+        audit = client.audit
+        if isinstance(audit, AuditLog):
+            self.past = await asyncio.to_thread(past_actions, audit.path, audit.profile)
         self.rerender()
 
     def affected_by(self, job: TrackedJob) -> bool:
@@ -90,7 +136,16 @@ class JobsScreen(ActingScreen):
         if not self.is_mounted:
             return
         table = self.query_one(FastTable)
-        table.set_rows([job_row(j) for j in self._jobs()])
+        live = self._jobs()
+        seen = {j.jobid for j in live}
+        rows = [job_row(j) for j in live]
+        inv = self.session.inventory
+        names = {i: v.name for i, v in inv.vms.items()} | {i: v.name for i, v in
+                                                            inv.volumes.items()}
+        rows += [server_job_row(j, names) for j in self.server_jobs if j.jobid not in seen]
+        seen |= {j.jobid for j in self.server_jobs}
+        rows += [past_row(i, a) for i, a in enumerate(self.past) if a.jobid not in seen]
+        table.set_rows(rows)
         self._note()
 
     def _selected(self) -> TrackedJob | None:

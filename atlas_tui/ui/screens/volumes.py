@@ -81,8 +81,8 @@ class VolumesScreen(ActingScreen):
         self.rerender()
 
     def rerender(self) -> None:
-        if self.detail is None:
-            return
+        if self.detail is None or not self.query("#volumes"):
+            return  # a load that ended after the screen was closed
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
         self.query_one("#volumes", FastTable).set_rows(
