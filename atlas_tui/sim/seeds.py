@@ -586,7 +586,7 @@ def seed_hostile(core: SimCore) -> None:
     stay valid: the server validates them. Kept small so a walk over every screen is quick.
 
     * VM ``HOSTILE["unbalanced"]`` (KVM Running): ROOT ``osc52``-named with a DAILY policy
-      (schedule ``30:01``, which rolls over, so `f` fixes it) and BackedUp snapshots; a
+      (schedule ``03:00``, which runs at 00:03, so `f` offers a fix) and BackedUp snapshots; a
       DATADISK named ``click_quit`` with a MANUAL BackedUp snapshot named ``click_file``;
       a VM snapshot (Disk) named ``csi`` described ``osc0``.
     * VM ``HOSTILE["click_quit"]`` (KVM Stopped): ROOT ``bidi`` with snapshots named
@@ -626,7 +626,7 @@ def seed_hostile(core: SimCore) -> None:
     root1 = b.volume(hostile("osc52", "-ROOT"), 20, one, 0, "ROOT", created_days=60)
     data1 = b.volume(hostile("click_quit", "-DATA"), 50, one, 1, offering="Large 50 GB",
                      created_days=60)
-    b.policy(root1, "DAILY", "30:01", "UTC", 3)  # rolls over: the fix form has work to do
+    b.policy(root1, "DAILY", "03:00", "UTC", 3)  # runs at 00:03: `f` has a fix to offer
     b.snapshot(root1, "MANUAL", b.ago(days=2), name=hostile("unbalanced", "-snap"))
     b.snapshot(data1, "MANUAL", b.ago(days=1), name=hostile("click_file"))
     vs = VmSnapshot(s.new_uuid(), s.new_dbid("vmsnapshot"), "", hostile("csi"),

@@ -19,7 +19,7 @@ import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.settings import Settings
@@ -246,6 +246,26 @@ async def test_flows_over_hostile_names_show_plain_text(
         volumes.query_one("#volumes", FastTable).move_cursor_to_key(root.id)
         await pilot.press("enter")
         snaps = await loaded(pilot, SnapshotsScreen)
+
+        # Policies: the form (add, edit), the fix confirmation, the delete confirmation.
+        await pilot.press("p")
+        policies = await loaded(pilot, PoliciesScreen)
+        await check(pilot, tmp_path)
+        for key, dialog_type in (("a", PolicyForm), ("e", PolicyForm), ("f", FixConfirm),
+                                 ("D", TypedConfirm)):
+            await pilot.press(key)
+            await until(pilot, lambda t=dialog_type: isinstance(app.screen, t), what=key)
+            await check(pilot, tmp_path)
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is policies)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, FixConfirm))
+        await pilot.press("y")  # fixes it: a toast that names the schedule
+        await settle(pilot)
+        await check(pilot, tmp_path)
+        await back_to(pilot, snaps)
+
+        # Delete (cancelled at the typed name), then a restore planned, confirmed and run.
         await click_everything(pilot, tmp_path)
         await pilot.press("D")
         await until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
@@ -263,7 +283,10 @@ async def test_flows_over_hostile_names_show_plain_text(
             await settle(pilot)
             await check(pilot, tmp_path)
             select.expanded = False  # type: ignore[attr-defined]
-        await pilot.press("up", "up", "up", "up", "up", "enter")  # the first mode's plan
+        modes = dialog.query_one("#modes", OptionList)  # the first possible mode's plan
+        modes.focus()
+        modes.highlighted = next(i for i, o in enumerate(modes.options) if not o.disabled)
+        await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
         await check(pilot, tmp_path)
         plan = app.screen
@@ -278,27 +301,11 @@ async def test_flows_over_hostile_names_show_plain_text(
                 await pilot.pause(0.05)
                 await check(pilot, tmp_path)
             await pilot.press("escape")
-        await back_to(pilot, snaps)
-
-        # Policies: the form (add, edit), the fix confirmation, the delete confirmation.
-        await pilot.press("p")
-        policies = await loaded(pilot, PoliciesScreen)
-        await check(pilot, tmp_path)
-        for key, dialog_type in (("a", PolicyForm), ("e", PolicyForm), ("f", FixConfirm),
-                                 ("D", TypedConfirm)):
-            await pilot.press(key)
-            await until(pilot, lambda t=dialog_type: isinstance(app.screen, t))
-            await check(pilot, tmp_path)
-            await pilot.press("escape")
-            await until(pilot, lambda: app.screen is policies)
-        await pilot.press("f")
-        await until(pilot, lambda: isinstance(app.screen, FixConfirm))
-        await pilot.press("y")  # fixes it: a toast that names the schedule
-        await settle(pilot)
-        await check(pilot, tmp_path)
 
         # A snapshot that runs to its end: the jobs panel, the toast, :jobs and its `y`.
-        await back_to(pilot, snaps)
+        await back_to(pilot, next(s for s in app.screen_stack if isinstance(s, InstancesScreen)))
+        three = next(v for v in state.vms.values() if v.name == HOSTILE["long"])
+        await open_vm(pilot, app, three.id)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
         await pilot.press("enter")
@@ -312,7 +319,7 @@ async def test_flows_over_hostile_names_show_plain_text(
             hostile_sim.clock.advance(20)
             await pilot.pause(0.05)
         await check(pilot, tmp_path)
-        assert any(HOSTILE["osc52"][:4] in n.message for n in app._notifications)
+        assert any("zero" in n.message for n in app._notifications)  # the volume's name
         app.jump_to("jobs")
         await loaded(pilot, JobsScreen)
         await click_everything(pilot, tmp_path)
