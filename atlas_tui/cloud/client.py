@@ -92,6 +92,10 @@ class ServerClock:
         return local + (self.server_date - self.local_at_date)
 
 
+class _NotUnderstood(Exception):
+    """A 200 answer whose body does not decode: `_once` names the command."""
+
+
 class _Transport(AIOCloudStack):
     """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
 
@@ -117,6 +121,9 @@ class _Transport(AIOCloudStack):
         try:
             data = json_module.loads(clean_json_text(body))
         except ValueError as e:
+            if response.status == 200 and body.lstrip().startswith(("{", "[")):
+                # JSON that does not read: cut short by a proxy, or corrupt. Not a wrong URL.
+                raise _NotUnderstood(f"the JSON ends early or does not read ({e})") from None
             raise CloudStackException(
                 f"HTTP {response.status} response from CloudStack",
                 f"{e}. Make sure endpoint URL is correct.",
@@ -230,6 +237,8 @@ class CloudClient:
                 command, text, kind=kind_for_code(code), code=code,
                 cs_code=error.get("cserrorcode"),
             ) from None
+        except _NotUnderstood as e:
+            raise malformed(command, str(e)) from None
         except CloudStackException as e:
             text = " ".join(str(a) for a in e.args if a)
             raise CloudError(command, text, kind=ErrorKind.PROTOCOL) from None
