@@ -82,6 +82,19 @@ def _wire(d: Any, shape: type[_W], command: str, where: str) -> _W:
 
 _M = TypeVar("_M")
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """`cls(**fields)` for a frozen dataclass, without its __init__, which sets each field
+    through object.__setattr__: that alone costs ~3x the whole validation, and an account
+    can hold hundreds of thousands of items. `fields` names every field (test_models
+    checks it for every model); the instance is as frozen as one built by __init__."""
+    obj = _new(cls)
+    _set(obj, "__dict__", fields)
+    return obj
+
 
 def parse_items(parse: Callable[..., _M], items: Sequence[Any], command: str,
                 key: str = "item") -> list[_M]:
@@ -135,7 +148,8 @@ class Zone:
     @classmethod
     def parse(cls, d: Raw, command: str = "listZones", where: str = "$") -> Zone:
         w = _wire(d, _ZoneWire, command, where)
-        return cls(w.id, w.name or "", w.networktype or "", d)
+        return _build(cls, {"id": w.id, "name": w.name or "", "networktype": w.networktype or "",
+                            "raw": d})
 
 
 class _VirtualMachineWire(msgspec.Struct, gc=False):
@@ -174,21 +188,21 @@ class VirtualMachine:
     def parse(cls, d: Raw, command: str = "listVirtualMachines", where: str = "$"
               ) -> VirtualMachine:
         w = _wire(d, _VirtualMachineWire, command, where)
-        return cls(
-            id=w.id,
-            name=w.name or "",
-            displayname=w.displayname or w.name or "",
-            state=w.state or "",
-            zoneid=w.zoneid or "",
-            zonename=w.zonename or "",
-            hypervisor=w.hypervisor or "",
-            templateid=w.templateid or "",
-            ostypeid=w.ostypeid or w.guestosid or "",
-            serviceofferingid=w.serviceofferingid or "",
-            serviceofferingname=w.serviceofferingname or "",
-            created=parse_date(w.created),
-            raw=d,
-        )
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "displayname": w.displayname or w.name or "",
+            "state": w.state or "",
+            "zoneid": w.zoneid or "",
+            "zonename": w.zonename or "",
+            "hypervisor": w.hypervisor or "",
+            "templateid": w.templateid or "",
+            "ostypeid": w.ostypeid or w.guestosid or "",
+            "serviceofferingid": w.serviceofferingid or "",
+            "serviceofferingname": w.serviceofferingname or "",
+            "created": parse_date(w.created),
+            "raw": d,
+        })
 
     @property
     def running(self) -> bool:
@@ -237,23 +251,23 @@ class Volume:
     @classmethod
     def parse(cls, d: Raw, command: str = "listVolumes", where: str = "$") -> Volume:
         w = _wire(d, _VolumeWire, command, where)
-        return cls(
-            id=w.id,
-            name=w.name or "",
-            type=w.type or "",
-            state=w.state or "",
-            size=w.size,
-            deviceid=w.deviceid,
-            virtualmachineid=w.virtualmachineid or "",
-            vmname=w.vmname or "",
-            vmstate=w.vmstate or "",
-            hypervisor=w.hypervisor or "",
-            zoneid=w.zoneid or "",
-            diskofferingid=w.diskofferingid or "",
-            storagetype=w.storagetype or "",
-            created=parse_date(w.created),
-            raw=d,
-        )
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "type": w.type or "",
+            "state": w.state or "",
+            "size": w.size,
+            "deviceid": w.deviceid,
+            "virtualmachineid": w.virtualmachineid or "",
+            "vmname": w.vmname or "",
+            "vmstate": w.vmstate or "",
+            "hypervisor": w.hypervisor or "",
+            "zoneid": w.zoneid or "",
+            "diskofferingid": w.diskofferingid or "",
+            "storagetype": w.storagetype or "",
+            "created": parse_date(w.created),
+            "raw": d,
+        })
 
     @property
     def is_root(self) -> bool:
@@ -303,22 +317,22 @@ class Snapshot:
         w = _wire(d, _SnapshotWire, command, where)
         # 4.19+ list items may lack `snapshottype`; `intervaltype` is the reliable one.
         kind = w.intervaltype or w.snapshottype or "MANUAL"
-        return cls(
-            id=w.id,
-            name=w.name or "",
-            state=w.state or "",
-            intervaltype=kind.upper(),
-            volumeid=w.volumeid or "",
-            volumename=w.volumename or "",
-            volumetype=w.volumetype or "",
-            created=parse_date(w.created),
-            physicalsize=w.physicalsize,
-            virtualsize=w.virtualsize,
-            revertable=bool(w.revertable),
-            zoneid=w.zoneid or "",
-            ostypeid=w.ostypeid or "",
-            raw=d,
-        )
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "state": w.state or "",
+            "intervaltype": kind.upper(),
+            "volumeid": w.volumeid or "",
+            "volumename": w.volumename or "",
+            "volumetype": w.volumetype or "",
+            "created": parse_date(w.created),
+            "physicalsize": w.physicalsize,
+            "virtualsize": w.virtualsize,
+            "revertable": bool(w.revertable),
+            "zoneid": w.zoneid or "",
+            "ostypeid": w.ostypeid or "",
+            "raw": d,
+        })
 
     @property
     def backed_up(self) -> bool:
@@ -368,16 +382,16 @@ class SnapshotPolicy:
             interval = INTERVAL_NAMES[value]
         else:  # a name, or a number this client does not know: shown as it came
             interval = "" if value is None else str(value).upper()
-        return cls(
-            id=w.id,
-            volumeid=w.volumeid or "",
-            volumename=w.volumename or "",
-            schedule=w.schedule or "",
-            interval=interval,
-            maxsnaps=w.maxsnaps or 0,
-            timezone=w.timezone or "",
-            raw=d,
-        )
+        return _build(cls, {
+            "id": w.id,
+            "volumeid": w.volumeid or "",
+            "volumename": w.volumename or "",
+            "schedule": w.schedule or "",
+            "interval": interval,
+            "maxsnaps": w.maxsnaps or 0,
+            "timezone": w.timezone or "",
+            "raw": d,
+        })
 
 
 class _VMSnapshotWire(msgspec.Struct, gc=False):
@@ -415,21 +429,21 @@ class VMSnapshot:
     @classmethod
     def parse(cls, d: Raw, command: str = "listVMSnapshot", where: str = "$") -> VMSnapshot:
         w = _wire(d, _VMSnapshotWire, command, where)
-        return cls(
-            id=w.id,
-            name=w.name or "",
-            displayname=w.displayname or w.name or "",
-            description=w.description or "",
-            state=w.state or "",
-            type=w.type or "",
-            current=bool(w.current),
-            parent_name=w.parentName or w.parentname or "",
-            created=parse_date(w.created),
-            virtualmachineid=w.virtualmachineid or "",
-            virtualmachinename=w.virtualmachinename or "",
-            hypervisor=w.hypervisor or "",
-            raw=d,
-        )
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "displayname": w.displayname or w.name or "",
+            "description": w.description or "",
+            "state": w.state or "",
+            "type": w.type or "",
+            "current": bool(w.current),
+            "parent_name": w.parentName or w.parentname or "",
+            "created": parse_date(w.created),
+            "virtualmachineid": w.virtualmachineid or "",
+            "virtualmachinename": w.virtualmachinename or "",
+            "hypervisor": w.hypervisor or "",
+            "raw": d,
+        })
 
     @property
     def with_memory(self) -> bool:
@@ -475,19 +489,19 @@ class AsyncJob:
     def parse(cls, d: Raw, command: str = "queryAsyncJobResult", where: str = "$") -> AsyncJob:
         w = _wire(d, _AsyncJobWire, command, where)
         result = w.jobresult
-        return cls(
-            jobid=w.jobid,
+        return _build(cls, {
+            "jobid": w.jobid,
             # A status this client does not know is not a success to wait on for ever.
-            status=_JOB_STATUSES.get(w.jobstatus, JobStatus.FAILED),
-            cmd=w.cmd or "",
-            resultcode=w.jobresultcode or 0,
-            result=result if isinstance(result, dict) else None,
-            instancetype=w.jobinstancetype or "",
-            instanceid=w.jobinstanceid or "",
-            created=parse_date(w.created),
-            completed=parse_date(w.completed),
-            raw=d,
-        )
+            "status": _JOB_STATUSES.get(w.jobstatus, JobStatus.FAILED),
+            "cmd": w.cmd or "",
+            "resultcode": w.jobresultcode or 0,
+            "result": result if isinstance(result, dict) else None,
+            "instancetype": w.jobinstancetype or "",
+            "instanceid": w.jobinstanceid or "",
+            "created": parse_date(w.created),
+            "completed": parse_date(w.completed),
+            "raw": d,
+        })
 
     @property
     def done(self) -> bool:
@@ -537,7 +551,8 @@ class ServiceOffering:
     def parse(cls, d: Raw, command: str = "listServiceOfferings", where: str = "$"
               ) -> ServiceOffering:
         w = _wire(d, _ServiceOfferingWire, command, where)
-        return cls(w.id, w.name or "", w.cpunumber, w.memory, d)
+        return _build(cls, {"id": w.id, "name": w.name or "", "cpunumber": w.cpunumber,
+                            "memory": w.memory, "raw": d})
 
 
 class _DiskOfferingWire(msgspec.Struct, gc=False):
@@ -559,7 +574,8 @@ class DiskOffering:
     def parse(cls, d: Raw, command: str = "listDiskOfferings", where: str = "$"
               ) -> DiskOffering:
         w = _wire(d, _DiskOfferingWire, command, where)
-        return cls(w.id, w.name or "", w.disksize, bool(w.iscustomized), d)
+        return _build(cls, {"id": w.id, "name": w.name or "", "disksize_gib": w.disksize,
+                            "customized": bool(w.iscustomized), "raw": d})
 
 
 class _OsTypeWire(msgspec.Struct, gc=False):
@@ -577,7 +593,7 @@ class OsType:
     @classmethod
     def parse(cls, d: Raw, command: str = "listOsTypes", where: str = "$") -> OsType:
         w = _wire(d, _OsTypeWire, command, where)
-        return cls(w.id, w.description or w.name or "", d)
+        return _build(cls, {"id": w.id, "description": w.description or w.name or "", "raw": d})
 
 
 class _TemplateWire(msgspec.Struct, gc=False):
@@ -600,7 +616,8 @@ class Template:
     @classmethod
     def parse(cls, d: Raw, command: str = "listTemplates", where: str = "$") -> Template:
         w = _wire(d, _TemplateWire, command, where)
-        return cls(w.id, w.name or "", w.ostypeid or "", bool(w.isready), w.zoneid or "", d)
+        return _build(cls, {"id": w.id, "name": w.name or "", "ostypeid": w.ostypeid or "",
+                            "isready": bool(w.isready), "zoneid": w.zoneid or "", "raw": d})
 
 
 class _CapabilitiesWire(msgspec.Struct, gc=False):
@@ -618,4 +635,5 @@ class Capabilities:
     def parse(cls, d: Raw, command: str = "listCapabilities", where: str = "capability"
               ) -> Capabilities:
         w = _wire(d, _CapabilitiesWire, command, where)
-        return cls(w.cloudstackversion or "", bool(w.kvmsnapshotenabled), d)
+        return _build(cls, {"cloudstackversion": w.cloudstackversion or "",
+                            "kvmsnapshotenabled": bool(w.kvmsnapshotenabled), "raw": d})

@@ -3,6 +3,7 @@ what it may not (one CloudError naming the command, never AttributeError or Valu
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -59,6 +60,22 @@ def test_only_the_id_is_required(model: Any) -> None:
     """Gson leaves out null fields: an item may carry nothing but its id."""
     item = model.parse({"id": "x-1"})
     assert item.id == "x-1" and item.raw == {"id": "x-1"}
+
+
+@pytest.mark.parametrize("model", [Zone, VirtualMachine, Volume, Snapshot, SnapshotPolicy,
+                                   VMSnapshot, ServiceOffering, DiskOffering, OsType, Template,
+                                   AsyncJob, Capabilities])
+def test_parsed_models_are_whole_frozen_dataclasses(model: Any) -> None:
+    """`parse` builds models without their __init__ (for speed): each one must still have
+    every field, compare and hash as one built by __init__, and stay frozen."""
+    d = {"id": "x", "jobid": "j", "jobstatus": 1, **SNAPSHOT}
+    item = model.parse(d)
+    names = {f.name for f in dataclasses.fields(model)}
+    assert set(vars(item)) == names
+    same = model(**{name: getattr(item, name) for name in names})
+    assert item == same and hash(item) == hash(same) and repr(item) == repr(same)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.raw = {}
 
 
 @pytest.mark.parametrize("model", [Zone, VirtualMachine, Volume, Snapshot, SnapshotPolicy,
