@@ -174,6 +174,8 @@ class CloudClient:
             secret=self.profile.secret_key,
             timeout=max(1, int(self.profile.timeout_s)),
             verify=self.profile.ca_bundle or self.profile.verify_tls,
+            # cs ignores verify=False (it reads it as "not set"): this is its real switch.
+            dangerous_no_tls_verify=not self.profile.verify_tls,
             method=method,
             retry=0,  # retries are ours, by kind of call
         )

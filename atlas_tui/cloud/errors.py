@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.text import clean_text
 
 
@@ -67,7 +68,9 @@ class CloudError(Exception):
         cs_code: int | None = None,
         jobid: str | None = None,
     ) -> None:
-        text = clean_text(text)  # exception and header texts did not pass the JSON boundary
+        # Exception and header texts did not pass the JSON boundary; a transport error may
+        # quote the URL, with the endpoint's user:pass@ or token, or the request's apikey.
+        text = redact_text(clean_text(text))
         super().__init__(text)
         self.command = command
         self.text = text
