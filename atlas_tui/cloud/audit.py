@@ -37,6 +37,7 @@ class AuditLog:
         self.profile = profile
         self.on_failure = on_failure
         self.failed = False  # a failure was reported already: the next ones are not
+        tighten(path)  # an audit log left world-readable by an older version is closed now
 
     def __call__(self, command: str, params: dict[str, Any], outcome: str,
                  jobid: str | None) -> None:
@@ -57,7 +58,6 @@ class AuditLog:
                     self.on_failure(self.path, e)
 
     def read(self) -> list[dict[str, Any]]:
-        tighten(self.path)
         try:
             text = self.path.read_text(encoding="utf-8")
         except OSError:

@@ -15,7 +15,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atlas_tui.cloud.private_files import append_private
+from atlas_tui.cloud.private_files import append_private, tighten
 from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.text import clean_text
 
@@ -31,6 +31,8 @@ def describe(error: BaseException) -> str:
 class ErrorLog:
     def __init__(self, path: Path | None) -> None:
         self.path = path  # None: the state dir cannot be made; writes fail, quietly
+        if path is not None:
+            tighten(path)
         self.secrets: tuple[str, ...] = ()  # the current profile's keys, masked if ever seen
 
     def safe(self, text: str) -> str:

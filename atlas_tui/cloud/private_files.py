@@ -25,8 +25,9 @@ def private_dir(path: Path) -> Path:
 
 
 def tighten(path: Path) -> None:
-    """Make an existing file owner-only (best effort: a file we do not own stays as it is)."""
-    with contextlib.suppress(PermissionError, FileNotFoundError):
+    """Make an existing file owner-only (best effort: a file we do not own, or one that is
+    not there, stays as it is; writing to it is what reports a problem)."""
+    with contextlib.suppress(OSError):
         os.chmod(path, FILE_MODE)
 
 

@@ -127,14 +127,19 @@ def test_existing_loose_state_files_are_tightened(sim_free_state: Path) -> None:
                                         "updated": "2026-01-01T00:00:00+00:00"}))
     loosen(state, restores, audit_path, journal_path)
 
+    errors_path = state / "errors.log"
+    errors_path.write_text("")
+    loosen(errors_path)
+
+    # What the app does at start: find the state dir, open the logs, look for journals.
     state_dir()
-    AuditLog(audit_path, "p")("createSnapshot", {"volumeid": "v"}, "accepted", None)
-    Journal.unfinished()  # reading the journals at start tightens them too
-    ErrorLog(state / "errors.log").write("x", "y")
+    AuditLog(audit_path, "p")
+    ErrorLog(errors_path)
+    Journal.unfinished()
 
     for directory in (state, restores):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
-    for file in (audit_path, journal_path, state / "errors.log"):
+    for file in (audit_path, journal_path, errors_path):
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
 
 
@@ -153,3 +158,19 @@ def test_audit_write_failure_is_reported_once(tmp_path: Path) -> None:
 def sim_free_state(tmp_path: Path) -> Path:
     return tmp_path / "state"  # the ATLAS_TUI_STATE_DIR of conftest's _isolated_dirs
 
+
+
+def test_new_log_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0)
+    try:
+        audit = AuditLog(tmp_path / "fresh" / "audit.jsonl", "p")
+        audit("createSnapshot", {"volumeid": "v"}, "accepted", None)
+        log = ErrorLog(tmp_path / "fresh" / "errors.log")
+        assert log.write("x", "y")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o700
+    for name in ("audit.jsonl", "errors.log"):
+        assert stat.S_IMODE((tmp_path / "fresh" / name).stat().st_mode) == 0o600
