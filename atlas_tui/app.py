@@ -31,6 +31,7 @@ from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
 from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
@@ -254,7 +255,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.notify(f"Restore of {task.where} finished", title="Restore", timeout=8)
         else:
             text = task.failure or (outcome.error if outcome else "") or "see the restore screen"
-            self._log_restore_failure(task, text)
+            text = self._restore_failed(task, text)
             self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
                         f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
 
@@ -395,11 +396,17 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.error_log.write("Audit log", message)
         self.notify(message, title="Audit log", severity="warning", markup=False, timeout=15)
 
-    def _log_restore_failure(self, task: RestoreTask, text: str) -> None:
+    def _restore_failed(self, task: RestoreTask, text: str) -> str:
+        """Log a failed restore; the text to show (for a bug: its type and the log's path)."""
         error = task.error
-        # A refusal or a server error is expected; anything else is a bug: keep its traceback.
-        bug = error if error is not None and not isinstance(error, CloudError) else None
-        self.error_log.write(f"Restore of {task.where}", redact_text(text), bug)
+        what = f"Restore of {task.where}"
+        # PlanBlocked or a CloudError is expected; anything else is a bug: keep its traceback.
+        if error is None or isinstance(error, CloudError | PlanBlocked):
+            self.error_log.write(what, redact_text(text))
+            return text
+        written = self.error_log.write(what, describe(error), error)
+        where = f"details in {self.error_log.path}" if written else "not logged"
+        return f"{self.error_log.safe(describe(error))} ({where})"
 
     # -- jump -----------------------------------------------------------------------------
 

@@ -94,6 +94,56 @@ async def test_a_load_that_raises_leaves_the_app_running_and_can_be_retried(
     assert "Loading this list: RuntimeError: bug in load" in error_log()
 
 
+async def test_a_policy_save_that_raises_is_reported_and_the_form_says_not_saved(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.ui.test_policies import open_form, open_policies, type_into
+
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_policies(pilot, "DATA-44")
+        form = await open_form(pilot, "a")
+        await pilot.press("h")
+        await type_into(pilot, form, "minute", "45")
+        assert app.session is not None
+        monkeypatch.setattr(app.session.client, "create_snapshot_policy",
+                            raising("bug in save"))
+        await pilot.press("enter")
+        await until(pilot, lambda: any("bug in save" in n for n in notes(app)),
+                    what="the save failure's message")
+        assert any("Saving the policy failed: RuntimeError: bug in save" in n
+                   for n in notes(app))
+        assert app.is_running and app.screen is form
+        assert "Not saved" in screen_text(app)
+    assert "Saving the policy: RuntimeError: bug in save" in error_log()
+
+
+async def test_a_restore_that_raises_is_reported_and_logged(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from atlas_tui.cloud.restore import RestoreRunner, gather_context, plan_root_swap
+
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None
+        client = app.session.client
+        vm = next(v for v in await client.virtual_machines() if v.name == "hello-atlas")
+        root = next(v for v in await client.volumes_of(vm.id) if v.deviceid == 0)
+        snap = next(s for s in await client.snapshots_of(root.id) if s.state == "BackedUp")
+        plan = plan_root_swap(await gather_context(client, snap.id), move_policies=False)
+        monkeypatch.setattr(RestoreRunner, "run", raising("bug in restore"))
+        app.start_restore(plan)
+        await until(pilot, lambda: any("bug in restore" in n for n in notes(app)),
+                    what="the restore failure's message")
+        [message] = [n for n in notes(app) if "bug in restore" in n]
+        assert "Restore of hello-atlas" in message and "RuntimeError: bug in restore" in message
+        assert f"details in {state_dir() / 'errors.log'}" in message
+        assert app.is_running
+    log = error_log()
+    assert "Restore of hello-atlas: RuntimeError: bug in restore" in log and "Traceback" in log
+
+
 # -- credentials in the endpoint ---------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ done, which job was in flight, and what was there before. Format (``format`` 1):
     {
       "format": 1, "id": "<plan id>", "status": "planned|running|rolling-back|succeeded|
                                                  rolled-back|rollback-failed",
-      "created": ISO, "updated": ISO, "endpoint": "<API url>",
+      "created": ISO, "updated": ISO, "endpoint": "<API url, credentials masked>",
       "plan": { RestorePlan.to_dict() },
       "original": {"vm_id", "vm_name", "vm_state", "root_id", "root_name", "volume_ids"},
       "created_resources": {"new_volume": "<id>", "policy_daily": "<id>", ...},

@@ -26,6 +26,10 @@ class ReportsWorkerErrors:
             return
         app: Any = getattr(self, "app", self)
         app.report(worker.error, what=self.work_label(worker.name))
+        self.work_failed(worker.name, worker.error)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        """After the report: a screen puts its own state right here ("saving…" is over)."""
 
     def work_label(self, name: str) -> str:
         for cls in type(self).__mro__:

@@ -480,6 +480,10 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
             return
         self.dismiss(policy)
 
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "_send":  # a bug while saving: the message says what; the form says so
+            self._show("#server-error", Text("Not saved: an unexpected error (see the message)."))
+
 
 # --- confirmations -----------------------------------------------------------------------
 
