@@ -3,6 +3,7 @@ which VM, which mode, how it ended, and what was kept (as the final read saw it)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,14 +63,16 @@ def record_of(journal: Journal) -> RestoreRecord:
     )
 
 
-def history(endpoint: str, directory: Path | None = None) -> list[RestoreRecord]:
-    """The restores run against `endpoint` (journals without one count too), newest
-    first. Unreadable or foreign files are skipped, never judged."""
+def history(endpoints: Iterable[str], directory: Path | None = None) -> list[RestoreRecord]:
+    """The restores run against one of `endpoints` (the profile's url as written and as
+    journals keep it, redacted; journals without one count too), newest first. Unreadable
+    or foreign files are skipped, never judged."""
+    wanted = {"", *endpoints}
     records: list[RestoreRecord] = []
     for path in (directory or restores_dir()).glob("*.json"):
         try:
             journal = Journal.load(path)
-            if journal.data.get("endpoint") not in ("", endpoint):
+            if journal.data.get("endpoint") not in wanted:
                 continue
             records.append(record_of(journal))
         except (OSError, ValueError, KeyError, TypeError):

@@ -141,8 +141,8 @@ class RestoresScreen(ActingScreen):
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        url = self.session.profile.url
-        self.records = await asyncio.to_thread(history, url)
+        profile = self.session.profile
+        self.records = await asyncio.to_thread(history, (profile.url, profile.display_url))
         self.rerender()
 
     def _running_restores(self) -> list[RestoreTask]:
