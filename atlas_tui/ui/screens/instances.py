@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.widgets import Static
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.restore_report import NO_BOOT_DISK
+from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
@@ -63,13 +64,17 @@ def short_flag(flag: str) -> str:
 
 
 def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
-                 flag: str = "") -> Row:
+                 flag: str = "", stuck_after: timedelta | None = None) -> Row:
     vm = row.vm
     snaps_loaded = "snapshots" in inv.loaded
     volumes_loaded = "volumes" in inv.loaded
-    newest = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
-    if snaps_loaded and row.snapshots_in_progress:
-        newest += " ⟳"
+    age = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
+    newest: str | Text = age
+    if snaps_loaded and stuck_after is not None and oldest_stuck(row.oldest_in_progress, now,
+                                                                 stuck_after):
+        newest = Text.assemble(("⚠ stuck ", "bold red"), age)  # whoever started it
+    elif snaps_loaded and row.snapshots_in_progress:
+        newest = age + " ⟳"
     return Row(
         key=vm.id,
         cells=(
@@ -178,7 +183,8 @@ class InstancesScreen(ActingScreen):
                        if v.deviceid == 0} if "volumes" in inventory.loaded else None
         flags = {r.vm.id: vm_flags(r.vm.id, with_disk_0, self.atlas.restore_flag(r.vm.id))
                  for r in self._rows}
-        table.set_rows([instance_row(r, inventory, now, exact, flags[r.vm.id])
+        stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        table.set_rows([instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
                         for r in self._rows])
         self._summarise(inventory, flags)
 

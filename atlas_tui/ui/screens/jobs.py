@@ -10,6 +10,7 @@ support the diagnostic (`y` copies it, `i` shows it).
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -22,7 +23,8 @@ from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.job_history import PastAction, job_words, past_actions
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.models import AsyncJob
+from atlas_tui.cloud.models import AsyncJob, Snapshot
+from atlas_tui.cloud.stuck import is_stuck, oldest_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.jobs_panel import elapsed
@@ -74,6 +76,17 @@ def past_row(index: int, action: PastAction) -> Row:
     )
 
 
+def stuck_row(snap: Snapshot, now: datetime) -> Row:
+    label = f"Snapshot {snap.volumename}: {snap.name}"
+    age = (now - snap.created).total_seconds() if snap.created else 0.0
+    return Row(
+        key=f"stuck:{snap.id}",
+        cells=(label, Text("stuck", style="bold yellow reverse"), elapsed(age), "account",
+               f"{snap.state}: wait, retry, y copies a diagnostic"),
+        values=(label, "stuck", age, "account", snap.state),
+    )
+
+
 def job_row(job: TrackedJob) -> Row:
     result = job.error or ("stuck: wait, R retries, y copies a diagnostic" if job.stuck
                            else "ok" if job.done else "")
@@ -98,6 +111,7 @@ class JobsScreen(ActingScreen):
         super().__init__()
         self.server_jobs: list[AsyncJob] = []
         self.past: list[PastAction] = []
+        self.stuck: list[Snapshot] = []  # stuck snapshots, whoever started them
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name, "jobs")
@@ -123,7 +137,22 @@ class JobsScreen(ActingScreen):
         audit = client.audit
         if isinstance(audit, AuditLog):
             self.past = await asyncio.to_thread(past_actions, audit.path, audit.profile)
+        self.stuck = await self._stuck_snapshots()
         self.rerender()
+
+    async def _stuck_snapshots(self) -> list[Snapshot]:
+        """Every stuck snapshot of the account, whoever started it: the volumes whose folded
+        statistics show one are read (a few calls, not the account's whole list)."""
+        client, inv = self.session.client, self.session.inventory
+        now, after = client.server_now(), self.stuck_after
+        volumes = [vid for vid, st in inv.stats_by_volume.items()
+                   if oldest_stuck(st.oldest_in_progress, now, after)]
+        found = await asyncio.gather(*(client.snapshots_of(v) for v in volumes[:20]))
+        return [s for group in found for s in group if is_stuck(s, now, after)]
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(minutes=self.atlas.settings.stuck_after_minutes)
 
     def affected_by(self, job: TrackedJob) -> bool:
         self.rerender()  # from memory: no API call
@@ -146,6 +175,9 @@ class JobsScreen(ActingScreen):
         rows += [server_job_row(j, names) for j in self.server_jobs if j.jobid not in seen]
         seen |= {j.jobid for j in self.server_jobs}
         rows += [past_row(i, a) for i, a in enumerate(self.past) if a.jobid not in seen]
+        tracked = {j.entity_id for j in live if j.stuck}
+        rows[:0] = [stuck_row(s, self.session.client.server_now()) for s in self.stuck
+                    if s.id not in tracked]  # first: what needs a decision
         table.set_rows(rows)
         self._note()
 
@@ -153,13 +185,24 @@ class JobsScreen(ActingScreen):
         key = self.query_one(FastTable).cursor_key
         return next((j for j in self._jobs() if j.jobid == key), None)
 
+    def _stuck_selected(self) -> Snapshot | None:
+        key = self.query_one(FastTable).cursor_key or ""
+        return next((s for s in self.stuck if f"stuck:{s.id}" == key), None)
+
     def _note(self) -> None:
         job = self._selected()
+        snap = self._stuck_selected()
         note = Text()
+        support = self.atlas.settings.support_address
         if job is not None and job.stuck:
             note.append(f"{job.label} is stuck in {job.state or 'a pending state'}.\n",
                         style="bold yellow")
-            for i, advice in enumerate(job.advice, 1):
+            for i, advice in enumerate(stuck_advice(support), 1):
+                note.append(f"{i}. {advice}\n")
+        elif snap is not None:
+            note.append(f"Snapshot {snap.name} of {snap.volumename} is stuck in "
+                        f"{snap.state}.\n", style="bold yellow")
+            for i, advice in enumerate(stuck_advice(support), 1):
                 note.append(f"{i}. {advice}\n")
         self.query_one("#job-note", Static).update(note)
 
@@ -170,6 +213,12 @@ class JobsScreen(ActingScreen):
         return f"job {job.jobid}", {"diagnostic": "\n" + job.diagnostic()}
 
     def action_copy_id(self) -> None:
+        snap = self._stuck_selected()
+        if snap is not None:
+            copy_plain(self.app, snapshot_diagnostic(snap, self.session.client.server_now(),
+                                                     self.atlas.settings.support_address))
+            self.notify("diagnostic copied", timeout=2)
+            return
         job = self._selected()
         if job is None:
             self.notify("nothing selected", severity="warning")

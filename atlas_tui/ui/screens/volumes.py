@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import VirtualMachine
 from atlas_tui.cloud.restore_report import boot_flag
+from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
@@ -85,8 +87,9 @@ class VolumesScreen(ActingScreen):
             return  # a load that ended after the screen was closed
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
+        stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         self.query_one("#volumes", FastTable).set_rows(
-            [self._volume_row(r, now, exact) for r in self.detail.volumes]
+            [self._volume_row(r, now, exact, stuck_after) for r in self.detail.volumes]
         )
         vm_snaps = self.detail.vm_snapshots
         self.query_one("#vm-snapshots", FastTable).set_rows(
@@ -115,13 +118,18 @@ class VolumesScreen(ActingScreen):
         self.query_one("#vm-snap-title", Static).update(title)
 
     @staticmethod
-    def _volume_row(r: VolumeRow, now: Any, exact: bool) -> Row:
+    def _volume_row(r: VolumeRow, now: Any, exact: bool,
+                    stuck_after: timedelta | None = None) -> Row:
         v = r.volume
+        newest: str | Text = fmt.age(r.stats.newest, now, exact=exact)
+        if stuck_after is not None and oldest_stuck(r.stats.oldest_in_progress, now,
+                                                    stuck_after):
+            newest = Text.assemble(("⚠ stuck ", "bold red"), newest)
         return Row(
             key=v.id,
             cells=(
                 v.name, v.type, fmt.size(v.size), str(r.stats.count),
-                fmt.age(r.stats.newest, now, exact=exact),
+                newest,
                 schedule_summary(r.policies), fmt.state(v.state),
                 "—" if v.deviceid is None else str(v.deviceid),
             ),
