@@ -24,6 +24,7 @@ test: lint
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/poll_bench.py
+	$(VENV)/bin/python bench/restore_latency_bench.py
 
 screenshots: $(STAMP)
 	$(VENV)/bin/python -m atlas_tui.screenshots screenshots
