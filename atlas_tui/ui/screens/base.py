@@ -26,6 +26,7 @@ from atlas_tui.cloud.text import clean_text
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -66,7 +67,7 @@ class FilterBar(Input):
             screen.close_filter()
 
 
-class BrowseScreen(Screen[None]):
+class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
@@ -84,6 +85,10 @@ class BrowseScreen(Screen[None]):
     BrowseScreen #body { height: 1fr; }
     BrowseScreen .subtitle { height: 1; color: $text-muted; padding: 0 1; }
     """
+
+    # Workers' failures are reported by ReportsWorkerErrors; action_* workers are named by
+    # their binding's description ("Snapshot failed: ...").
+    WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
     # Actions that change the cloud. Read-only mode blocks exactly these, here, for every
@@ -129,7 +134,8 @@ class BrowseScreen(Screen[None]):
         s = self.session
         # The demo's port changes every run and means nothing to the user.
         host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
-        yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion)
+        yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion,
+                          warning=s.profile.transport_warning)
         yield Breadcrumbs(id="crumbs")
         with Vertical(id="body"):
             yield from self.compose_body()
@@ -175,7 +181,7 @@ class BrowseScreen(Screen[None]):
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
             self.refresh_data()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="load", exit_on_error=False)
     async def refresh_data(self) -> None:
         crumbs = self.query_one(Breadcrumbs)
         crumbs.status = "loading…"
@@ -184,8 +190,11 @@ class BrowseScreen(Screen[None]):
             await self.load()
         except CloudError as e:
             crumbs.status = "load failed: r to retry"
-            self.atlas.report(e)
+            self.atlas.report(e, what="Loading this list")
             return
+        except Exception:
+            crumbs.status = "load failed: r to retry"
+            raise  # a bug: ReportsWorkerErrors reports it (message, errors.log); the app runs on
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
         crumbs.updated = self.updated

@@ -43,6 +43,7 @@ from atlas_tui.cloud.schedule import (
     validate_timezone,
 )
 from atlas_tui.ui.policy_text import policy_words, run_lines
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from atlas_tui.cloud.client import CloudClient
@@ -194,8 +195,10 @@ class FormValues:
         return encode(self.schedule)
 
 
-class PolicyForm(ModalScreen[SnapshotPolicy | None]):
+class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
     """Add (`policy=None`) or edit a policy of `volume`; dismisses with the saved policy."""
+
+    WORK_LABELS: ClassVar[dict[str, str]] = {"_send": "Saving the policy"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="policy-form-cancel"),
@@ -455,7 +458,7 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
             return
         self._send(self.values)
 
-    @work(exclusive=True, group="save")
+    @work(exclusive=True, group="save", exit_on_error=False)
     async def _send(self, values: FormValues) -> None:
         self._show("#server-error", Text("saving…", style="dim"))
         interval = values.schedule.interval
@@ -476,6 +479,10 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
             self._show("#server-error", Text(f"Not saved. {e.user_message()}"))
             return
         self.dismiss(policy)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "_send":  # a bug while saving: the message says what; the form says so
+            self._show("#server-error", Text("Not saved: an unexpected error (see the message)."))
 
 
 # --- confirmations -----------------------------------------------------------------------
