@@ -64,7 +64,7 @@ CONNECT_HINTS = {
 ERROR_HINTS = {
     ErrorKind.AUTH: "Check the profile's API keys and this machine's clock.",
     ErrorKind.THROTTLED: "Wait a moment, then try again.",
-    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then press r to retry.",
+    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then try again.",
     ErrorKind.TIMEOUT: "The API is slow or unreachable: try again in a moment.",
     ErrorKind.TLS: "The certificate was refused: check the profile's CA bundle.",
     ErrorKind.PERMISSION: "This account is not allowed to do that.",
