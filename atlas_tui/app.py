@@ -34,7 +34,7 @@ from atlas_tui.cloud.restore_plan import RestorePlan
 from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
-from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
+from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_path
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -213,7 +213,9 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
         read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
         self.error_log.secrets = (profile.secret_key, profile.api_key)
-        audit = AuditLog(state_dir() / "audit.jsonl", profile.name,
+        # The file (and its directory) is made on the first write: a state dir that cannot
+        # be made is then one message, as any other audit failure, not a failed start.
+        audit = AuditLog(state_path() / "audit.jsonl", profile.name,
                          on_failure=self._audit_failed)
         try:
             self.session = await Session.open(profile, read_only=read_only, audit=audit)
@@ -363,11 +365,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     @property
     def error_log(self) -> ErrorLog:
         if self._error_log is None:
-            try:
-                path: Path | None = state_dir() / "errors.log"
-            except OSError:  # no state dir: nothing is logged, messages still show
-                path = None
-            self._error_log = ErrorLog(path)
+            self._error_log = ErrorLog(state_path() / "errors.log")
         return self._error_log
 
     def report(self, error: BaseException, what: str = "") -> None:

@@ -21,7 +21,7 @@ from aiohttp import web
 import atlas_tui
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.settings import Settings, state_dir
+from atlas_tui.cloud.settings import Settings, state_dir, state_path
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -41,8 +41,8 @@ def notes(app: AtlasApp) -> list[str]:
 
 
 def error_log() -> str:
-    path = state_dir() / "errors.log"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    path = state_path() / "errors.log"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def raising(text: str) -> Callable[..., Any]:
@@ -187,8 +187,13 @@ async def test_endpoint_credentials_never_show_or_reach_a_file(redirect_loop: st
 # -- the audit log ------------------------------------------------------------------------
 
 
-async def test_an_unwritable_audit_log_is_said_once(sim: SimServer) -> None:
-    (state_dir() / "audit.jsonl").mkdir()  # a directory where the file should be
+@pytest.mark.parametrize("blocked", ["audit file", "state dir"])
+async def test_an_unwritable_audit_log_is_said_once(sim: SimServer, blocked: str) -> None:
+    if blocked == "audit file":
+        (state_dir() / "audit.jsonl").mkdir()  # a directory where the file should be
+    else:
+        state_path().parent.mkdir(parents=True, exist_ok=True)
+        state_path().write_text("a file where the state directory should be")
     app = app_for(profile_for(sim))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
@@ -207,7 +212,8 @@ async def test_an_unwritable_audit_log_is_said_once(sim: SimServer) -> None:
     # The writes themselves went through: the server has all three snapshots.
     names = {s.name for s in sim.state.snapshots.values()}
     assert {"first", "second", "third"} <= names
-    assert error_log().count("Audit log: Cannot write the audit log") == 1
+    if blocked == "audit file":
+        assert error_log().count("Audit log: Cannot write the audit log") == 1
 
 
 # -- every worker goes through the one path ---------------------------------------------------

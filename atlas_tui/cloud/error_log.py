@@ -29,10 +29,9 @@ def describe(error: BaseException) -> str:
 
 
 class ErrorLog:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path  # None: the state dir cannot be made; writes fail, quietly
-        if path is not None:
-            tighten(path)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        tighten(path)
         self.secrets: tuple[str, ...] = ()  # the current profile's keys, masked if ever seen
 
     def safe(self, text: str) -> str:
@@ -47,8 +46,6 @@ class ErrorLog:
             trace = traceback.format_exception(type(error), error, error.__traceback__)
             lines += ["    " + self.safe(line) for chunk in trace
                       for line in chunk.rstrip("\n").split("\n")]
-        if self.path is None:
-            return False
         try:
             self._rotate(self.path)
             append_private(self.path, "\n".join(lines) + "\n")
