@@ -14,11 +14,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -120,7 +122,7 @@ class ConnectingScreen(Screen[None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Static(self.text, id="connecting")
+        yield Static(Text(self.text), id="connecting")  # names a profile and a host
 
 
 class AtlasApp(ReportsWorkerErrors, App[int]):
@@ -161,6 +163,12 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.exact_times = False
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast is plain text: messages quote names and server texts, and a name
+        like `x[/]y[` or `[@click=app.quit]` must show as written, never act as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- start ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     TLS = "tls"
     PROTOCOL = "protocol"  # the endpoint does not answer like CloudStack
+    MALFORMED = "malformed"  # an answer without the shape its command promises
     READ_ONLY = "read-only"  # refused locally: the app is read-only
     UNKNOWN_OUTCOME = "unknown-outcome"  # a write whose answer was lost
 
@@ -100,6 +101,7 @@ class CloudError(Exception):
             ErrorKind.TIMEOUT: "The API did not answer in time",
             ErrorKind.TLS: "TLS error talking to the API",
             ErrorKind.PROTOCOL: "The endpoint does not answer like a CloudStack API",
+            ErrorKind.MALFORMED: f"The answer to {self.command} was not understood",
             ErrorKind.JOB_FAILED: f"{self.command} failed",
             ErrorKind.READ_ONLY: "Read-only mode",
             ErrorKind.UNKNOWN_OUTCOME: f"{self.command}: the answer was lost",

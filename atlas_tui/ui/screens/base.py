@@ -12,8 +12,9 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -21,6 +22,7 @@ from textual.widgets import Footer, Input
 
 from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.cloud.text import clean_text
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
@@ -35,6 +37,15 @@ if TYPE_CHECKING:
 
 
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
+
+
+def copy_plain(app: App[Any], text: str) -> str:
+    """Copy to the clipboard with no control character (a last guard after the client's
+    cleaning): pasted into a shell, an ESC[201~ would end bracketed paste and run the rest.
+    Lines stay lines (a diagnostic is several); each is cleaned. Returns what was copied."""
+    copied = "\n".join(clean_text(line) for line in text.split("\n"))
+    app.copy_to_clipboard(copied)
+    return copied
 
 
 class FilterBar(Input):
@@ -267,7 +278,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             return
         had_filter = bool(table.filter_query)
         error = table.filter(event.value)
-        event.input.border_subtitle = error or f"{table.visible_count}/{table.row_count}"
+        event.input.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
         if had_filter != bool(table.filter_query):
             self.refresh_bindings()  # esc's meaning changes; rebuilding the footer is not free
 
@@ -291,7 +302,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         current = table.sort_column
         nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         table.sort_by(nxt, reverse=False)
-        self.notify(f"sorted by {nxt}", timeout=1.5)
+        self.notify(f"sorted by {nxt}", timeout=1.5, markup=False)
 
     def action_sort_reverse(self) -> None:
         table = self.active_table()
@@ -308,8 +319,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             self.notify("nothing selected", severity="warning")
             return
         # OSC 52: reaches the operator's clipboard through SSH (tmux needs set-clipboard on).
-        self.app.copy_to_clipboard(key)
-        self.notify(f"copied {key}", timeout=2)
+        copied = copy_plain(self.app, key)
+        self.notify(f"copied {copied}", timeout=2, markup=False)
 
     def action_toggle_detail(self) -> None:
         pane = self.query_one(DetailPane)

@@ -277,7 +277,7 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
 
         dialog = VerticalGroup(id="dialog")
         verb = "Edit" if self.policy else "Add"
-        dialog.border_title = f"{verb} recurring snapshots · {self.volume.name}"
+        dialog.border_title = Text(f"{verb} recurring snapshots · {self.volume.name}")
         with dialog:
             yield row("interval", "interval",
                       IntervalPicker(interval, locked=self.policy is not None, id="interval"))
@@ -513,11 +513,12 @@ class TypedConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         box = VerticalGroup()
-        box.border_title = self.title_text
+        box.border_title = Text(self.title_text)
         with box:
-            yield Static(self.body)
+            yield Static(Text(self.body))
             yield Input(placeholder=self.word, id="confirm-input", compact=True)
-            yield Static(f"type {self.word} and press enter · esc cancels", id="confirm-msg")
+            yield Static(Text(f"type {self.word} and press enter · esc cancels"),
+                         id="confirm-msg")
         yield box
 
     def on_mount(self) -> None:
@@ -530,7 +531,7 @@ class TypedConfirm(ModalScreen[bool]):
             self.dismiss(True)
             return
         msg = self.query_one("#confirm-msg", Static)
-        msg.update(f"that is not {self.word!r}: type it exactly, or esc to cancel")
+        msg.update(Text(f"that is not {self.word!r}: type it exactly, or esc to cancel"))
         msg.add_class("error")
 
     def action_cancel(self) -> None:
@@ -578,8 +579,8 @@ class FixConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         box = VerticalGroup()
-        box.border_title = (f"Fix the {self.policy.interval.lower()} policy of "
-                            f"{self.policy.volumename or 'this volume'}")
+        box.border_title = Text(f"Fix the {self.policy.interval.lower()} policy of "
+                                f"{self.policy.volumename or 'this volume'}")
         body = Text()
         body.append(f"⚠ {self.message}\n\n", style="yellow")
         body.append_text(self._side("now", self.policy.schedule))
