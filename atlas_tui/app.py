@@ -7,6 +7,7 @@ This is where the layers meet: it starts the embedded simulator for `--demo`, op
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -27,7 +28,7 @@ from textual.widgets import Static
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
-from atlas_tui.cloud.error_log import ErrorLog, describe
+from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
@@ -61,6 +62,8 @@ CONNECT_HINTS = {
     "in ~/.cloudstack.ini) rather than turning verification off.",
     ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
 }
+
+CLOUD_LOGGER = "atlas_tui.cloud"  # its warnings and errors go to errors.log too
 
 # After an action failed: what to try (the server's own text says what went wrong).
 ERROR_HINTS = {
@@ -163,6 +166,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.exact_times = False
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
+        self._log_handler = ErrorLogHandler(self.error_log)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -173,6 +177,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # -- start ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -360,6 +365,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.push_screen(screen)
 
     async def on_unmount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()

@@ -144,6 +144,27 @@ async def test_a_restore_that_raises_is_reported_and_logged(
     assert "Restore of hello-atlas: RuntimeError: bug in restore" in log and "Traceback" in log
 
 
+async def test_a_failure_cloud_only_logs_reaches_the_error_log(sim: SimServer) -> None:
+    """A job-tracker subscriber that raises is logged, not raised (it must not stop the
+    polling of every job): that log line reaches errors.log instead of nowhere."""
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None and app.tracker is not None
+
+        def broken_view(_job: object) -> None:
+            raise RuntimeError("bug in a job view")
+
+        app.tracker.subscribe(broken_view)
+        volume = next(iter(app.session.inventory.volumes.values()))
+        started = await app.session.client.create_snapshot(volume.id, name="watched")
+        app.tracker.track(started, label="watched", target=volume.name)
+        await until(pilot, lambda: "bug in a job view" in error_log(), what="the log line")
+        assert app.is_running
+    log = error_log()
+    assert "atlas_tui.cloud.jobs: job tracker subscriber failed" in log and "Traceback" in log
+
+
 # -- credentials in the endpoint ---------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ that shows the file). The file is rotated once at 1 MiB so it cannot grow withou
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import traceback
 from datetime import UTC, datetime
@@ -58,3 +59,19 @@ class ErrorLog:
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_size > MAX_BYTES:
                 os.replace(path, path.with_name(path.name + ".1"))
+
+
+class ErrorLogHandler(logging.Handler):
+    """What cloud/ logs where it must not raise (a failed subscriber, a tracker tick: "a
+    broken view must never stop a restore") goes to errors.log too, instead of nowhere."""
+
+    def __init__(self, log: ErrorLog) -> None:
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            error = record.exc_info[1] if record.exc_info else None
+            self.log.write(record.name, record.getMessage(), error)
+        except Exception:
+            self.handleError(record)
