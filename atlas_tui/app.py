@@ -167,6 +167,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
         self._log_handler = ErrorLogHandler(self.error_log)
+        self._connecting: Profile | None = None  # the profile `connect` is trying
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -223,6 +224,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         except ConfigError as e:
             self._show(NoConfigScreen(e.help_text()))
             return
+        self._connecting = profile
         self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
         read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
         self.error_log.secrets = (profile.secret_key, profile.api_key)
@@ -399,6 +401,17 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         where = f"details in {log.path}" if written else "the error log could not be written"
         self.notify(f"{what} failed: {log.safe(describe(error))} ({where})",
                     title="Unexpected error", severity="error", markup=False, timeout=15)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "connect":  # a bug while connecting: "connecting…" must not stay up
+            from atlas_tui.ui.screens.start import ConnectErrorScreen
+
+            profile = self._connecting
+            hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
+            self._show(ConnectErrorScreen(
+                profile.name if profile else self.launch.profile or "(default)",
+                profile.host if profile else "its endpoint",
+                self.error_log.safe(describe(error)), hint))
 
     def _audit_failed(self, path: Path, error: OSError) -> None:
         """The audit log cannot be written: said once (AuditLog calls this only once)."""

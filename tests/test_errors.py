@@ -165,6 +165,26 @@ async def test_a_failure_cloud_only_logs_reaches_the_error_log(sim: SimServer) -
     assert "atlas_tui.cloud.jobs: job tracker subscriber failed" in log and "Traceback" in log
 
 
+async def test_a_bug_while_connecting_shows_the_error_screen_and_r_retries(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from atlas_tui.cloud.session import Session
+
+    real_open = Session.open
+    monkeypatch.setattr(Session, "open", raising("bug in connect"))
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectErrorScreen),
+                    what="the connect error screen")
+        await pilot.pause(0.1)
+        assert "RuntimeError: bug in connect" in screen_text(app) and app.is_running
+        assert any("Connecting failed: RuntimeError: bug in connect" in n for n in notes(app))
+        monkeypatch.setattr(Session, "open", real_open)
+        await pilot.press("r")
+        await loaded(pilot, InstancesScreen)
+    assert "Connecting: RuntimeError: bug in connect" in error_log()
+
+
 # -- credentials in the endpoint ---------------------------------------------------------
 
 
