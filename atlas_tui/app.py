@@ -307,8 +307,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         tracker.subscribe(self._job_changed)
         self.tracker = tracker
         self.actions = Actions(session.client, tracker)
-        self.run_worker(tracker.run(), name="job tracker", group="tracker", exit_on_error=False)
-        self.run_worker(self._discover_jobs(tracker), name="listing the account's jobs",
+        self.run_worker(tracker.run(), name="Job tracker", group="tracker", exit_on_error=False)
+        self.run_worker(self._discover_jobs(tracker), name="Listing the account's jobs",
                         group="tracker", exit_on_error=False)
 
     async def _discover_jobs(self, tracker: JobTracker) -> None:

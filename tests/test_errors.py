@@ -291,3 +291,17 @@ def test_every_worker_reports_instead_of_vanishing_or_quitting() -> None:
         assert inspect.isclass(cls) and issubclass(cls, ReportsWorkerErrors), where
     assert issubclass(BrowseScreen, ReportsWorkerErrors) and issubclass(AtlasApp,
                                                                         ReportsWorkerErrors)
+
+
+def test_work_labels_say_what_failed_in_the_users_words() -> None:
+    from textual.binding import Binding
+
+    class Screenish(ReportsWorkerErrors):
+        BINDINGS = [Binding("v", "vm_snapshot", "VM snapshot")]  # noqa: RUF012
+        WORK_LABELS = {"_send": "Saving the policy"}  # noqa: RUF012
+
+    labels = Screenish()
+    assert labels.work_label("action_vm_snapshot") == "VM snapshot"  # the key's description
+    assert labels.work_label("_send") == "Saving the policy"
+    assert labels.work_label("refresh_data") == "Refresh data"
+    assert labels.work_label("Snapshot my_VM-01") == "Snapshot my_VM-01"  # a title: as given
