@@ -23,6 +23,7 @@ import hmac
 import itertools
 import json as json_module
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -349,8 +350,7 @@ class CloudClient:
             raise CloudError(command, f"no whole answer within {deadline:g} s",
                              kind=ErrorKind.TIMEOUT) from None
         except aiohttp.ClientPayloadError as e:
-            raise CloudError(command, f"the answer was cut off before its end ({_describe(e)})",
-                             kind=ErrorKind.TRANSPORT) from None
+            raise CloudError(command, _cut_off(e), kind=ErrorKind.TRANSPORT) from None
         except (aiohttp.ClientError, OSError) as e:
             raise CloudError(command, _describe(e), kind=ErrorKind.TRANSPORT) from None
         if not isinstance(result, dict):
@@ -696,6 +696,13 @@ class CloudClient:
                 code=job.resultcode or None, jobid=job.jobid,
             )
         return job.result or {}
+
+
+def _cut_off(e: aiohttp.ClientPayloadError) -> str:
+    """A body that ended early, said plainly (aiohttp's text nests three exceptions)."""
+    counted = re.search(r"received (\d+) of (\d+) bytes", str(e))
+    detail = f" ({counted[1]} of {counted[2]} bytes arrived)" if counted else ""
+    return f"the connection closed before the end of the answer{detail}"
 
 
 def _describe(e: BaseException) -> str:

@@ -26,10 +26,12 @@ How it polls (`run()`, one worker for the whole session):
   retry loop, so a flaky link costs one call per tick and the pause shows at once.
 - A slow call never stops the tracking: a tick waits at most `tick_wait_s` for its call.
   One still running then is left to finish in the background within its own deadline (the
-  client's, or `call_deadline_s`), and the next ticks ask another way (job by job while the
-  list hangs, the list while a query hangs). An answer that lands late is still used (a slow
-  server is still a server); at most `max_outstanding` calls wait at once, below the
-  client's connection slots, so a hung server cannot starve the screens' own loads.
+  client's, or `call_deadline_s`), and the next ticks go on: another way when there is one
+  (job by job while the list hangs, the list while a snapshot list hangs), else the same
+  question again (one stalled request says little about the next). An answer that lands
+  late is still used (a slow server is still a server). At most `max_outstanding` calls
+  wait at once, below the client's connection slots, so a hung server cannot starve the
+  screens' own loads: beyond that, polling pauses until one of them ends.
 - Stuck: a snapshot job not done after `stuck_after`, measured on the server's clock from the
   job's `created`, is flagged `stuck` with the Atlas guide's advice (wait, retry, support).
 """
@@ -300,8 +302,8 @@ class JobTracker:
         self._round_robin = 0
         self._failures = 0
         self._added = False  # a job was added since the loop last looked
-        # Calls that outlived their tick, by what they ask ("list", "snapshots", "job:<id>").
-        self._outstanding: dict[str, asyncio.Future[Any]] = {}
+        # Calls that outlived their tick → what they ask ("list", "snapshots", "job:<id>").
+        self._outstanding: dict[asyncio.Future[Any], str] = {}
 
     # -- what the UI reads ----------------------------------------------------------------
 
@@ -447,13 +449,16 @@ class JobTracker:
         try:
             await self._loop()
         finally:
-            for call in list(self._outstanding.values()):  # nothing outlives the tracker
+            for call in list(self._outstanding):  # nothing outlives the tracker
                 call.cancel()
 
     @property
     def outstanding(self) -> list[str]:
         """What the calls still waiting for an answer ask, for diagnostics and tests."""
-        return sorted(self._outstanding)
+        return sorted(self._outstanding.values())
+
+    def _asking(self, key: str) -> bool:
+        return key in self._outstanding.values()
 
     async def _loop(self) -> None:
         while True:
@@ -536,9 +541,9 @@ class JobTracker:
                              "still waiting for an answer", kind=ErrorKind.TIMEOUT)
         snapshot_ids = [j.entity_id for j in pending if j.entity_id and self._on_snapshot(j)]
         if (snapshot_ids and self.snapshot_states and self._snapshots_usable and self.ticks % 2
-                and "snapshots" not in self._outstanding):
+                and not self._asking("snapshots")):
             changed = await self._poll_snapshots(snapshot_ids)
-        elif self._list_usable and "list" not in self._outstanding:
+        elif self._list_usable and not self._asking("list"):
             changed = await self._poll_list(pending)
         else:
             changed = await self._poll_one(pending)
@@ -589,9 +594,9 @@ class JobTracker:
 
     async def _poll_one(self, candidates: list[TrackedJob]) -> bool:
         """queryAsyncJobResult for one job, taking turns between calls."""
-        candidates = [j for j in candidates if f"job:{j.jobid}" not in self._outstanding]
-        if not candidates:  # every one of them is already being asked about
-            return False
+        # Jobs not already asked about first; if all are, ask again (see the module docstring).
+        candidates = ([j for j in candidates if not self._asking(f"job:{j.jobid}")]
+                      or candidates)
         tj = candidates[self._round_robin % len(candidates)]
         self._round_robin += 1
         self.calls_made["queryAsyncJobResult"] += 1
@@ -676,25 +681,24 @@ class JobTracker:
         `late(answer)` folds the answer in when it lands (errors are only logged: the next
         ticks' own calls will meet the same trouble and pause)."""
         call = asyncio.ensure_future(work)
-        self._outstanding[key] = call
+        self._outstanding[call] = key
         try:
             await asyncio.wait({call}, timeout=self.tick_wait_s)
         except BaseException:  # the tracker is being stopped
-            self._outstanding.pop(key, None)
+            self._outstanding.pop(call, None)
             call.cancel()
             raise
         if call.done():
-            self._outstanding.pop(key, None)
+            self._outstanding.pop(call, None)
             return call.result()
-        log.info("job tracker: %s has no answer after %g s, asking another way",
+        log.info("job tracker: %s has no answer after %g s; polling goes on",
                  key, self.tick_wait_s)
         call.add_done_callback(lambda done: self._landed(key, done, late))
         return None
 
     def _landed(self, key: str, call: asyncio.Future[Any],
                 late: Callable[[Any], object] | None) -> None:
-        if self._outstanding.get(key) is call:
-            del self._outstanding[key]
+        self._outstanding.pop(call, None)
         if call.cancelled():
             return
         error = call.exception()

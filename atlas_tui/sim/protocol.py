@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from .core import SimCore
+from .delivery import deliver
 from .render import fmt_date
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -96,9 +97,17 @@ class Protocol:
         )
         if wants_json:
             headers["Content-Type"] = JSON_TYPE
-            return web.Response(status=status, text=_dumps(body), headers=headers)
+            return await self._send(request, command, status, _dumps(body), headers)
         headers["Content-Type"] = "text/xml; charset=UTF-8"
-        return web.Response(status=status, text=to_xml(body), headers=headers)
+        return await self._send(request, command, status, to_xml(body), headers)
+
+    async def _send(self, request: web.Request, command: str | None, status: int, text: str,
+                    headers: dict[str, str]) -> web.StreamResponse:
+        """The answer, as is or (delivery faults: drip, cut) the way a broken proxy sends it."""
+        how = self.core.faults.delivery(command)
+        if how is not None:
+            return await deliver(request, status, text, headers, how, self.core.faults)
+        return web.Response(status=status, text=text, headers=headers)
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
