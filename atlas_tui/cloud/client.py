@@ -255,6 +255,7 @@ class CloudClient:
         concurrency: int = 6,
         retry: RetryPolicy | None = None,
         audit: AuditHook | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.profile = profile
         self.read_only = read_only
@@ -272,6 +273,7 @@ class CloudClient:
         # blind retry. POST is also what servers enforcing POST for writes require.
         self._reader = self._transport("get")
         self._writer = self._transport("post")
+        self._reader.max_bytes = self._writer.max_bytes = max_answer_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def _transport(self, method: str) -> _Transport:
