@@ -349,7 +349,7 @@ class CloudClient:
         except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as e:
             raise CloudError(command, _describe(e), kind=ErrorKind.TLS) from None
         except TimeoutError:  # ours (the total deadline) or aiohttp's per-socket ones
-            raise CloudError(command, f"no whole answer within {deadline:g} s",
+            raise CloudError(command, f"no whole answer within {deadline:.3g} s",
                              kind=ErrorKind.TIMEOUT) from None
         except aiohttp.ClientPayloadError as e:
             raise CloudError(command, _cut_off(e), kind=ErrorKind.TRANSPORT) from None
