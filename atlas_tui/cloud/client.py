@@ -62,6 +62,7 @@ MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a page of 500 items is well under 1 MiB
 # Statuses that say the API is not there right now (a proxy's gateway error, maintenance):
 # worth retrying a read for, whatever the body looks like.
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+MAX_TIMEOUT_ATTEMPTS = 2  # a read that timed out is tried once more, not `attempts` times
 
 # Called after every mutating call: (command, params, outcome, jobid or None).
 AuditHook = Callable[[str, dict[str, Any], str, str | None], None]
@@ -370,7 +371,7 @@ class CloudClient:
         retries and waits included (the first connection gives up after one deadline)."""
         loop = asyncio.get_running_loop()
         end = None if budget_s is None else loop.time() + budget_s
-        attempt = 1
+        attempt = timeouts = 1
         while True:
             left = None if end is None else max(0.001, end - loop.time())
             try:
@@ -378,6 +379,13 @@ class CloudClient:
             except CloudError as e:
                 if not e.transient or attempt >= self.retry.attempts:
                     raise
+                if e.kind is ErrorKind.TIMEOUT:
+                    # Each timed-out attempt already waited a whole deadline: one more try
+                    # (a network hiccup), not four, or a stalled server holds a screen for
+                    # minutes.
+                    if timeouts >= MAX_TIMEOUT_ATTEMPTS:
+                        raise
+                    timeouts += 1
                 delay = self.retry.delay(attempt, e.retry_after_s)
                 if end is not None and loop.time() + delay >= end:
                     raise
