@@ -147,23 +147,25 @@ class _Transport(AIOCloudStack):
                 raise CloudStackApiException(f"HTTP {status} response from CloudStack",
                                              error=text, response=response)
             return text
+        bad_json: ValueError | None = None
         try:
             data = json_module.loads(text)
         except ValueError as e:
             data, bad_json = None, e
+        # Status before body: CloudStack's own errors carry an errortext; a proxy's page,
+        # a gateway's JSON or an empty body do not, and say nothing about the URL.
+        error = _error_of(data)
         reason = f"HTTP {status} {response.reason or ''}".strip()
         if status in UNAVAILABLE_STATUSES:
-            # CloudStack's own 503 (maintenance) has an errortext; a proxy's page has not.
-            error = _error_of(data)
             raise _Refused(str(error.get("errortext") or reason) if error else reason,
                            kind=ErrorKind.UNAVAILABLE, status=status,
                            code=_int(error.get("errorcode")) if error else None)
-        if data is None:
-            if status == 429:
-                raise _Refused(reason, kind=ErrorKind.THROTTLED, status=status, code=429,
-                               retry_after_s=_retry_after(response))
-            if status >= 500:
-                raise _Refused(reason, kind=ErrorKind.SERVER, status=status, code=status)
+        if status == 429 and error is None:
+            raise _Refused(reason, kind=ErrorKind.THROTTLED, status=status, code=429,
+                           retry_after_s=_retry_after(response))
+        if status >= 500 and error is None:
+            raise _Refused(reason, kind=ErrorKind.SERVER, status=status, code=status)
+        if bad_json is not None:
             raise CloudStackException(
                 f"HTTP {status} response from CloudStack",
                 f"{bad_json}. Make sure endpoint URL is correct.",

@@ -272,7 +272,8 @@ async def test_cloudstacks_own_503_keeps_its_text_and_is_retried(sim: SimServer,
     Answer(429, ""),
     Answer(429, "<html><body>Too Many Requests</body></html>"),
     Answer(429, "", "text/plain", {"Retry-After": "0"}),
-], ids=["no-body", "html", "retry-after-header"])
+    Answer(429, '{"message": "slow down"}', "application/json"),
+], ids=["no-body", "html", "retry-after-header", "foreign-json"])
 async def test_a_429_without_a_cloudstack_body_is_throttling(throttled: Answer) -> None:
     async with behind_proxy(throttled, zones_json()) as (fake, client):
         zones = await bounded(client.zones())
@@ -283,6 +284,17 @@ async def test_a_429_without_a_cloudstack_body_is_throttling(throttled: Answer) 
     error = caught.value
     assert error.kind is ErrorKind.THROTTLED and error.http_status == 429
     assert error.user_message().startswith("The API is throttling this account (429)")
+    assert fake.asked == ["listZones"] * FAST_RETRY.attempts
+
+
+async def test_another_5xx_page_is_a_server_error_retried_not_a_wrong_url() -> None:
+    page = Answer(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
+    async with behind_proxy(page) as (fake, client):
+        with pytest.raises(CloudError) as caught:
+            await bounded(client.zones())
+    error = caught.value
+    assert error.kind is ErrorKind.SERVER and error.code == error.http_status == 500
+    assert "endpoint URL" not in error.user_message() and "<" not in error.text
     assert fake.asked == ["listZones"] * FAST_RETRY.attempts
 
 
