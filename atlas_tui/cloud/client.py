@@ -373,7 +373,7 @@ class CloudClient:
         retries and waits included (the first connection gives up after one deadline)."""
         loop = asyncio.get_running_loop()
         end = None if budget_s is None else loop.time() + budget_s
-        attempt = timeouts = 1
+        attempt, timed_out = 1, 0
         while True:
             left = None if end is None else max(0.001, end - loop.time())
             try:
@@ -385,9 +385,9 @@ class CloudClient:
                     # Each timed-out attempt already waited a whole deadline: one more try
                     # (a network hiccup), not four, or a stalled server holds a screen for
                     # minutes.
-                    if timeouts >= MAX_TIMEOUT_ATTEMPTS:
+                    timed_out += 1
+                    if timed_out >= MAX_TIMEOUT_ATTEMPTS:
                         raise
-                    timeouts += 1
                 delay = self.retry.delay(attempt, e.retry_after_s)
                 if end is not None and loop.time() + delay >= end:
                     raise
