@@ -372,3 +372,12 @@ def test_delivery_fault_rules_parse_and_fire_once_by_default() -> None:
 def test_bad_delivery_fault_rules_are_explained(spec: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         parse_rule(spec)
+
+
+async def test_the_simulators_proxy_pages_are_retried_then_the_answer_is_read(
+        sim: SimServer, client: CloudClient) -> None:
+    sim.faults.parse("html:listZones#1+*2@503")  # two proxy pages, then the API answers
+    zones = await bounded(client.zones())
+    assert "atlas-is1" in [z.name for z in zones]
+    [rule] = sim.faults.describe()
+    assert rule["fired"] == 2 and sim.state.calls["listZones"] == 1  # it ran once, at last

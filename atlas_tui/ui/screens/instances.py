@@ -169,7 +169,7 @@ class InstancesScreen(ActingScreen):
                 parts.append(
                     f"{orphans.count} orphaned snapshots ({fmt.size(orphans.physical_bytes)})"
                 )
-        self.query_one("#summary", Static).update(" · ".join(parts))
+        self.query_one("#summary", Static).update(Text(" · ".join(parts)))
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)
