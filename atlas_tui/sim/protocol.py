@@ -13,7 +13,8 @@ Control endpoints (not CloudStack; for tests and benchmarks driving a sim in ano
     DELETE /sim/faults                remove every rule
     GET    /sim/settings              the global settings
     POST   /sim/settings              {"name": "value", ...} -> the settings
-    GET    /sim/stats                 {"requests": N, "calls": {cmd: n}, "jobs": {...}, ...}
+    GET    /sim/stats                 {"requests": N, "calls": {cmd: n}, "jobs": {...},
+                                       "dripping": answers still being dripped, ...}
     POST   /sim/stats/reset           zero the request and call counters
 """
 
@@ -195,6 +196,7 @@ class Protocol:
                 },
                 "scheduler": dict(self.core.scheduler.counts),
                 "events": state.pending_events(),
+                "dripping": self.core.faults.dripping,  # answers a drip fault is still sending
                 "resources": {
                     "vms": len(state.vms),
                     "volumes": len(state.volumes),
