@@ -56,8 +56,12 @@ CONNECT_HINTS = {
     "expire.",
     ErrorKind.TRANSPORT: "Check the url (host, port, http/https) and that this machine can "
     "reach it (VPN, firewall).",
-    ErrorKind.TIMEOUT: "The endpoint did not answer in time. Check the network, or raise "
-    "`timeout` in the profile.",
+    ErrorKind.TIMEOUT: "The endpoint did not give a whole answer in time (the profile's "
+    "`timeout` bounds each request, answer included). Check the network or a proxy in "
+    "between, or raise `timeout` in the profile.",
+    ErrorKind.UNAVAILABLE: "A proxy or load balancer answered for the API: the API is down, "
+    "restarting or in maintenance. Try again in a moment.",
+    ErrorKind.THROTTLED: "The API is limiting this account's calls. Try again in a moment.",
     ErrorKind.TLS: "The certificate was refused. Use the right CA bundle (`verify = /path` "
     "in ~/.cloudstack.ini) rather than turning verification off.",
     ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
