@@ -34,6 +34,7 @@ from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
 from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_report import view_disks
 from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
@@ -167,6 +168,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.actions: Actions | None = None
         self.jobs_panel_hidden = False
         self.restores: list[RestoreTask] = []
+        self.unfinished_restores: dict[str, Journal] = {}  # VM id -> a journal left open
         self.exact_times = False
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
@@ -246,7 +248,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             return
         self._start_tracker(self.session)
         self._show(InstancesScreen())
-        self._offer_unfinished_restores(profile)
+        await self._offer_unfinished_restores(profile)
 
     # -- restores -------------------------------------------------------------------------
 
@@ -280,10 +282,9 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
                         f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
 
-    def _offer_unfinished_restores(self, profile: Profile) -> None:
-        """A restore a crash left open is offered at once: resume or roll back."""
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
+    async def _offer_unfinished_restores(self, profile: Profile) -> None:
+        """A restore a crash left open is offered at once: resume or roll back, with what
+        the VM is like right now (a fresh read) and what each choice will do."""
         try:
             Journal.prune()  # finished restores' journals older than 90 days
             # Journals hold the endpoint redacted (older ones as it was written).
@@ -293,12 +294,67 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.notify(f"Cannot read the restore journals: {e}", severity="warning")
             return
         for journal in journals:
-            def chosen(answer: str | None, journal: Journal = journal) -> None:
-                if answer in ("resume", "rollback"):
-                    self.start_restore(journal.plan, journal=journal,
-                                       rollback=answer == "rollback")
+            await self._offer_one(journal)
 
-            self.push_screen(UnfinishedRestoreDialog(journal.summary()), chosen)
+    def offer_unfinished(self, journal: Journal) -> None:
+        """Offer one unfinished restore again (from `:restore`)."""
+        self.run_worker(self._offer_one(journal), group="restore-offer", exit_on_error=False)
+
+    async def _offer_one(self, journal: Journal) -> None:
+        from atlas_tui.cloud.restore_report import choice_effects, read_server
+        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
+
+        if self.session is None:
+            return
+        vm_id = str((journal.plan.vm or {}).get("id") or "")
+        if vm_id:
+            self.unfinished_restores[vm_id] = journal
+        view = await read_server(self.session.client, journal)
+
+        def chosen(answer: str | None) -> None:
+            if answer in ("resume", "rollback"):
+                self.start_restore(journal.plan, journal=journal,
+                                   rollback=answer == "rollback")
+
+        self.push_screen(UnfinishedRestoreDialog(
+            journal.summary(), view.vm_line(), view_disks(journal, view),
+            choice_effects(journal, view)), chosen)
+
+    def restore_flag(self, vm_id: str) -> str:
+        """What the VM's rows say about a restore of it: running, or left unfinished."""
+        if any(not t.finished and (t.plan.vm or {}).get("id") == vm_id for t in self.restores):
+            return "restore running"
+        journal = self.unfinished_restores.get(vm_id)
+        if journal is not None:
+            try:
+                status = Journal.load(journal.path).status
+            except (OSError, ValueError):
+                status = journal.status
+            if status not in ("succeeded", "rolled-back"):
+                return "restore unfinished (:restore)"
+            self.unfinished_restores.pop(vm_id, None)
+        return ""
+
+    # -- leaving ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
+        behind and ask."""
+        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+
+        running = [t for t in self.restores if not t.finished]
+        jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
+                if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
+        if not running and not jobs:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitDialog):
+            return  # already asking
+        self.push_screen(QuitDialog(quit_text(running, jobs)), self._quit_answer)
+
+    def _quit_answer(self, quit_anyway: bool | None) -> None:
+        if quit_anyway:
+            self.exit()
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -469,13 +525,10 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             from atlas_tui.ui.screens.protection import ProtectionScreen
 
             self.push_screen(ProtectionScreen())
-        elif word == "restore":
-            from atlas_tui.ui.screens.restore import RestoreProgressScreen
+        elif word in ("restore", "restores"):
+            from atlas_tui.ui.screens.restores import RestoresScreen
 
-            if not self.restores:
-                self.notify("no restore in this session", severity="warning")
-                return
-            self.push_screen(RestoreProgressScreen(self.restores[-1]))
+            self.push_screen(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))
