@@ -7,6 +7,7 @@ This is where the layers meet: it starts the embedded simulator for `--demo`, op
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -27,7 +28,7 @@ from textual.widgets import Static
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
-from atlas_tui.cloud.error_log import ErrorLog, describe
+from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
@@ -37,7 +38,7 @@ from atlas_tui.cloud.restore_report import view_disks
 from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
-from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
+from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_path
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -56,18 +57,24 @@ CONNECT_HINTS = {
     "expire.",
     ErrorKind.TRANSPORT: "Check the url (host, port, http/https) and that this machine can "
     "reach it (VPN, firewall).",
-    ErrorKind.TIMEOUT: "The endpoint did not answer in time. Check the network, or raise "
-    "`timeout` in the profile.",
+    ErrorKind.TIMEOUT: "The endpoint did not give a whole answer in time (the profile's "
+    "`timeout` bounds each request, answer included). Check the network or a proxy in "
+    "between, or raise `timeout` in the profile.",
+    ErrorKind.UNAVAILABLE: "A proxy or load balancer answered for the API: the API is down, "
+    "restarting or in maintenance. Try again in a moment.",
+    ErrorKind.THROTTLED: "The API is limiting this account's calls. Try again in a moment.",
     ErrorKind.TLS: "The certificate was refused. Use the right CA bundle (`verify = /path` "
     "in ~/.cloudstack.ini) rather than turning verification off.",
     ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
 }
 
+CLOUD_LOGGER = "atlas_tui.cloud"  # its warnings and errors go to errors.log too
+
 # After an action failed: what to try (the server's own text says what went wrong).
 ERROR_HINTS = {
     ErrorKind.AUTH: "Check the profile's API keys and this machine's clock.",
     ErrorKind.THROTTLED: "Wait a moment, then try again.",
-    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then press r to retry.",
+    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then try again.",
     ErrorKind.TIMEOUT: "The API is slow or unreachable: try again in a moment.",
     ErrorKind.TLS: "The certificate was refused: check the profile's CA bundle.",
     ErrorKind.PERMISSION: "This account is not allowed to do that.",
@@ -165,6 +172,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.exact_times = False
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
+        self._log_handler = ErrorLogHandler(self.error_log)
+        self._connecting: Profile | None = None  # the profile `connect` is trying
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -175,6 +184,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # -- start ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -220,10 +230,13 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         except ConfigError as e:
             self._show(NoConfigScreen(e.help_text()))
             return
+        self._connecting = profile
         self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
         read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
         self.error_log.secrets = (profile.secret_key, profile.api_key)
-        audit = AuditLog(state_dir() / "audit.jsonl", profile.name,
+        # The file (and its directory) is made on the first write: a state dir that cannot
+        # be made is then one message, as any other audit failure, not a failed start.
+        audit = AuditLog(state_path() / "audit.jsonl", profile.name,
                          on_failure=self._audit_failed)
         try:
             self.session = await Session.open(profile, read_only=read_only, audit=audit)
@@ -381,8 +394,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         tracker.subscribe(self._job_changed)
         self.tracker = tracker
         self.actions = Actions(session.client, tracker)
-        self.run_worker(tracker.run(), name="job tracker", group="tracker", exit_on_error=False)
-        self.run_worker(self._discover_jobs(tracker), name="listing the account's jobs",
+        self.run_worker(tracker.run(), name="Job tracker", group="tracker", exit_on_error=False)
+        self.run_worker(self._discover_jobs(tracker), name="Listing the account's jobs",
                         group="tracker", exit_on_error=False)
 
     async def _discover_jobs(self, tracker: JobTracker) -> None:
@@ -441,6 +454,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.push_screen(screen)
 
     async def on_unmount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
@@ -454,11 +468,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     @property
     def error_log(self) -> ErrorLog:
         if self._error_log is None:
-            try:
-                path: Path | None = state_dir() / "errors.log"
-            except OSError:  # no state dir: nothing is logged, messages still show
-                path = None
-            self._error_log = ErrorLog(path)
+            self._error_log = ErrorLog(state_path() / "errors.log")
         return self._error_log
 
     def report(self, error: BaseException, what: str = "") -> None:
@@ -478,6 +488,17 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         where = f"details in {log.path}" if written else "the error log could not be written"
         self.notify(f"{what} failed: {log.safe(describe(error))} ({where})",
                     title="Unexpected error", severity="error", markup=False, timeout=15)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "connect":  # a bug while connecting: "connecting…" must not stay up
+            from atlas_tui.ui.screens.start import ConnectErrorScreen
+
+            profile = self._connecting
+            hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
+            self._show(ConnectErrorScreen(
+                profile.name if profile else self.launch.profile or "(default)",
+                profile.host if profile else "its endpoint",
+                self.error_log.safe(describe(error)), hint))
 
     def _audit_failed(self, path: Path, error: OSError) -> None:
         """The audit log cannot be written: said once (AuditLog calls this only once)."""

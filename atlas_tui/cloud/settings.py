@@ -103,12 +103,16 @@ def settings_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / SETTINGS_FILE
 
 
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where the audit log and journals go; created (owner-only) if missing."""
+def state_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the audit log, the error log and the journals go (not created here)."""
     env = os.environ if env is None else env
     override = env.get(STATE_DIR_ENV, "").strip()
-    path = Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
-    return private_dir(path)  # an existing, looser directory is tightened too
+    return Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`state_path()`, created (owner-only) if missing. Raises OSError if it cannot be."""
+    return private_dir(state_path(env))  # an existing, looser directory is tightened too
 
 
 def load_settings(path: Path | None = None) -> Settings:
