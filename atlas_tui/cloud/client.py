@@ -388,15 +388,15 @@ class CloudClient:
 
     async def capabilities(self) -> Capabilities:
         r = await self._read("listCapabilities")
-        return Capabilities.parse(r.get("capability"), "listCapabilities")
+        return Capabilities.parse(r.get("capability"), "listCapabilities", "capability")
 
     async def zones(self) -> list[Zone]:
         raw = await self.list_all("listZones", "zone")
-        return parse_items(Zone.parse, raw, "listZones", "zone")
+        return parse_items(Zone, raw, "listZones", "zone")
 
     async def virtual_machines(self, **filters: Any) -> list[VirtualMachine]:
         raw = await self.list_all("listVirtualMachines", "virtualmachine", listall=True, **filters)
-        return parse_items(VirtualMachine.parse, raw, "listVirtualMachines", "virtualmachine")
+        return parse_items(VirtualMachine, raw, "listVirtualMachines", "virtualmachine")
 
     async def virtual_machine(self, vm_id: str) -> VirtualMachine | None:
         found = await self.virtual_machines(id=vm_id)
@@ -404,7 +404,7 @@ class CloudClient:
 
     async def volumes(self, **filters: Any) -> list[Volume]:
         raw = await self.list_all("listVolumes", "volume", listall=True, **filters)
-        return parse_items(Volume.parse, raw, "listVolumes", "volume")
+        return parse_items(Volume, raw, "listVolumes", "volume")
 
     async def volume(self, volume_id: str) -> Volume | None:
         found = await self.volumes(id=volume_id)
@@ -412,7 +412,7 @@ class CloudClient:
 
     async def snapshots(self, **filters: Any) -> list[Snapshot]:
         raw = await self.list_all("listSnapshots", "snapshot", listall=True, **filters)
-        return parse_items(Snapshot.parse, raw, "listSnapshots", "snapshot")
+        return parse_items(Snapshot, raw, "listSnapshots", "snapshot")
 
     async def snapshot(self, snapshot_id: str) -> Snapshot | None:
         found = await self.snapshots(id=snapshot_id)
@@ -433,14 +433,14 @@ class CloudClient:
 
     async def snapshot_policies(self, volume_id: str) -> list[SnapshotPolicy]:
         raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", volumeid=volume_id)
-        return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies", "snapshotpolicy")
+        return parse_items(SnapshotPolicy, raw, "listSnapshotPolicies", "snapshotpolicy")
 
     async def all_snapshot_policies(self, volume_ids: Iterable[str]) -> list[SnapshotPolicy]:
         """The account's policies: one account-wide list where the server allows it
         (4.20+ lists without `volumeid`); older servers need one call per volume."""
         try:
             raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", listall=True)
-            return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies",
+            return parse_items(SnapshotPolicy, raw, "listSnapshotPolicies",
                                "snapshotpolicy")
         except CloudError as e:
             if e.kind is not ErrorKind.PARAM:
@@ -450,23 +450,23 @@ class CloudClient:
 
     async def vm_snapshots(self, **filters: Any) -> list[VMSnapshot]:
         raw = await self.list_all("listVMSnapshot", "vmSnapshot", listall=True, **filters)
-        return parse_items(VMSnapshot.parse, raw, "listVMSnapshot", "vmSnapshot")
+        return parse_items(VMSnapshot, raw, "listVMSnapshot", "vmSnapshot")
 
     async def service_offerings(self) -> list[ServiceOffering]:
         raw = await self.list_all("listServiceOfferings", "serviceoffering")
-        return parse_items(ServiceOffering.parse, raw, "listServiceOfferings", "serviceoffering")
+        return parse_items(ServiceOffering, raw, "listServiceOfferings", "serviceoffering")
 
     async def disk_offerings(self) -> list[DiskOffering]:
         raw = await self.list_all("listDiskOfferings", "diskoffering")
-        return parse_items(DiskOffering.parse, raw, "listDiskOfferings", "diskoffering")
+        return parse_items(DiskOffering, raw, "listDiskOfferings", "diskoffering")
 
     async def os_types(self) -> list[OsType]:
         raw = await self.list_all("listOsTypes", "ostype")
-        return parse_items(OsType.parse, raw, "listOsTypes", "ostype")
+        return parse_items(OsType, raw, "listOsTypes", "ostype")
 
     async def templates(self, templatefilter: str = "self") -> list[Template]:
         raw = await self.list_all("listTemplates", "template", templatefilter=templatefilter)
-        return parse_items(Template.parse, raw, "listTemplates", "template")
+        return parse_items(Template, raw, "listTemplates", "template")
 
     async def job(self, jobid: str) -> AsyncJob:
         r = await self._read("queryAsyncJobResult", jobid=jobid)
@@ -477,7 +477,7 @@ class CloudClient:
         if since is not None:
             params["startdate"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
         raw = await self.list_all("listAsyncJobs", "asyncjobs", **params)
-        return parse_items(AsyncJob.parse, raw, "listAsyncJobs", "asyncjobs")
+        return parse_items(AsyncJob, raw, "listAsyncJobs", "asyncjobs")
 
     # -- writes (each one goes through _write) -----------------------------------------
 
