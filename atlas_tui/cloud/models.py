@@ -30,6 +30,7 @@ Raw = dict[str, Any]
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # Wire field types. An id must be a non-empty string; everything else may be absent or null.
+# The wire shapes are `gc=False`: they live for one parse, and decoded JSON has no cycles.
 _Id = Annotated[str, msgspec.Meta(min_length=1)]
 _Text = str | None
 _Number = int | None
