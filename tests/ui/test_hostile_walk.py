@@ -42,7 +42,7 @@ from atlas_tui.ui.screens.start import ConnectErrorScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for, running_sim
-from tests.ui.helpers import loaded, until
+from tests.ui.helpers import loaded, screen_text, until
 
 # Actions that end the app on purpose: the walk never presses them.
 QUITTING = {"quit", "app.quit", "help_quit"}
@@ -224,6 +224,18 @@ async def test_flows_over_hostile_names_show_plain_text(
             await check(pilot, tmp_path)
             await pilot.press("escape", "escape")
             await until(pilot, lambda v=volumes: app.screen is not v)
+
+        # A name with newlines is one line, its line breaks in visible form, in the list
+        # and in the detail pane.
+        two = next(v for v in state.vms.values() if v.name == HOSTILE["click_quit"])
+        await open_vm(pilot, app, two.id)
+        await pilot.press("enter")
+        await loaded(pilot, SnapshotsScreen)
+        await pilot.press("i")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "two␊lines␍␊here" in shown and "two lines" not in shown
+        await back_to(pilot, next(s for s in app.screen_stack if isinstance(s, InstancesScreen)))
 
         # A VM snapshot's revert and delete confirmations, then a real delete.
         one = next(v for v in state.vms.values() if v.name == HOSTILE["unbalanced"])
