@@ -178,6 +178,7 @@ async def walk(pilot: Pilot, screen: Screen, depth: int, seen: set[str], cwd: Pa
             await check(pilot, cwd)
 
 
+@pytest.mark.slow
 async def test_every_binding_of_every_screen_over_hostile_names(
     hostile_sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,6 +201,7 @@ async def open_vm(pilot: Pilot, app: AtlasApp, vm_id: str) -> VolumesScreen:
     return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 async def test_flows_over_hostile_names_show_plain_text(
     hostile_sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
