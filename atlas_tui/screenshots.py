@@ -10,9 +10,10 @@ The demo runs with its clock frozen at a fixed instant, so every run draws the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -178,8 +179,25 @@ async def jobs_panel(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
+@contextlib.contextmanager
+def fixed_run_tags() -> Iterator[None]:
+    """Restore names carry a random per-run tag: a fixed one while a scene plans."""
+    from atlas_tui.cloud import restore_plan as planning
+
+    planning.run_tags.append(lambda: "5ce4e5")
+    try:
+        yield
+    finally:
+        planning.run_tags.pop()
+
+
 async def restore_plan(pilot: Pilot) -> None:
     """`R` on a ROOT snapshot, replace the root disk: the plan, before anything runs."""
+    with fixed_run_tags():
+        await _restore_plan(pilot)
+
+
+async def _restore_plan(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("R")
     await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")

@@ -97,7 +97,9 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         outcome = app.restores[-1].outcome
         assert outcome is not None and outcome.succeeded and outcome.verified
         assert "Restore finished" in screen_text(app)
-        assert f"renamed {kept_name}" in progress_text(app.restores[-1]).plain
+        text = progress_text(app.restores[-1]).plain
+        assert f"{kept_name} ({old_id}): detached; the original root" in text
+        assert "Back (the restore goes on)" not in screen_text(app)
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Running"
     root = [d for d in disks if d[1] == "ROOT"]

@@ -38,15 +38,15 @@ class AtlasHeader(Static):
         text.append(self.profile, style="bold")
         text.append(f" @ {self.host}")
         if self.warning:
-            # Before the version: at 80 columns it is the part that must not be cut off.
             error = self.app.current_theme.error or "red"
             text.append(" │ ")
             text.append(f" {self.warning} ", style=f"bold #ffffff on {error}")
-        if self.version:
-            text.append(f" │ CloudStack {self.version}", style="dim")
         if self.read_only:
             text.append(" │ ")
             text.append("READ-ONLY", style="bold reverse")
+        # Last: at 80 columns the version is the part that may be cut off, not the warnings.
+        if self.version:
+            text.append(f" │ CloudStack {self.version}", style="dim")
         return text
 
 
