@@ -266,6 +266,16 @@ async def play(name: str, pilot: Pilot, sim: SimServer) -> None:
         await SIM_SCENES[name](pilot, sim)
     else:
         await SCENES[name](pilot)
+    await _steady_cursor(pilot)
+
+
+async def _steady_cursor(pilot: Pilot) -> None:
+    """A blinking text cursor is drawn or not depending on when the picture is taken."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 async def shoot(outdir: Path, names: list[str]) -> list[Path]:
