@@ -2,7 +2,9 @@
 
 Parameters are the query string merged with a form body (first value wins). ``response=json``
 gives JSON; without it the answer is a minimal XML rendering of the same object, as the real
-server defaults to XML. Every response carries a ``Date`` header from the simulated clock.
+server defaults to XML. Like the management server (its Jetty is set not to send one:
+``ServerDaemon.java`` ~195 ``setSendDateHeader(false)``), API answers carry no ``Date`` header,
+unless ``date_header`` asks for one from the simulated clock, as a proxy in front would add.
 
 Control endpoints (not CloudStack; for tests and benchmarks driving a sim in another process):
 
@@ -48,18 +50,19 @@ def _xml(name: str, value: Any) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def to_xml(body: dict[str, Any]) -> str:
+def to_xml(body: dict[str, Any], version: str = "4.22.0.0") -> str:
     [(root, content)] = body.items()
     inner = "".join(_xml(k, v) for k, v in content.items())
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<{root} cloud-stack-version="4.22.0.0">{inner}</{root}>'
+        f'<{root} cloud-stack-version="{version}">{inner}</{root}>'
     )
 
 
 class Protocol:
-    def __init__(self, core: SimCore) -> None:
+    def __init__(self, core: SimCore, date_header: bool = False) -> None:
         self.core = core
+        self.date_header = date_header
 
     def _date(self) -> str:
         return format_datetime(self.core.clock.now().replace(microsecond=0), usegmt=True)
@@ -86,7 +89,7 @@ class Protocol:
         status, body = self.core.execute(raw)
         if faults.drop(command, "after"):
             return self._drop(request)
-        headers = {"Date": self._date()}
+        headers = {"Date": self._date()} if self.date_header else {}
         if status != 200:
             [content] = body.values()
             text = str(content.get("errortext", ""))
@@ -98,7 +101,8 @@ class Protocol:
             headers["Content-Type"] = JSON_TYPE
             return web.Response(status=status, text=_dumps(body), headers=headers)
         headers["Content-Type"] = "text/xml; charset=UTF-8"
-        return web.Response(status=status, text=to_xml(body), headers=headers)
+        version = self.core.state.view.version_text
+        return web.Response(status=status, text=to_xml(body, version), headers=headers)
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
@@ -192,8 +196,14 @@ class Protocol:
             self.core.state.calls.clear()
         return self._json({"requests": 0})
 
+    async def _strip_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        # aiohttp adds a Date of its own (real time); the management server sends none.
+        if not self.date_header and request.path.startswith("/client/"):
+            response.headers.popall("Date", None)
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.on_response_prepare.append(self._strip_date)
         app.router.add_route("GET", "/client/api", self.api)
         app.router.add_route("POST", "/client/api", self.api)
         app.router.add_route("GET", "/client/api/", self.api)
