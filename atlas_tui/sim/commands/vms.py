@@ -104,7 +104,7 @@ def start_vm(ctx: Ctx) -> Reply:
                 "again later"
             )
         if vm.root() is None:
-            raise RuleError(no_root_text(vm))
+            raise JobError(no_root_text(vm))  # the orchestrator fails: 530
         _set_state(state, vm, "Starting")
         return None
 
