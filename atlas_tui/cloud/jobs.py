@@ -26,6 +26,10 @@ How it polls (`run()`, one worker for the whole session):
   retry loop, so a flaky link costs one call per tick and the pause shows at once.
 - Stuck: a snapshot job not done after `stuck_after`, measured on the server's clock from the
   job's `created`, is flagged `stuck` with the Atlas guide's advice (wait, retry, support).
+  CloudStack itself sends no Date header: then the job is timed on this computer's clock from
+  when the tracker first saw it, and the job says so (`timing_note`).
+- A 432 (or 431/531) on listAsyncJobs (a role without it) switches to queryAsyncJobResult per
+  job; an answer without `jobstatus` ends the job as an error instead of "Pending" for ever.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.durations import duration
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.models import AsyncJob, JobStarted, JobStatus, Raw, Snapshot, SnapshotState
 
@@ -118,10 +123,21 @@ def _fmt(at: datetime | None) -> str:
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+    return duration(seconds)
+
+
+# Said wherever a time is measured without the server's clock (no Date header).
+NO_SERVER_CLOCK = ("the server sends no clock (no Date header): measured from when atlas-tui "
+                   "first saw the job; the server's clock skew is unknown")
+
+
+def unreadable_job_answer(job: AsyncJob) -> str:
+    """Why a job answer cannot be read ('' when it can): without `jobstatus` nobody can tell
+    whether the job is running, done or failed."""
+    if "jobstatus" not in job.raw:
+        return ("The server's answer for this job has no jobstatus: its outcome is unknown. "
+                "Check the resource it acts on before retrying.")
+    return ""
 
 
 class SeenState(NamedTuple):
@@ -162,6 +178,7 @@ class TrackedJob:
     states: list[SeenState] = field(default_factory=list)
     stuck: bool = False
     lost: bool = False  # the server no longer knows the job id
+    clock_known: bool = True  # False: times measured on this computer (no server Date)
     volume_id: str | None = None
     volume_name: str | None = None
     _clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -207,6 +224,11 @@ class TrackedJob:
     def advice(self) -> tuple[str, ...]:
         return STUCK_ADVICE if self.stuck else ()
 
+    @property
+    def timing_note(self) -> str:
+        """How the age of this job was measured, when that is not the server's clock."""
+        return "" if self.clock_known else NO_SERVER_CLOCK
+
     def _see(self, state: str, at: datetime) -> bool:
         if not state or self.state == state:
             return False
@@ -236,6 +258,8 @@ class TrackedJob:
             f"completed:     {_fmt(self.completed)}",
             f"elapsed:       {_duration(self.elapsed_s)}",
             f"status:        {self.phase}" + (" (stuck)" if self.stuck else ""),
+            "clock:         " + ("the server's (Date header)" if self.clock_known
+                                 else NO_SERVER_CLOCK),
             "states seen:   " + (", ".join(f"{s.state} at {_fmt(s.at)}" for s in self.states)
                                  or "-"),
             f"last error:    {self.error or '-'}",
@@ -336,6 +360,7 @@ class JobTracker:
                 jobid=started.jobid, command=started.command, label=label, target=target,
                 resource_id=resource, entity_id=entity, started_at=self.clock(),
                 started_server=now, _clock=self.clock,
+                clock_known=self.client.server_clock_known,
             )
             if started.command == "createSnapshot":
                 tj.volume_id, tj.volume_name = resource, target
@@ -355,7 +380,10 @@ class JobTracker:
         command = api_name(job.cmd)
         now = self.client.server_now()
         created = job.created or now
-        age = max(0.0, (now - created).total_seconds())
+        # Without the server's clock, `now - created` mixes two clocks (a skew of days would
+        # read as days): the job is timed from when it is first seen instead.
+        known = self.client.server_clock_known
+        age = max(0.0, (now - created).total_seconds()) if known else 0.0
         entity = job.instanceid or None
         tj = TrackedJob(
             jobid=job.jobid, command=command,
@@ -363,7 +391,7 @@ class JobTracker:
             target=f"{job.instancetype} {entity}" if entity else "-",
             resource_id=None, entity_id=entity,
             started_at=self.clock() - age, started_server=created, adopted=True,
-            created=job.created, _clock=self.clock,
+            created=job.created, _clock=self.clock, clock_known=known,
         )
         self._jobs[tj.jobid] = tj
         self._update(tj, job)  # a first sight always counts as a change: it publishes
@@ -519,12 +547,20 @@ class JobTracker:
         return tj.command in SNAPSHOT_JOBS or (
             tj.last is not None and tj.last.instancetype == "Snapshot")
 
-    async def _poll_list(self, pending: list[TrackedJob]) -> bool:
+    def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
+        """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
+        A job not yet seen is known only by this computer's time: without the server's
+        clock (no Date header) that could be after the job, so no `startdate` is sent."""
+        if not self.client.server_clock_known and any(j.created is None for j in pending):
+            return {}
         oldest = min(j.created or j.started_server for j in pending)
         since = (oldest - STARTDATE_MARGIN).astimezone(UTC)
+        return {"startdate": since.strftime("%Y-%m-%dT%H:%M:%S+0000")}
+
+    async def _poll_list(self, pending: list[TrackedJob]) -> bool:
         try:
             raw = await self._list("listAsyncJobs", "asyncjobs", listall=True,
-                                   startdate=since.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+                                   **self._list_since(pending))
         except CloudError as e:
             if e.kind not in _UNUSABLE:
                 raise
@@ -618,6 +654,9 @@ class JobTracker:
 
     def _update(self, tj: TrackedJob, job: AsyncJob) -> bool:
         """Fold one answer about a job into its TrackedJob. True when something changed."""
+        problem = unreadable_job_answer(job)
+        if problem:
+            return self._unreadable(tj, job, problem)
         changed = tj.last is None or tj.status is not job.status
         tj.last = job
         if job.created is not None:
@@ -644,6 +683,15 @@ class JobTracker:
             self._changed(tj)
         return changed
 
+    def _unreadable(self, tj: TrackedJob, job: AsyncJob, problem: str) -> bool:
+        """An answer that cannot say how the job is: an error, shown as one and no longer
+        polled (left "Pending", it would be asked for on every tick for ever)."""
+        tj.last = job
+        tj.status = JobStatus.FAILED
+        tj.error = problem
+        self._finish(tj)
+        return True
+
     def _finish(self, tj: TrackedJob) -> None:
         tj.finished_at = self.clock()
         tj.stuck = False
@@ -658,17 +706,27 @@ class JobTracker:
                 future.set_exception(e)
 
     def _check_stuck(self) -> bool:
-        """Flag snapshot jobs not done after `stuck_after` on the server's clock."""
+        """Flag snapshot jobs not done after `stuck_after` (see `_age`)."""
         now = self.client.server_now()
         changed = False
         for tj in self.in_flight:
             if tj.stuck or tj.command not in STUCK_JOBS:
                 continue
-            if now - (tj.created or tj.started_server) >= self.stuck_after:
+            if self._age(tj, now) >= self.stuck_after:
                 tj.stuck = True
                 self._changed(tj)
                 changed = True
         return changed
+
+    def _age(self, tj: TrackedJob, now: datetime) -> timedelta:
+        """How long the job has run: on the server's clock from its `created` when a Date
+        header gives that clock, else on this computer's clock since the job was first seen
+        (the two clocks are never mixed: a skew would read as hours)."""
+        seen = timedelta(seconds=max(0.0, self.clock() - tj.started_at))
+        tj.clock_known = self.client.server_clock_known
+        if not tj.clock_known:
+            return seen
+        return max(seen, now - (tj.created or tj.started_server))
 
     def _changed(self, tj: TrackedJob) -> None:
         for callback in list(self._subscribers):

@@ -118,7 +118,8 @@ class BrowseScreen(Screen[None]):
         s = self.session
         # The demo's port changes every run and means nothing to the user.
         host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
-        yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion)
+        yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion,
+                          clock_known=lambda: s.client.server_clock_known)
         yield Breadcrumbs(id="crumbs")
         with Vertical(id="body"):
             yield from self.compose_body()

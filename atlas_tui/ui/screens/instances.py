@@ -55,7 +55,7 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool) -
             fmt.state(vm.state),
             protection_cell(row, "policies" in inv.loaded and volumes_loaded),
             newest,
-            fmt.size(row.snapshot_bytes) if snaps_loaded else "…",
+            fmt.size_sum(row.snapshot_bytes, row.snapshots_unsized) if snaps_loaded else "…",
             str(row.volume_count) if volumes_loaded else "…",
             vm.hypervisor,
             vm.zonename,
@@ -167,7 +167,8 @@ class InstancesScreen(ActingScreen):
             orphans = inventory.orphan_stats()
             if orphans.count:
                 parts.append(
-                    f"{orphans.count} orphaned snapshots ({fmt.size(orphans.physical_bytes)})"
+                    f"{orphans.count} orphaned snapshots "
+                    f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
         self.query_one("#summary", Static).update(" · ".join(parts))
 

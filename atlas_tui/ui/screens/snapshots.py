@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
+from atlas_tui.cloud.sizes import stored_bytes
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
@@ -26,12 +27,13 @@ COLUMNS = [
 
 
 def snapshot_row(s: Snapshot, now: Any, exact: bool) -> Row:
+    stored = stored_bytes(s.raw)  # physicalsize, or an older server's size; None: unknown
     return Row(
         key=s.id,
         cells=(s.name, fmt.state(s.state), fmt.interval_word(s.intervaltype),
-               fmt.age(s.created, now, exact=exact), fmt.size(s.physicalsize),
+               fmt.age(s.created, now, exact=exact), fmt.size(stored),
                fmt.yes_no(s.revertable)),
-        values=(s.name.lower(), s.state, s.intervaltype, s.created, s.physicalsize,
+        values=(s.name.lower(), s.state, s.intervaltype, s.created, stored,
                 s.revertable),
     )
 

@@ -4,6 +4,7 @@ and the detail pane for the selected row."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,15 @@ class AtlasHeader(Static):
     AtlasHeader { height: 1; background: $primary-background; color: $text; }
     """
 
-    def __init__(self, profile: str, host: str, read_only: bool, version: str = "") -> None:
+    def __init__(self, profile: str, host: str, read_only: bool, version: str = "",
+                 clock_known: Callable[[], bool] | None = None) -> None:
         super().__init__(id="atlas-header")
         self.profile = profile
         self.host = host
         self.read_only = read_only
         self.version = version
+        # False when the server sends no Date header: ages use this computer's clock.
+        self.clock_known = clock_known
 
     def render(self) -> Text:
         text = Text(" atlas-tui ", style="bold")
@@ -34,6 +38,9 @@ class AtlasHeader(Static):
         text.append(f" @ {self.host}")
         if self.version:
             text.append(f" │ CloudStack {self.version}", style="dim")
+        if self.clock_known is not None and not self.clock_known():
+            # No Date header (CloudStack sends none): times are this computer's, skew unknown.
+            text.append(" │ local clock", style="dim")
         if self.read_only:
             text.append(" │ ")
             text.append("READ-ONLY", style="bold reverse")
