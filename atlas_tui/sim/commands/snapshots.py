@@ -141,7 +141,8 @@ def start_snapshot(
         return None
 
     def on_fail() -> None:
-        snap.state = "Error"
+        if snap.state != "Destroyed":  # not when it was deleted while Allocated
+            snap.state = "Error"
         if volume.state == "Snapshotting":
             volume.state = "Ready"
 
