@@ -46,9 +46,14 @@ def make_sim(**kwargs: Any) -> SimServer:
 DEFAULT_VIEW = ("user", "4.22")
 VIEW_MATRIX = [DEFAULT_VIEW, ("admin", "4.22"), ("user", "4.15")]
 VIEW_IDS = ["user-4.22", "admin-4.22", "user-4.15"]
-# For a module: ``pytestmark = ACROSS_VIEWS``; its tests then run once per view, on the
-# ``sim``/``fast_sim`` fixtures (or any test asking for ``sim_view``).
-ACROSS_VIEWS = pytest.mark.parametrize("sim_view", VIEW_MATRIX, ids=VIEW_IDS, indirect=True)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module with ``RUN_ACROSS_VIEWS = True`` runs each of its tests that stands on the
+    ``sim``/``fast_sim`` fixtures (or asks for ``sim_view``) once per view of VIEW_MATRIX."""
+    if getattr(metafunc.module, "RUN_ACROSS_VIEWS", False) and (
+            "sim_view" in metafunc.fixturenames):
+        metafunc.parametrize("sim_view", VIEW_MATRIX, ids=VIEW_IDS, indirect=True)
 
 
 @pytest.fixture

@@ -227,3 +227,20 @@ async def test_created_on_primary_shows_as_progress() -> None:
     assert result.succeeded
     seen = [s.state for s in job.states]
     assert seen[-1] == "BackedUp" and seen.index("CreatedOnPrimary") < seen.index("BackedUp")
+
+
+async def test_a_generic_refusal_is_explained_from_the_apps_own_rules() -> None:
+    """createSnapshot on a running KVM VM with kvm.snapshot.enabled off: a regular account
+    reads only "Internal error executing command..." (SnapshotManagerImpl.java ~1598 is a
+    CloudRuntimeException); the app says what its own rules see."""
+    from atlas_tui.cloud.actions import Actions, SnapshotTarget
+
+    async with connected(speed=0, settings={"kvm.snapshot.enabled": "false"}) as (sim, client):
+        [vm] = [v for v in await client.virtual_machines() if v.name == "hello-atlas"]
+        [vol] = [v for v in await client.volumes_of(vm.id) if v.is_root]
+        actions = Actions(client, JobTracker(client))
+        [outcome] = await actions.snapshot_volumes([SnapshotTarget(vol, vm, "refused")])
+    assert not outcome.ok
+    assert outcome.detail.startswith("Internal error executing command")
+    assert "kvm.snapshot.enabled off" in outcome.detail
+    assert sim.state.calls["createSnapshot"] == 1

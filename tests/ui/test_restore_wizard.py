@@ -27,6 +27,9 @@ from atlas_tui.ui.screens.volumes import VolumesScreen
 from tests.conftest import profile_for
 from tests.ui.helpers import loaded, screen_text, until
 
+# Each test runs as a regular account on 4.22, as a root admin and against 4.15.
+RUN_ACROSS_VIEWS = True
+
 
 def app_for(sim: SimServer) -> AtlasApp:
     return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
