@@ -489,3 +489,13 @@ async def test_an_exception_in_a_handler_is_recorded(api: Api,
     [(command, exc)] = api.sim.unexpected
     assert command == "listZones" and isinstance(exc, KeyError)
     api.sim.unexpected.clear()  # seen: this test is about it
+
+
+async def test_root_admins_are_not_throttled() -> None:
+    """plugins/api/rate-limit/.../ApiRateLimitServiceImpl.java: root admins are exempt."""
+    limits = {"api.throttling.enabled": "true", "api.throttling.max": "1",
+              "api.throttling.interval": "10"}
+    for role, limited in (("user", True), ("admin", False)):
+        async with served(seed="empty", role=role, settings=limits) as api:
+            statuses = [(await api.call("listZones")).status for _ in range(3)]
+            assert (429 in statuses) is limited, (role, statuses)
