@@ -38,6 +38,10 @@ def make_sim(**kwargs: Any) -> SimServer:
     # A fixed start, so the demo's policies run at the same simulated moments in every run
     # (from real "now", an hourly policy would fire inside some tests and not others).
     kwargs.setdefault("start", FROZEN_AT)
+    # That instant is weeks in the past, and the app can know the server's clock only from a
+    # Date header, which CloudStack itself never sends (a proxy in front may). Tests of the
+    # real server's Date-less answers pass date_header=False (and start=None, the real now).
+    kwargs.setdefault("date_header", True)
     return SimServer(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, **kwargs)
 
 

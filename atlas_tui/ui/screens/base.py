@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -176,6 +177,12 @@ class BrowseScreen(Screen[None]):
             crumbs.status = "load failed: r to retry"
             self.atlas.report(e)
             return
+        except NoMatches:
+            # A load that ends while the screen is being removed (the app exits, the screen
+            # is popped) finds its widgets gone: nothing left to draw. Anything else is a bug.
+            if self._pruning or self._closing or self._closed:
+                return
+            raise
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
         crumbs.updated = self.updated

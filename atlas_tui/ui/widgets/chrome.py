@@ -36,14 +36,14 @@ class AtlasHeader(Static):
         text.append("│ ")
         text.append(self.profile, style="bold")
         text.append(f" @ {self.host}")
+        if self.read_only:  # before anything optional: it must never be cut off
+            text.append(" │ ")
+            text.append("READ-ONLY", style="bold reverse")
         if self.version:
             text.append(f" │ CloudStack {self.version}", style="dim")
         if self.clock_known is not None and not self.clock_known():
             # No Date header (CloudStack sends none): times are this computer's, skew unknown.
             text.append(" │ local clock", style="dim")
-        if self.read_only:
-            text.append(" │ ")
-            text.append("READ-ONLY", style="bold reverse")
         return text
 
 
