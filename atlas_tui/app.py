@@ -11,27 +11,33 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
+from atlas_tui.cloud.error_log import ErrorLog, describe
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
+from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,19 @@ CONNECT_HINTS = {
     ErrorKind.TLS: "The certificate was refused. Use the right CA bundle (`verify = /path` "
     "in ~/.cloudstack.ini) rather than turning verification off.",
     ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
+}
+
+# After an action failed: what to try (the server's own text says what went wrong).
+ERROR_HINTS = {
+    ErrorKind.AUTH: "Check the profile's API keys and this machine's clock.",
+    ErrorKind.THROTTLED: "Wait a moment, then try again.",
+    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then press r to retry.",
+    ErrorKind.TIMEOUT: "The API is slow or unreachable: try again in a moment.",
+    ErrorKind.TLS: "The certificate was refused: check the profile's CA bundle.",
+    ErrorKind.PERMISSION: "This account is not allowed to do that.",
+    ErrorKind.LIMIT: "An account limit was reached: delete old snapshots or ask support.",
+    ErrorKind.SERVER: "The server failed: try again; if it persists, contact support.",
+    ErrorKind.UNKNOWN_OUTCOME: "Check the jobs list (:jobs) before trying again.",
 }
 
 
@@ -103,11 +122,12 @@ class ConnectingScreen(Screen[None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Static(self.text, id="connecting")
+        yield Static(Text(self.text), id="connecting")  # names a profile and a host
 
 
-class AtlasApp(App[int]):
+class AtlasApp(ReportsWorkerErrors, App[int]):
     TITLE = "atlas-tui"
+    WORK_LABELS: ClassVar[dict[str, str]] = {"connect": "Connecting", "jump_to": "Jump"}
     COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
@@ -142,6 +162,13 @@ class AtlasApp(App[int]):
         self.restores: list[RestoreTask] = []
         self.exact_times = False
         self._sim: Any = None
+        self._error_log: ErrorLog | None = None
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast is plain text: messages quote names and server texts, and a name
+        like `x[/]y[` or `[@click=app.quit]` must show as written, never act as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- start ------------------------------------------------------------------------
 
@@ -193,11 +220,15 @@ class AtlasApp(App[int]):
             return
         self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
         read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
-        audit = AuditLog(state_dir() / "audit.jsonl", profile.name)
+        self.error_log.secrets = (profile.secret_key, profile.api_key)
+        audit = AuditLog(state_dir() / "audit.jsonl", profile.name,
+                         on_failure=self._audit_failed)
         try:
             self.session = await Session.open(profile, read_only=read_only, audit=audit)
         except CloudError as e:
             hint = CONNECT_HINTS.get(e.kind, "")
+            self.error_log.write(f"Connecting to {profile.display_url} as {profile.name}",
+                                 e.user_message())
             self._show(ConnectErrorScreen(profile.name, profile.host, e.user_message(), hint))
             return
         self._start_tracker(self.session)
@@ -215,7 +246,8 @@ class AtlasApp(App[int]):
         task = RestoreTask(plan)
         self.restores.append(task)
         self.run_worker(task.run(self.session.client, self.tracker, journal=journal,
-                                 rollback=rollback), group="restore", exit_on_error=False)
+                                 rollback=rollback), name="restore", group="restore",
+                        exit_on_error=False)
         task.subscribe(self._restore_changed)
         progress = RestoreProgressScreen(task)
         # From the plan screen, the progress takes its place (esc then goes back to where
@@ -231,6 +263,7 @@ class AtlasApp(App[int]):
             self.notify(f"Restore of {task.where} finished", title="Restore", timeout=8)
         else:
             text = task.failure or (outcome.error if outcome else "") or "see the restore screen"
+            text = self._restore_failed(task, text)
             self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
                         f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
 
@@ -240,8 +273,9 @@ class AtlasApp(App[int]):
 
         try:
             Journal.prune()  # finished restores' journals older than 90 days
+            # Journals hold the endpoint redacted (older ones as it was written).
             journals = [j for j in Journal.unfinished()
-                        if j.data.get("endpoint") in ("", profile.url)]
+                        if j.data.get("endpoint") in ("", profile.url, profile.display_url)]
         except OSError as e:
             self.notify(f"Cannot read the restore journals: {e}", severity="warning")
             return
@@ -264,8 +298,9 @@ class AtlasApp(App[int]):
         tracker.subscribe(self._job_changed)
         self.tracker = tracker
         self.actions = Actions(session.client, tracker)
-        self.run_worker(tracker.run(), group="tracker", exit_on_error=False)
-        self.run_worker(self._discover_jobs(tracker), group="tracker", exit_on_error=False)
+        self.run_worker(tracker.run(), name="job tracker", group="tracker", exit_on_error=False)
+        self.run_worker(self._discover_jobs(tracker), name="listing the account's jobs",
+                        group="tracker", exit_on_error=False)
 
     async def _discover_jobs(self, tracker: JobTracker) -> None:
         try:
@@ -303,7 +338,7 @@ class AtlasApp(App[int]):
             self.notify(message, title=title, severity="information" if ok else "error",
                         markup=False, timeout=6 if ok else 12)
 
-        self.run_worker(run(), group="actions", exit_on_error=False)
+        self.run_worker(run(), name=title, group="actions", exit_on_error=False)
 
     async def _close_session(self) -> None:
         self.workers.cancel_group(self, "tracker")
@@ -329,17 +364,57 @@ class AtlasApp(App[int]):
 
     # -- errors, in one place -------------------------------------------------------------
 
-    def report(self, error: BaseException) -> None:
-        if isinstance(error, CloudError):
-            self.notify(error.user_message(), severity="error", markup=False, timeout=8)
-        else:
-            self.log.error(repr(error))
-            self.notify(f"Unexpected error: {type(error).__name__}: {error}",
-                        severity="error", markup=False, timeout=10)
+    # Every failure the user must hear about comes here, from screens (`report`) and from
+    # any worker that raised (ReportsWorkerErrors): one message saying what failed with a
+    # hint, and one entry in errors.log in the state dir. Never silence, never a quit.
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.report(event.worker.error)
+    @property
+    def error_log(self) -> ErrorLog:
+        if self._error_log is None:
+            try:
+                path: Path | None = state_dir() / "errors.log"
+            except OSError:  # no state dir: nothing is logged, messages still show
+                path = None
+            self._error_log = ErrorLog(path)
+        return self._error_log
+
+    def report(self, error: BaseException, what: str = "") -> None:
+        """Tell the user that `what` failed and why; log it (a bug with its traceback)."""
+        log = self.error_log
+        if isinstance(error, CloudError):
+            message = error.user_message()  # cleaned and redacted where it was made
+            hint = ERROR_HINTS.get(error.kind, "")
+            log.write(what or error.command, message)
+            self.notify(log.safe(message) + (f"\n{hint}" if hint else ""),
+                        title=f"{what} failed" if what else "", severity="error",
+                        markup=False, timeout=10)
+            return
+        # Anything else is a bug: say so plainly, and where the traceback went.
+        what = what or "An action"
+        written = log.write(what, describe(error), error)
+        where = f"details in {log.path}" if written else "the error log could not be written"
+        self.notify(f"{what} failed: {log.safe(describe(error))} ({where})",
+                    title="Unexpected error", severity="error", markup=False, timeout=15)
+
+    def _audit_failed(self, path: Path, error: OSError) -> None:
+        """The audit log cannot be written: said once (AuditLog calls this only once)."""
+        reason = error.strerror or describe(error)
+        message = (f"Cannot write the audit log {path}: {reason}. Actions still run, but "
+                   "are not recorded there until atlas-tui restarts with a writable file.")
+        self.error_log.write("Audit log", message)
+        self.notify(message, title="Audit log", severity="warning", markup=False, timeout=15)
+
+    def _restore_failed(self, task: RestoreTask, text: str) -> str:
+        """Log a failed restore; the text to show (for a bug: its type and the log's path)."""
+        error = task.error
+        what = f"Restore of {task.where}"
+        # PlanBlocked or a CloudError is expected; anything else is a bug: keep its traceback.
+        if error is None or isinstance(error, CloudError | PlanBlocked):
+            self.error_log.write(what, redact_text(text))
+            return text
+        written = self.error_log.write(what, describe(error), error)
+        where = f"details in {self.error_log.path}" if written else "not logged"
+        return f"{self.error_log.safe(describe(error))} ({where})"
 
     # -- jump -----------------------------------------------------------------------------
 

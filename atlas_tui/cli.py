@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="refuse every action that changes the cloud")
     p.add_argument("--demo", action="store_true", help="run against the embedded demo cloud")
     p.add_argument("--demo-seed", default="demo", metavar="SEED",
-                   help="with --demo: demo (default), empty, or scale:N")
+                   help="with --demo: demo (default), empty, scale:N, or hostile (every "
+                        "name carries markup and terminal escapes: a safety check)")
     p.add_argument("--demo-speed", type=float, default=30.0, metavar="X",
                    help="with --demo: simulated seconds per real second (default 30)")
     p.add_argument("--mouse", action="store_true",

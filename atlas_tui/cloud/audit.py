@@ -2,32 +2,42 @@
 
 Lines carry time, profile, command, parameters, job id and outcome. Parameters never
 contain the API key or the signature (cs adds those below us), and any parameter whose
-name suggests a secret is redacted anyway.
+name suggests a secret is redacted anyway; the outcome text goes through `redact_text`.
+The file is 0600 in a 0700 directory (`private_files`).
+
+A write that fails does not stop the call (an unwritable log must not stop a recovery),
+but it is not silent either: `on_failure` is called once, the first time, so the user hears
+about it once rather than on every action.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SECRET_HINTS = ("secret", "password", "signature", "apikey", "userdata", "token")
+from atlas_tui.cloud.private_files import append_private, tighten
+from atlas_tui.cloud.redact import MASK, is_secret_name, redact_text
 
 
 def redact(params: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: ("<redacted>" if any(h in k.lower() for h in SECRET_HINTS) else v)
+        k: (MASK if is_secret_name(k) else redact_text(v) if isinstance(v, str) else v)
         for k, v in params.items()
         if v is not None
     }
 
 
 class AuditLog:
-    def __init__(self, path: Path, profile: str) -> None:
+    def __init__(self, path: Path, profile: str,
+                 on_failure: Callable[[Path, OSError], None] | None = None) -> None:
         self.path = path
         self.profile = profile
+        self.on_failure = on_failure
+        self.failed = False  # a failure was reported already: the next ones are not
+        tighten(path)  # an audit log left world-readable by an older version is closed now
 
     def __call__(self, command: str, params: dict[str, Any], outcome: str,
                  jobid: str | None) -> None:
@@ -37,15 +47,15 @@ class AuditLog:
             "command": command,
             "params": redact(params),
             "jobid": jobid,
-            "outcome": outcome,
+            "outcome": redact_text(outcome),
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as f:
-                f.write(json.dumps(line, default=str) + "\n")
-        except OSError:
-            pass  # an unwritable log must not stop a recovery; the UI still shows outcomes
+            append_private(self.path, json.dumps(line, default=str) + "\n")
+        except OSError as e:
+            if not self.failed:
+                self.failed = True
+                if self.on_failure is not None:
+                    self.on_failure(self.path, e)
 
     def read(self) -> list[dict[str, Any]]:
         try:

@@ -16,7 +16,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import itertools
 import json as json_module
 import random
 import time
@@ -49,10 +48,17 @@ from atlas_tui.cloud.models import (
     VMSnapshot,
     Volume,
     Zone,
+    malformed,
+    parse_items,
 )
 from atlas_tui.cloud.text import clean_json_text
 
 PAGE_SIZE = 500
+# A list longer than this is not an answer to believe: the largest Atlas accounts list
+# ~300,000 snapshots, and a count of 10**9 would have the client page for hours.
+MAX_COUNT = 1_000_000
+# Pages asked beyond what the first `count` needs, for a list that grows while it is read.
+EXTRA_PAGES = 2
 
 # Called after every mutating call: (command, params, outcome, jobid or None).
 AuditHook = Callable[[str, dict[str, Any], str, str | None], None]
@@ -92,6 +98,10 @@ class ServerClock:
         return self.server_date is not None
 
 
+class _NotUnderstood(Exception):
+    """A 200 answer whose body does not decode: `_once` names the command."""
+
+
 class _Transport(AIOCloudStack):
     """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
 
@@ -117,6 +127,9 @@ class _Transport(AIOCloudStack):
         try:
             data = json_module.loads(clean_json_text(body))
         except ValueError as e:
+            if response.status == 200 and body.lstrip().startswith(("{", "[")):
+                # JSON that does not read: cut short by a proxy, or corrupt. Not a wrong URL.
+                raise _NotUnderstood(f"the JSON ends early or does not read ({e})") from None
             raise CloudStackException(
                 f"HTTP {response.status} response from CloudStack",
                 f"{e}. Make sure endpoint URL is correct.",
@@ -180,6 +193,8 @@ class CloudClient:
             secret=self.profile.secret_key,
             timeout=max(1, int(self.profile.timeout_s)),
             verify=self.profile.ca_bundle or self.profile.verify_tls,
+            # cs ignores verify=False (it reads it as "not set"): this is its real switch.
+            dangerous_no_tls_verify=not self.profile.verify_tls,
             method=method,
             retry=0,  # retries are ours, by kind of call
         )
@@ -236,6 +251,8 @@ class CloudClient:
                 command, text, kind=kind_for_code(code), code=code,
                 cs_code=error.get("cserrorcode"),
             ) from None
+        except _NotUnderstood as e:
+            raise malformed(command, str(e)) from None
         except CloudStackException as e:
             text = " ".join(str(a) for a in e.args if a)
             raise CloudError(command, text, kind=ErrorKind.PROTOCOL) from None
@@ -302,44 +319,59 @@ class CloudClient:
 
     async def pages(self, command: str, key: str, **params: Any) -> AsyncIterator[list[Raw]]:
         """Yield each page of a list: page 1 first, then the rest as they arrive
-        (fetched concurrently once `count` is known). Order between pages is not kept."""
-        first = await self._read(command, page=1, pagesize=self.page_size, **params)
-        yield list(first.get(key, []))
-        total = int(first.get("count", 0) or 0)
-        pages = -(-total // self.page_size)
-        if pages <= 1:
-            return
+        (fetched concurrently once `count` is known). Order between pages is not kept.
 
-        async def fetch(page: int) -> list[Raw]:
-            r = await self._read(command, page=page, pagesize=self.page_size, **params)
-            return list(r.get(key, []))
+        Every page is checked (`list_page`). The walk asks for no more pages than the first
+        `count` needs, plus `EXTRA_PAGES` when a later page reports a list that grew, and
+        starts none after a short or empty page: whatever an answer says, it ends."""
+        size = self.page_size
+        first = await self._read(command, page=1, pagesize=size, **params)
+        items, count = list_page(command, key, first, first=True)
+        yield items
+        pages = -(-(len(items) if count is None else count) // size)
+        if pages <= 1 or len(items) < size:
+            return
+        limit = pages + EXTRA_PAGES
+
+        async def fetch(page: int) -> tuple[list[Raw], int | None]:
+            r = await self._read(command, page=page, pagesize=size, **params)
+            return list_page(command, key, r, first=False)
 
         # A window of pages in flight (or fetched and not yet taken), not all of them at
         # once: 600 pages of snapshots held at the same time would cost ~600 MB, and a
         # list of 600 queued pages would make every other list wait behind it.
         window = max(2, self._concurrency)
-        arrived: asyncio.Queue[asyncio.Task[list[Raw]]] = asyncio.Queue()
-        running: set[asyncio.Task[list[Raw]]] = set()
+        arrived: asyncio.Queue[asyncio.Task[tuple[list[Raw], int | None]]] = asyncio.Queue()
+        running: set[asyncio.Task[tuple[list[Raw], int | None]]] = set()
+        next_page = 2
+        outstanding = 0  # started and not yet taken
+        ended = False  # a short or empty page came: the list ends there
 
-        def landed(task: asyncio.Task[list[Raw]]) -> None:
+        def landed(task: asyncio.Task[tuple[list[Raw], int | None]]) -> None:
             running.discard(task)
             arrived.put_nowait(task)
 
-        def start(page: int) -> None:
-            task = asyncio.ensure_future(fetch(page))
-            running.add(task)
-            task.add_done_callback(landed)
+        def start_more() -> None:
+            nonlocal next_page, outstanding
+            while not ended and next_page <= pages and outstanding < window:
+                task = asyncio.ensure_future(fetch(next_page))
+                running.add(task)
+                task.add_done_callback(landed)
+                next_page += 1
+                outstanding += 1
 
-        following = iter(range(2, pages + 1))
         try:
-            for page in itertools.islice(following, window):
-                start(page)
-            for _ in range(pages - 1):
+            start_more()
+            while outstanding:
                 task = await arrived.get()
-                items = task.result()  # a failed page ends the walk with its error
+                outstanding -= 1
+                items, count = task.result()  # a failed page ends the walk with its error
                 del task
-                for page in itertools.islice(following, 1):
-                    start(page)
+                if len(items) < size:
+                    ended = True
+                elif count is not None:  # the list grew while it was read: follow it, a little
+                    pages = min(limit, max(pages, -(-count // size)))
+                start_more()
                 yield items
                 del items
         finally:
@@ -357,7 +389,7 @@ class CloudClient:
         async for page in self.pages(command, key, **params):
             for item in page:
                 ident = item.get("id", item.get("jobid"))
-                if ident is not None:
+                if ident.__class__ is str:  # anything else is for the model to refuse
                     if ident in seen:
                         continue
                     seen.add(ident)
@@ -368,14 +400,15 @@ class CloudClient:
 
     async def capabilities(self) -> Capabilities:
         r = await self._read("listCapabilities")
-        return Capabilities.parse(r.get("capability", {}))
+        return Capabilities.parse(r.get("capability"), "listCapabilities")
 
     async def zones(self) -> list[Zone]:
-        return [Zone.parse(d) for d in await self.list_all("listZones", "zone")]
+        raw = await self.list_all("listZones", "zone")
+        return parse_items(Zone.parse, raw, "listZones", "zone")
 
     async def virtual_machines(self, **filters: Any) -> list[VirtualMachine]:
         raw = await self.list_all("listVirtualMachines", "virtualmachine", listall=True, **filters)
-        return [VirtualMachine.parse(d) for d in raw]
+        return parse_items(VirtualMachine.parse, raw, "listVirtualMachines", "virtualmachine")
 
     async def virtual_machine(self, vm_id: str) -> VirtualMachine | None:
         found = await self.virtual_machines(id=vm_id)
@@ -383,7 +416,7 @@ class CloudClient:
 
     async def volumes(self, **filters: Any) -> list[Volume]:
         raw = await self.list_all("listVolumes", "volume", listall=True, **filters)
-        return [Volume.parse(d) for d in raw]
+        return parse_items(Volume.parse, raw, "listVolumes", "volume")
 
     async def volume(self, volume_id: str) -> Volume | None:
         found = await self.volumes(id=volume_id)
@@ -391,7 +424,7 @@ class CloudClient:
 
     async def snapshots(self, **filters: Any) -> list[Snapshot]:
         raw = await self.list_all("listSnapshots", "snapshot", listall=True, **filters)
-        return [Snapshot.parse(d) for d in raw]
+        return parse_items(Snapshot.parse, raw, "listSnapshots", "snapshot")
 
     async def snapshot(self, snapshot_id: str) -> Snapshot | None:
         found = await self.snapshots(id=snapshot_id)
@@ -412,14 +445,15 @@ class CloudClient:
 
     async def snapshot_policies(self, volume_id: str) -> list[SnapshotPolicy]:
         raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", volumeid=volume_id)
-        return [SnapshotPolicy.parse(d) for d in raw]
+        return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies", "snapshotpolicy")
 
     async def all_snapshot_policies(self, volume_ids: Iterable[str]) -> list[SnapshotPolicy]:
         """The account's policies: one account-wide list where the server allows it
         (4.20+ lists without `volumeid`); older servers need one call per volume."""
         try:
             raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", listall=True)
-            return [SnapshotPolicy.parse(d) for d in raw]
+            return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies",
+                               "snapshotpolicy")
         except CloudError as e:
             if e.kind is not ErrorKind.PARAM:
                 raise
@@ -428,32 +462,34 @@ class CloudClient:
 
     async def vm_snapshots(self, **filters: Any) -> list[VMSnapshot]:
         raw = await self.list_all("listVMSnapshot", "vmSnapshot", listall=True, **filters)
-        return [VMSnapshot.parse(d) for d in raw]
+        return parse_items(VMSnapshot.parse, raw, "listVMSnapshot", "vmSnapshot")
 
     async def service_offerings(self) -> list[ServiceOffering]:
         raw = await self.list_all("listServiceOfferings", "serviceoffering")
-        return [ServiceOffering.parse(d) for d in raw]
+        return parse_items(ServiceOffering.parse, raw, "listServiceOfferings", "serviceoffering")
 
     async def disk_offerings(self) -> list[DiskOffering]:
         raw = await self.list_all("listDiskOfferings", "diskoffering")
-        return [DiskOffering.parse(d) for d in raw]
+        return parse_items(DiskOffering.parse, raw, "listDiskOfferings", "diskoffering")
 
     async def os_types(self) -> list[OsType]:
-        return [OsType.parse(d) for d in await self.list_all("listOsTypes", "ostype")]
+        raw = await self.list_all("listOsTypes", "ostype")
+        return parse_items(OsType.parse, raw, "listOsTypes", "ostype")
 
     async def templates(self, templatefilter: str = "self") -> list[Template]:
         raw = await self.list_all("listTemplates", "template", templatefilter=templatefilter)
-        return [Template.parse(d) for d in raw]
+        return parse_items(Template.parse, raw, "listTemplates", "template")
 
     async def job(self, jobid: str) -> AsyncJob:
-        return AsyncJob.parse(await self._read("queryAsyncJobResult", jobid=jobid))
+        r = await self._read("queryAsyncJobResult", jobid=jobid)
+        return AsyncJob.parse(r, "queryAsyncJobResult")
 
     async def jobs(self, since: datetime | None = None) -> list[AsyncJob]:
         params: dict[str, Any] = {"listall": True}
         if since is not None:
             params["startdate"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
         raw = await self.list_all("listAsyncJobs", "asyncjobs", **params)
-        return [AsyncJob.parse(d) for d in raw]
+        return parse_items(AsyncJob.parse, raw, "listAsyncJobs", "asyncjobs")
 
     # -- writes (each one goes through _write) -----------------------------------------
 
@@ -499,7 +535,8 @@ class CloudClient:
             "createSnapshotPolicy", volumeid=volume_id, intervaltype=interval,
             schedule=schedule, timezone=timezone, maxsnaps=maxsnaps,
         )
-        return SnapshotPolicy.parse(r.get("snapshotpolicy", {}))
+        return SnapshotPolicy.parse(r.get("snapshotpolicy"), "createSnapshotPolicy",
+                                    "snapshotpolicy")
 
     async def delete_snapshot_policies(self, policy_ids: list[str]) -> None:
         await self._write("deleteSnapshotPolicies", ids=",".join(policy_ids))
@@ -578,6 +615,51 @@ class CloudClient:
                 code=job.resultcode or None, jobid=job.jobid,
             )
         return job.result or {}
+
+
+def list_page(command: str, key: str, answer: Raw, *, first: bool
+              ) -> tuple[list[Raw], int | None]:
+    """One page of a list answer, checked: its items (objects, never `null`) and its
+    `count` (a number up to `MAX_COUNT`, or None when the answer has none).
+
+    `{}` is an empty list and `{"count": N}` a page past the end, as the server answers
+    them; but a first page whose count says there are items and that has no list is an
+    error, not an empty cloud."""
+    count = answer.get("count")
+    if count is not None:
+        if count.__class__ is str and count.isascii() and count.isdigit():
+            count = int(count)  # as lenient as the models: numbers may come as strings
+        if count.__class__ is not int:
+            raise malformed(command, f"`count` is {_json_kind(count)}, not a number")
+        if not 0 <= count <= MAX_COUNT:
+            raise malformed(command, f"`count` is {count}, beyond any real list "
+                                     f"(0 to {MAX_COUNT:,})")
+    items = answer.get(key)
+    if items is None:
+        if first and count:
+            raise malformed(command, f"`count` is {count} and there is no `{key}` list")
+        return [], count
+    if items.__class__ is not list:
+        raise malformed(command, f"`{key}` is {_json_kind(items)}, not a list")
+    for i, item in enumerate(items):
+        if item.__class__ is not dict:
+            raise malformed(command, f"`{key}[{i}]` is {_json_kind(item)}, not an object")
+    return items, count
+
+
+def _json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in words (never the value: it may be anything)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def _describe(e: BaseException) -> str:

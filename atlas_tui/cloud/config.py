@@ -19,6 +19,13 @@ An implicit choice that is unusable (say cmk's active profile has a username and
 API keys) falls through to the next source; if nothing usable is found, the error explains each
 such near miss.
 
+TLS verification is on unless one of the documented switches turns it off: cmk's
+``verifycert = false`` (or cloudmonkey's ``verifysslcert = false``) in the profile's section
+or, failing that, in the globals; `cs`'s ``verify = false`` or ``dangerous_no_tls_verify =
+true`` in cloudstack.ini; ``CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY`` (true/yes/1/on) for the
+environment and cloudstack.ini profiles, as `cs` reads it. ``verify = /path`` names a CA
+bundle instead. `Profile.transport_warning` is what the header then says.
+
 The secret key never appears in a repr, a str, an exception message or the help text.
 """
 
@@ -26,11 +33,14 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from atlas_tui.cloud.redact import redact_url
 
 __all__ = [
     "ENV_PROFILE",
@@ -85,11 +95,27 @@ class Profile:
         netloc = urlsplit(self.url).netloc
         return netloc.rpartition("@")[2]  # never show user:password@ if someone wrote one
 
+    @property
+    def display_url(self) -> str:
+        """The endpoint as it may be shown or written: no user:password@, no token."""
+        return redact_url(self.url)
+
+    @property
+    def transport_warning(self) -> str | None:
+        """What the header must say about this endpoint's transport, or None if it is safe:
+        a plain http:// endpoint off this machine is UNENCRYPTED (keys, signatures and
+        answers cross the network in clear); https:// with verification turned off is TLS NOT
+        VERIFIED (anyone in the path can pose as the server)."""
+        parts = urlsplit(self.url)
+        if parts.scheme == "http":
+            return None if _is_loopback(parts.hostname or "") else "UNENCRYPTED"
+        return None if self.verify_tls else "TLS NOT VERIFIED"
+
     def redacted(self) -> dict[str, object]:
         """The profile as a dict safe to log: the secret is masked, the API key shortened."""
         return {
             "name": self.name,
-            "url": _strip_userinfo(self.url),
+            "url": redact_url(self.url),
             "api_key": _shorten(self.api_key),
             "secret_key": "<redacted>",
             "source": self.source,
@@ -258,7 +284,7 @@ def _discover(profile: str | None, scan: _Scan) -> Profile:
     wanted = profile or region or "cloudstack"
     if wanted in sections:
         try:
-            return _cs_profile(wanted, sections[wanted], sources[wanted])
+            return _cs_profile(wanted, sections[wanted], sources[wanted], scan.env)
         except ConfigError as exc:
             if profile is not None:
                 raise
@@ -468,7 +494,7 @@ def _cmk_profile(name: str, parser: configparser.ConfigParser, path: Path) -> Pr
     if not (api_key and secret):
         has_login = bool(_get(section, "username") and _get(section, "password"))
         raise _no_keys(name, path, has_login)
-    verify = _get(section, "verifycert") or _get(section, "verifysslcert")
+    verify = _cmk_verify(parser, name)
     # cmk's `timeout` (1800 by default) is how long cmk blocks on async jobs, not an HTTP
     # timeout, so it is deliberately ignored here.
     return Profile(
@@ -481,7 +507,23 @@ def _cmk_profile(name: str, parser: configparser.ConfigParser, path: Path) -> Pr
     )
 
 
-def _cs_profile(name: str, section: Mapping[str, str], source: str) -> Profile:
+def _cmk_verify(parser: configparser.ConfigParser, name: str) -> str:
+    """The profile's own verifycert (cmk) or verifysslcert (cloudmonkey), else the globals'.
+
+    Both spellings are read at each level, so a global `verifycert = true` (cmk writes it)
+    never hides a profile's `verifysslcert = false`."""
+    defaults = parser.defaults()
+    own = {key: value for key, value in parser.items(name, raw=True)
+           if key not in defaults or defaults[key] != value}
+    for level in (own, defaults):
+        for key in ("verifycert", "verifysslcert"):
+            if _get(level, key):
+                return _get(level, key)
+    return ""
+
+
+def _cs_profile(name: str, section: Mapping[str, str], source: str,
+                env: Mapping[str, str]) -> Profile:
     endpoint = section.get("endpoint", "").strip()
     key = section.get("key", "").strip()
     secret = section.get("secret", "").strip()
@@ -492,7 +534,10 @@ def _cs_profile(name: str, section: Mapping[str, str], source: str) -> Profile:
         raise _no_keys(name, Path(source), False)
     verify = section.get("verify", "").strip()
     ca_bundle = None
-    verify_tls = not _bool(section.get("dangerous_no_tls_verify"), False, where)
+    # cs reads its settings from the environment too, CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY with
+    # them: either place turns verification off.
+    verify_tls = not (_bool(section.get("dangerous_no_tls_verify"), False, where)
+                      or _bool(env.get(ENV_NO_VERIFY), False, ENV_NO_VERIFY))
     # cs passes `verify` to requests: a boolean or the path of a CA bundle.
     if verify.lower() in _FALSE:
         verify_tls = False
@@ -543,10 +588,13 @@ def _normalise_url(url: str, where: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
-def _strip_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _shorten(api_key: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.text import clean_text
 
 
@@ -26,6 +27,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     TLS = "tls"
     PROTOCOL = "protocol"  # the endpoint does not answer like CloudStack
+    MALFORMED = "malformed"  # an answer without the shape its command promises
     READ_ONLY = "read-only"  # refused locally: the app is read-only
     UNKNOWN_OUTCOME = "unknown-outcome"  # a write whose answer was lost
 
@@ -67,7 +69,9 @@ class CloudError(Exception):
         cs_code: int | None = None,
         jobid: str | None = None,
     ) -> None:
-        text = clean_text(text)  # exception and header texts did not pass the JSON boundary
+        # Exception and header texts did not pass the JSON boundary; a transport error may
+        # quote the URL, with the endpoint's user:pass@ or token, or the request's apikey.
+        text = redact_text(clean_text(text))
         super().__init__(text)
         self.command = command
         self.text = text
@@ -97,6 +101,7 @@ class CloudError(Exception):
             ErrorKind.TIMEOUT: "The API did not answer in time",
             ErrorKind.TLS: "TLS error talking to the API",
             ErrorKind.PROTOCOL: "The endpoint does not answer like a CloudStack API",
+            ErrorKind.MALFORMED: f"The answer to {self.command} was not understood",
             ErrorKind.JOB_FAILED: f"{self.command} failed",
             ErrorKind.READ_ONLY: "Read-only mode",
             ErrorKind.UNKNOWN_OUTCOME: f"{self.command}: the answer was lost",

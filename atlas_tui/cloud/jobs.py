@@ -131,13 +131,14 @@ NO_SERVER_CLOCK = ("the server sends no clock (no Date header): measured from wh
                    "first saw the job; the server's clock skew is unknown")
 
 
-def unreadable_job_answer(job: AsyncJob) -> str:
-    """Why a job answer cannot be read ('' when it can): without `jobstatus` nobody can tell
-    whether the job is running, done or failed."""
-    if "jobstatus" not in job.raw:
-        return ("The server's answer for this job has no jobstatus: its outcome is unknown. "
+# Without `jobstatus` nobody can tell whether the job is running, done or failed.
+NO_JOBSTATUS = ("The server's answer for this job has no jobstatus: its outcome is unknown. "
                 "Check the resource it acts on before retrying.")
-    return ""
+
+
+def unreadable_job_answer(job: AsyncJob) -> str:
+    """Why a parsed job answer cannot be read ('' when it can)."""
+    return NO_JOBSTATUS if "jobstatus" not in job.raw else ""
 
 
 class SeenState(NamedTuple):
@@ -570,7 +571,9 @@ class JobTracker:
         changed = False
         seen: set[str] = set()
         for d in raw:
-            job = AsyncJob.parse(d)
+            job = self._parse_job(d)
+            if job is None:
+                continue  # an unreadable entry: its job, if tracked, now says so
             seen.add(job.jobid)
             tj = self._jobs.get(job.jobid)
             if tj is not None:
@@ -598,7 +601,24 @@ class JobTracker:
             tj.error = f"The server no longer knows this job: {e.text}"
             self._finish(tj)
             return True
-        return self._update(tj, AsyncJob.parse(raw))
+        job = self._parse_job(raw, tj)
+        return True if job is None else self._update(tj, job)
+
+    def _parse_job(self, d: Raw, tj: TrackedJob | None = None) -> AsyncJob | None:
+        """One job answer, or None when it cannot be read: the job it is about (`tj`, or the
+        tracked job of its `jobid`) ends as an error saying why, instead of the whole tracker
+        pausing on it, or the job staying "Pending" and polled for ever."""
+        try:
+            return AsyncJob.parse(d)
+        except CloudError as e:
+            if e.kind is not ErrorKind.MALFORMED:
+                raise
+            if tj is None and isinstance(d, dict):
+                tj = self._jobs.get(str(d.get("jobid") or ""))
+            if tj is not None and not tj.done:
+                missing = isinstance(d, dict) and "jobstatus" not in d
+                self._unreadable(tj, None, NO_JOBSTATUS if missing else e.user_message())
+            return None
 
     async def _poll_snapshots(self, ids: list[str]) -> bool:
         try:
@@ -683,10 +703,11 @@ class JobTracker:
             self._changed(tj)
         return changed
 
-    def _unreadable(self, tj: TrackedJob, job: AsyncJob, problem: str) -> bool:
+    def _unreadable(self, tj: TrackedJob, job: AsyncJob | None, problem: str) -> bool:
         """An answer that cannot say how the job is: an error, shown as one and no longer
         polled (left "Pending", it would be asked for on every tick for ever)."""
-        tj.last = job
+        if job is not None:
+            tj.last = job
         tj.status = JobStatus.FAILED
         tj.error = problem
         self._finish(tj)

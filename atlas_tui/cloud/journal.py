@@ -7,7 +7,7 @@ done, which job was in flight, and what was there before. Format (``format`` 1):
     {
       "format": 1, "id": "<plan id>", "status": "planned|running|rolling-back|succeeded|
                                                  rolled-back|rollback-failed",
-      "created": ISO, "updated": ISO, "endpoint": "<API url>",
+      "created": ISO, "updated": ISO, "endpoint": "<API url, credentials masked>",
       "plan": { RestorePlan.to_dict() },
       "original": {"vm_id", "vm_name", "vm_state", "root_id", "root_name", "volume_ids"},
       "created_resources": {"new_volume": "<id>", "policy_daily": "<id>", ...},
@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from atlas_tui.cloud.private_files import private_dir, tighten
+from atlas_tui.cloud.redact import redact_url
 from atlas_tui.cloud.restore_plan import RestorePlan
 from atlas_tui.cloud.settings import state_dir
 
@@ -45,9 +47,7 @@ FINISHED = frozenset({"succeeded", "rolled-back"})
 
 
 def restores_dir() -> Path:
-    path = state_dir() / "restores"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_dir(state_dir() / "restores")
 
 
 def now_iso() -> str:
@@ -66,7 +66,8 @@ class Journal:
         path = (directory or restores_dir()) / f"{plan.id}.json"
         data: dict[str, Any] = {
             "format": JOURNAL_FORMAT, "id": plan.id, "status": "planned",
-            "created": now_iso(), "updated": now_iso(), "endpoint": endpoint,
+            "created": now_iso(), "updated": now_iso(),
+            "endpoint": redact_url(endpoint) if endpoint else "",  # no user:pass@, no token
             "plan": plan.to_dict(), "original": {}, "created_resources": {},
             "steps": {s.id: {"status": "pending"} for s in plan.steps},
             "rollback": {}, "error": "", "failed_step": "",
@@ -78,6 +79,7 @@ class Journal:
 
     @classmethod
     def load(cls, path: Path) -> Journal:
+        tighten(path)  # a journal from an older version may be world-readable
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
             raise ValueError(f"{path}: not a restore journal of format {JOURNAL_FORMAT}")
@@ -168,7 +170,7 @@ class Journal:
 
     def save(self) -> None:
         self.data["updated"] = now_iso()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp",
                                    dir=self.path.parent)
         try:

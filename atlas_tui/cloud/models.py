@@ -1,20 +1,40 @@
-"""Typed models parsed from the API's real JSON shapes.
+"""Typed models validated from the API's real JSON shapes, at one boundary.
+
+Each model has a wire shape (a `msgspec.Struct` that says which fields the answer must or may
+carry, and of which type) and is built from it by `parse`. An answer that does not fit (a
+wrong type, a missing id, a `null` where an object belongs) becomes one `CloudError` naming
+the command, "the answer to listVolumes was not understood: ...", never an AttributeError
+in a screen. The shapes are as lenient as the real server is varied: Gson drops nulls (so
+every field but the id may be absent, and a `null` counts as absent), numbers and booleans
+may come as strings in some versions (`"12"`, `"true"`), dates are `yyyy-MM-ddTHH:mm:ss+0000`
+with any offset (one that does not read is no date, as before).
 
 Every model keeps the raw dict it came from (`raw`), so the detail pane can show every
-field with its exact value, while the rest of the app works with typed attributes.
-Fields the server may omit (Gson drops nulls) are optional here.
+field with its exact value, while the rest of the app works with typed attributes. Strings
+were already made safe before the answer was decoded (atlas_tui.cloud.text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+from atlas_tui.cloud.errors import CloudError, ErrorKind
 
 Raw = dict[str, Any]
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+# Wire field types. An id must be a non-empty string; everything else may be absent or null.
+_Id = Annotated[str, msgspec.Meta(min_length=1)]
+_Text = str | None
+_Number = int | None
+_Flag = bool | None
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -37,23 +57,57 @@ def parse_date(value: Any) -> datetime | None:
             return None
 
 
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
+def malformed(command: str, what: str) -> CloudError:
+    """The one error for an answer that does not have the shape its command promises."""
+    return CloudError(command, what, kind=ErrorKind.MALFORMED)
+
+
+_W = TypeVar("_W", bound=msgspec.Struct)
+
+
+def _wire(d: Any, shape: type[_W], command: str, where: str) -> _W:
+    """`d` checked against its wire shape (numbers and booleans may be strings)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return msgspec.convert(d, shape, strict=False)
+    except msgspec.ValidationError as e:
+        text = str(e)
+        if where != "$":  # msgspec's path starts at `$`: start it at the item instead
+            at = " - at `$"
+            if at in text:
+                text = text.replace(at, f" - at `{where}", 1)
+            else:
+                text = f"{text} - at `{where}`"
+        raise malformed(command, text) from None
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() == "true"
-    return bool(value)
+_M = TypeVar("_M")
+
+_new = object.__new__
+_set = object.__setattr__
 
 
-def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """`cls(**fields)` for a frozen dataclass, without its __init__, which sets each field
+    through object.__setattr__: that alone costs ~3x the whole validation, and an account
+    can hold hundreds of thousands of items. `fields` names every field (test_models
+    checks it for every model); the instance is as frozen as one built by __init__."""
+    obj = _new(cls)
+    _set(obj, "__dict__", fields)
+    return obj
+
+
+def parse_items(parse: Callable[..., _M], items: Sequence[Any], command: str,
+                key: str = "item") -> list[_M]:
+    """Every item of a list answer as a model (`parse` is a model's `parse`), or one
+    CloudError naming the command and the first item that does not fit."""
+    try:
+        return [parse(d, command) for d in items]
+    except CloudError:
+        pass
+    # Only on failure: parse again one by one, to say which item it was.
+    for i, d in enumerate(items):
+        parse(d, command, f"{key}[{i}]")
+    raise AssertionError("an item failed to parse once and not twice")  # pragma: no cover
 
 
 class SnapshotState(StrEnum):
@@ -78,6 +132,12 @@ IN_PROGRESS_SNAPSHOT_STATES = frozenset(
 )
 
 
+class _ZoneWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    networktype: _Text = None
+
+
 @dataclass(frozen=True)
 class Zone:
     id: str
@@ -86,8 +146,26 @@ class Zone:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> Zone:
-        return cls(_str(d.get("id")), _str(d.get("name")), _str(d.get("networktype")), d)
+    def parse(cls, d: Raw, command: str = "listZones", where: str = "$") -> Zone:
+        w = _wire(d, _ZoneWire, command, where)
+        return _build(cls, {"id": w.id, "name": w.name or "", "networktype": w.networktype or "",
+                            "raw": d})
+
+
+class _VirtualMachineWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    displayname: _Text = None
+    state: _Text = None
+    zoneid: _Text = None
+    zonename: _Text = None
+    hypervisor: _Text = None
+    templateid: _Text = None
+    ostypeid: _Text = None
+    guestosid: _Text = None
+    serviceofferingid: _Text = None
+    serviceofferingname: _Text = None
+    created: _Text = None
 
 
 @dataclass(frozen=True)
@@ -107,22 +185,24 @@ class VirtualMachine:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> VirtualMachine:
-        return cls(
-            id=_str(d.get("id")),
-            name=_str(d.get("name")),
-            displayname=_str(d.get("displayname") or d.get("name")),
-            state=_str(d.get("state")),
-            zoneid=_str(d.get("zoneid")),
-            zonename=_str(d.get("zonename")),
-            hypervisor=_str(d.get("hypervisor")),
-            templateid=_str(d.get("templateid")),
-            ostypeid=_str(d.get("ostypeid") or d.get("guestosid")),
-            serviceofferingid=_str(d.get("serviceofferingid")),
-            serviceofferingname=_str(d.get("serviceofferingname")),
-            created=parse_date(d.get("created")),
-            raw=d,
-        )
+    def parse(cls, d: Raw, command: str = "listVirtualMachines", where: str = "$"
+              ) -> VirtualMachine:
+        w = _wire(d, _VirtualMachineWire, command, where)
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "displayname": w.displayname or w.name or "",
+            "state": w.state or "",
+            "zoneid": w.zoneid or "",
+            "zonename": w.zonename or "",
+            "hypervisor": w.hypervisor or "",
+            "templateid": w.templateid or "",
+            "ostypeid": w.ostypeid or w.guestosid or "",
+            "serviceofferingid": w.serviceofferingid or "",
+            "serviceofferingname": w.serviceofferingname or "",
+            "created": parse_date(w.created),
+            "raw": d,
+        })
 
     @property
     def running(self) -> bool:
@@ -131,6 +211,23 @@ class VirtualMachine:
     @property
     def stopped(self) -> bool:
         return self.state == "Stopped"
+
+
+class _VolumeWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    type: _Text = None
+    state: _Text = None
+    size: _Number = None
+    deviceid: _Number = None
+    virtualmachineid: _Text = None
+    vmname: _Text = None
+    vmstate: _Text = None
+    hypervisor: _Text = None
+    zoneid: _Text = None
+    diskofferingid: _Text = None
+    storagetype: _Text = None
+    created: _Text = None
 
 
 @dataclass(frozen=True)
@@ -152,24 +249,25 @@ class Volume:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> Volume:
-        return cls(
-            id=_str(d.get("id")),
-            name=_str(d.get("name")),
-            type=_str(d.get("type")),
-            state=_str(d.get("state")),
-            size=_int(d.get("size")),
-            deviceid=_int(d.get("deviceid")),
-            virtualmachineid=_str(d.get("virtualmachineid")),
-            vmname=_str(d.get("vmname")),
-            vmstate=_str(d.get("vmstate")),
-            hypervisor=_str(d.get("hypervisor")),
-            zoneid=_str(d.get("zoneid")),
-            diskofferingid=_str(d.get("diskofferingid")),
-            storagetype=_str(d.get("storagetype")),
-            created=parse_date(d.get("created")),
-            raw=d,
-        )
+    def parse(cls, d: Raw, command: str = "listVolumes", where: str = "$") -> Volume:
+        w = _wire(d, _VolumeWire, command, where)
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "type": w.type or "",
+            "state": w.state or "",
+            "size": w.size,
+            "deviceid": w.deviceid,
+            "virtualmachineid": w.virtualmachineid or "",
+            "vmname": w.vmname or "",
+            "vmstate": w.vmstate or "",
+            "hypervisor": w.hypervisor or "",
+            "zoneid": w.zoneid or "",
+            "diskofferingid": w.diskofferingid or "",
+            "storagetype": w.storagetype or "",
+            "created": parse_date(w.created),
+            "raw": d,
+        })
 
     @property
     def is_root(self) -> bool:
@@ -178,6 +276,23 @@ class Volume:
     @property
     def attached(self) -> bool:
         return bool(self.virtualmachineid)
+
+
+class _SnapshotWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    state: _Text = None
+    intervaltype: _Text = None
+    snapshottype: _Text = None
+    volumeid: _Text = None
+    volumename: _Text = None
+    volumetype: _Text = None
+    created: _Text = None
+    physicalsize: _Number = None
+    virtualsize: _Number = None
+    revertable: _Flag = None
+    zoneid: _Text = None
+    ostypeid: _Text = None
 
 
 @dataclass(frozen=True)
@@ -198,25 +313,26 @@ class Snapshot:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> Snapshot:
+    def parse(cls, d: Raw, command: str = "listSnapshots", where: str = "$") -> Snapshot:
+        w = _wire(d, _SnapshotWire, command, where)
         # 4.19+ list items may lack `snapshottype`; `intervaltype` is the reliable one.
-        kind = d.get("intervaltype") or d.get("snapshottype") or "MANUAL"
-        return cls(
-            id=_str(d.get("id")),
-            name=_str(d.get("name")),
-            state=_str(d.get("state")),
-            intervaltype=_str(kind).upper(),
-            volumeid=_str(d.get("volumeid")),
-            volumename=_str(d.get("volumename")),
-            volumetype=_str(d.get("volumetype")),
-            created=parse_date(d.get("created")),
-            physicalsize=_int(d.get("physicalsize")),
-            virtualsize=_int(d.get("virtualsize")),
-            revertable=_bool(d.get("revertable")),
-            zoneid=_str(d.get("zoneid")),
-            ostypeid=_str(d.get("ostypeid")),
-            raw=d,
-        )
+        kind = w.intervaltype or w.snapshottype or "MANUAL"
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "state": w.state or "",
+            "intervaltype": kind.upper(),
+            "volumeid": w.volumeid or "",
+            "volumename": w.volumename or "",
+            "volumetype": w.volumetype or "",
+            "created": parse_date(w.created),
+            "physicalsize": w.physicalsize,
+            "virtualsize": w.virtualsize,
+            "revertable": bool(w.revertable),
+            "zoneid": w.zoneid or "",
+            "ostypeid": w.ostypeid or "",
+            "raw": d,
+        })
 
     @property
     def backed_up(self) -> bool:
@@ -234,6 +350,16 @@ class Snapshot:
 INTERVAL_NAMES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY")
 
 
+class _SnapshotPolicyWire(msgspec.Struct, gc=False):
+    id: _Id
+    volumeid: _Text = None
+    volumename: _Text = None
+    schedule: _Text = None
+    intervaltype: int | str | None = None  # a number 0-3 on the wire; a name in some shapes
+    maxsnaps: _Number = None
+    timezone: _Text = None
+
+
 @dataclass(frozen=True)
 class SnapshotPolicy:
     id: str
@@ -246,23 +372,42 @@ class SnapshotPolicy:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> SnapshotPolicy:
-        value = d.get("intervaltype")
-        code = _int(value)
-        if code is not None and 0 <= code < len(INTERVAL_NAMES):
-            interval = INTERVAL_NAMES[code]
-        else:
-            interval = _str(value).upper()
-        return cls(
-            id=_str(d.get("id")),
-            volumeid=_str(d.get("volumeid")),
-            volumename=_str(d.get("volumename")),
-            schedule=_str(d.get("schedule")),
-            interval=interval,
-            maxsnaps=_int(d.get("maxsnaps")) or 0,
-            timezone=_str(d.get("timezone")),
-            raw=d,
-        )
+    def parse(cls, d: Raw, command: str = "listSnapshotPolicies", where: str = "$"
+              ) -> SnapshotPolicy:
+        w = _wire(d, _SnapshotPolicyWire, command, where)
+        value = w.intervaltype
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and 0 <= value < len(INTERVAL_NAMES):
+            interval = INTERVAL_NAMES[value]
+        else:  # a name, or a number this client does not know: shown as it came
+            interval = "" if value is None else str(value).upper()
+        return _build(cls, {
+            "id": w.id,
+            "volumeid": w.volumeid or "",
+            "volumename": w.volumename or "",
+            "schedule": w.schedule or "",
+            "interval": interval,
+            "maxsnaps": w.maxsnaps or 0,
+            "timezone": w.timezone or "",
+            "raw": d,
+        })
+
+
+class _VMSnapshotWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    displayname: _Text = None
+    description: _Text = None
+    state: _Text = None
+    type: _Text = None
+    current: _Flag = None
+    parentName: _Text = None  # the wire's spelling (older servers: parentname)
+    parentname: _Text = None
+    created: _Text = None
+    virtualmachineid: _Text = None
+    virtualmachinename: _Text = None
+    hypervisor: _Text = None
 
 
 @dataclass(frozen=True)
@@ -282,22 +427,23 @@ class VMSnapshot:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> VMSnapshot:
-        return cls(
-            id=_str(d.get("id")),
-            name=_str(d.get("name")),
-            displayname=_str(d.get("displayname") or d.get("name")),
-            description=_str(d.get("description")),
-            state=_str(d.get("state")),
-            type=_str(d.get("type")),
-            current=_bool(d.get("current")),
-            parent_name=_str(d.get("parentName") or d.get("parentname")),
-            created=parse_date(d.get("created")),
-            virtualmachineid=_str(d.get("virtualmachineid")),
-            virtualmachinename=_str(d.get("virtualmachinename")),
-            hypervisor=_str(d.get("hypervisor")),
-            raw=d,
-        )
+    def parse(cls, d: Raw, command: str = "listVMSnapshot", where: str = "$") -> VMSnapshot:
+        w = _wire(d, _VMSnapshotWire, command, where)
+        return _build(cls, {
+            "id": w.id,
+            "name": w.name or "",
+            "displayname": w.displayname or w.name or "",
+            "description": w.description or "",
+            "state": w.state or "",
+            "type": w.type or "",
+            "current": bool(w.current),
+            "parent_name": w.parentName or w.parentname or "",
+            "created": parse_date(w.created),
+            "virtualmachineid": w.virtualmachineid or "",
+            "virtualmachinename": w.virtualmachinename or "",
+            "hypervisor": w.hypervisor or "",
+            "raw": d,
+        })
 
     @property
     def with_memory(self) -> bool:
@@ -309,6 +455,21 @@ class JobStatus(int, Enum):
     SUCCEEDED = 1
     FAILED = 2
     CANCELLED = 3
+
+
+_JOB_STATUSES = {s.value: s for s in JobStatus}
+
+
+class _AsyncJobWire(msgspec.Struct, gc=False):
+    jobid: _Id
+    jobstatus: int  # a Java primitive: always written
+    cmd: _Text = None
+    jobresultcode: _Number = None
+    jobresult: Any = None
+    jobinstancetype: _Text = None
+    jobinstanceid: _Text = None
+    created: _Text = None
+    completed: _Text = None
 
 
 @dataclass(frozen=True)
@@ -325,25 +486,22 @@ class AsyncJob:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> AsyncJob:
-        status_code = _int(d.get("jobstatus")) or 0
-        try:
-            status = JobStatus(status_code)
-        except ValueError:
-            status = JobStatus.FAILED
-        result = d.get("jobresult")
-        return cls(
-            jobid=_str(d.get("jobid")),
-            status=status,
-            cmd=_str(d.get("cmd")),
-            resultcode=_int(d.get("jobresultcode")) or 0,
-            result=result if isinstance(result, dict) else None,
-            instancetype=_str(d.get("jobinstancetype")),
-            instanceid=_str(d.get("jobinstanceid")),
-            created=parse_date(d.get("created")),
-            completed=parse_date(d.get("completed")),
-            raw=d,
-        )
+    def parse(cls, d: Raw, command: str = "queryAsyncJobResult", where: str = "$") -> AsyncJob:
+        w = _wire(d, _AsyncJobWire, command, where)
+        result = w.jobresult
+        return _build(cls, {
+            "jobid": w.jobid,
+            # A status this client does not know is not a success to wait on for ever.
+            "status": _JOB_STATUSES.get(w.jobstatus, JobStatus.FAILED),
+            "cmd": w.cmd or "",
+            "resultcode": w.jobresultcode or 0,
+            "result": result if isinstance(result, dict) else None,
+            "instancetype": w.jobinstancetype or "",
+            "instanceid": w.jobinstanceid or "",
+            "created": parse_date(w.created),
+            "completed": parse_date(w.completed),
+            "raw": d,
+        })
 
     @property
     def done(self) -> bool:
@@ -355,9 +513,8 @@ class AsyncJob:
 
     @property
     def error_text(self) -> str:
-        if self.result and "errortext" in self.result:
-            return _str(self.result.get("errortext"))
-        return ""
+        text = self.result.get("errortext") if self.result else None
+        return "" if text is None else str(text)
 
     @property
     def command_name(self) -> str:
@@ -375,6 +532,13 @@ class JobStarted:
     entity_id: str | None = None
 
 
+class _ServiceOfferingWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    cpunumber: _Number = None
+    memory: _Number = None
+
+
 @dataclass(frozen=True)
 class ServiceOffering:
     id: str
@@ -384,9 +548,18 @@ class ServiceOffering:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> ServiceOffering:
-        return cls(_str(d.get("id")), _str(d.get("name")), _int(d.get("cpunumber")),
-                   _int(d.get("memory")), d)
+    def parse(cls, d: Raw, command: str = "listServiceOfferings", where: str = "$"
+              ) -> ServiceOffering:
+        w = _wire(d, _ServiceOfferingWire, command, where)
+        return _build(cls, {"id": w.id, "name": w.name or "", "cpunumber": w.cpunumber,
+                            "memory": w.memory, "raw": d})
+
+
+class _DiskOfferingWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    disksize: _Number = None
+    iscustomized: _Flag = None
 
 
 @dataclass(frozen=True)
@@ -398,9 +571,17 @@ class DiskOffering:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> DiskOffering:
-        return cls(_str(d.get("id")), _str(d.get("name")), _int(d.get("disksize")),
-                   _bool(d.get("iscustomized")), d)
+    def parse(cls, d: Raw, command: str = "listDiskOfferings", where: str = "$"
+              ) -> DiskOffering:
+        w = _wire(d, _DiskOfferingWire, command, where)
+        return _build(cls, {"id": w.id, "name": w.name or "", "disksize_gib": w.disksize,
+                            "customized": bool(w.iscustomized), "raw": d})
+
+
+class _OsTypeWire(msgspec.Struct, gc=False):
+    id: _Id
+    description: _Text = None
+    name: _Text = None
 
 
 @dataclass(frozen=True)
@@ -410,8 +591,17 @@ class OsType:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> OsType:
-        return cls(_str(d.get("id")), _str(d.get("description") or d.get("name")), d)
+    def parse(cls, d: Raw, command: str = "listOsTypes", where: str = "$") -> OsType:
+        w = _wire(d, _OsTypeWire, command, where)
+        return _build(cls, {"id": w.id, "description": w.description or w.name or "", "raw": d})
+
+
+class _TemplateWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+    ostypeid: _Text = None
+    isready: _Flag = None
+    zoneid: _Text = None
 
 
 @dataclass(frozen=True)
@@ -424,9 +614,15 @@ class Template:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> Template:
-        return cls(_str(d.get("id")), _str(d.get("name")), _str(d.get("ostypeid")),
-                   _bool(d.get("isready")), _str(d.get("zoneid")), d)
+    def parse(cls, d: Raw, command: str = "listTemplates", where: str = "$") -> Template:
+        w = _wire(d, _TemplateWire, command, where)
+        return _build(cls, {"id": w.id, "name": w.name or "", "ostypeid": w.ostypeid or "",
+                            "isready": bool(w.isready), "zoneid": w.zoneid or "", "raw": d})
+
+
+class _CapabilitiesWire(msgspec.Struct, gc=False):
+    cloudstackversion: _Text = None
+    kvmsnapshotenabled: _Flag = None
 
 
 @dataclass(frozen=True)
@@ -436,5 +632,8 @@ class Capabilities:
     raw: Raw = field(repr=False, compare=False)
 
     @classmethod
-    def parse(cls, d: Raw) -> Capabilities:
-        return cls(_str(d.get("cloudstackversion")), _bool(d.get("kvmsnapshotenabled")), d)
+    def parse(cls, d: Raw, command: str = "listCapabilities", where: str = "capability"
+              ) -> Capabilities:
+        w = _wire(d, _CapabilitiesWire, command, where)
+        return _build(cls, {"cloudstackversion": w.cloudstackversion or "",
+                            "kvmsnapshotenabled": bool(w.kvmsnapshotenabled), "raw": d})

@@ -27,6 +27,7 @@ class RestoreTask:
     events: list[RestoreEvent] = field(default_factory=list)
     outcome: RestoreOutcome | None = None
     failure: str = ""  # a refusal before anything ran (PlanBlocked, a read error)
+    error: Exception | None = None  # what `failure` came from (its traceback, for the log)
     _subscribers: list[Callable[[RestoreTask], None]] = field(default_factory=list)
 
     @property
@@ -73,5 +74,6 @@ class RestoreTask:
             else:
                 self.outcome = await RestoreRunner.resume(client, journal, **kwargs)
         except Exception as e:  # PlanBlocked, CloudError on the first read...
-            self.failure = str(e)
+            self.failure = str(e) or type(e).__name__
+            self.error = e
         self._publish()

@@ -42,6 +42,8 @@ from typing import Any
 
 import platformdirs
 
+from atlas_tui.cloud.private_files import private_dir
+
 __all__ = [
     "CONFIG_DIR_ENV",
     "STATE_DIR_ENV",
@@ -102,8 +104,7 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     override = env.get(STATE_DIR_ENV, "").strip()
     path = Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_dir(path)  # an existing, looser directory is tightened too
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -1,5 +1,5 @@
 """The standalone simulator: ``sim --port P --api-key K --secret-key S [--host H]
-[--seed demo|scale:N|empty] [--speed X] [--faults SPEC] [--set name=value ...]
+[--seed demo|scale:N|empty|hostile] [--speed X] [--faults SPEC] [--set name=value ...]
 [--role user|admin] [--server-version 4.22] [--date-header]``.
 
 Prints the endpoint, the keys, a cmk profile and a ``~/.cloudstack.ini`` block, then serves until
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--api-key", default=None, help="API key to accept (default: generated)")
     p.add_argument("--secret-key", default=None, help="secret key (default: generated)")
-    p.add_argument("--seed", default="demo", help="demo | empty | scale:N")
+    p.add_argument("--seed", default="demo", help="demo | empty | scale:N | hostile")
     p.add_argument("--speed", type=float, default=30.0, help="simulated seconds per real second")
     p.add_argument("--faults", default=None, help="fault spec, see atlas_tui/sim/faults.py")
     p.add_argument("--rng-seed", type=int, default=1)

@@ -26,6 +26,25 @@ Kinds (TARGET is an API command name, e.g. ``createSnapshot``; omitted = every c
                                   close the connection without an answer; ``@after`` runs the
                                   command first (the answer is lost), ``@before`` (default) not
 
+Answer faults: what a broken proxy or a buggy server version sends back (tests of the client's
+one validation boundary)::
+
+    malform[:CMD][=RATE]@HOW      the command runs, and its JSON answer (200 only) is wrong in
+                                  one way. HOW:
+                                    count-text   ``count`` is the string "many"
+                                    count-huge   ``count`` is 10**9
+                                    no-list      ``count`` > 0 and no list (its key is gone)
+                                    not-list     the list is an object, not an array
+                                    null-item    the first item is ``null``
+                                    no-id        the first item has no ``id``
+                                    name-number  the first item's ``name`` is a number
+                                    name-object  the first item's ``name`` is an object
+                                    truncate     the JSON text cut in half, sent whole (its own
+                                                 Content-Length): the body does not decode
+                                  the item kinds fire on list answers with items only
+    html[:CMD][=RATE][@STATUS]    a proxy's HTML error page with HTTP STATUS (default 502)
+                                  instead of the answer; the command does not run
+
 Counting: RATE is a probability (0..1) drawn from the simulator's seeded RNG. A rule of kind
 error, failjob, stuck or drop with no RATE, no ``#`` and no ``*`` fires once: on the next
 matching call. latency and throttle apply to every matching call.
@@ -37,6 +56,8 @@ Examples::
     failjob:createSnapshot@BackingUp!Failed to create snapshot: secondary storage is full
     error:startVirtualMachine#2+*3@533!Unable to create a deployment for VM
     drop:attachVolume@after            (the next attachVolume runs, its answer is lost)
+    malform:listVolumes#1+@null-item   (every listVolumes answer has a null item)
+    html:listSnapshots@503
 
 Invalid specs raise ``ValueError`` naming the rule and the problem.
 """
@@ -48,6 +69,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
 
 from .errors import (
     CS_CLOUD_RUNTIME,
@@ -60,6 +83,13 @@ from .errors import (
 
 KINDS = ("latency", "error", "failjob", "stuck", "throttle", "drop")
 FAIL_POINTS = {"start", "end", "creating", "backingup", "backedup"}
+# Answer faults (see the module docstring): their own block.
+ANSWER_KINDS = ("malform", "html")
+MALFORM_HOWS = ("count-text", "count-huge", "no-list", "not-list", "null-item", "no-id",
+                "name-number", "name-object", "truncate")
+_ITEM_HOWS = frozenset({"not-list", "null-item", "no-id", "name-number", "name-object"})
+HUGE_COUNT = 10**9
+KINDS = KINDS + ANSWER_KINDS
 _RULE = re.compile(
     r"(?P<kind>[A-Za-z]+)(?::(?P<target>[A-Za-z]+))?(?:=(?P<value>[^#*@]+))?(?P<mods>.*)"
 )
@@ -220,8 +250,86 @@ def _check(rule: FaultRule, source: str) -> None:
         _rate(rule, source)
         if rule.option is not None and rule.option.lower() not in ("before", "after"):
             raise ValueError(f"fault rule {source!r}: drop option is @before or @after")
+    elif kind in ANSWER_KINDS:
+        _check_answer_fault(rule, source)
     if rule.rate is None and rule.nth is None and rule.times is None:
         rule.times = 1  # "the next one"
+
+
+def _check_answer_fault(rule: FaultRule, source: str) -> None:
+    _rate(rule, source)
+    if rule.kind == "malform":
+        how = (rule.option or "").lower()
+        if how not in MALFORM_HOWS:
+            raise ValueError(f"fault rule {source!r}: malform needs @HOW, one of "
+                             f"{', '.join(MALFORM_HOWS)}")
+        rule.option = how
+        return
+    if rule.option is None:
+        rule.code = 502
+    elif rule.option.isdigit() and 400 <= int(rule.option) <= 599:
+        rule.code = int(rule.option)
+    else:
+        raise ValueError(f"fault rule {source!r}: html @STATUS must be an HTTP error code")
+
+
+def html_error_page(status: int) -> str:
+    """The page a proxy (nginx here) answers with when the API behind it fails."""
+    try:
+        title = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        title = str(status)
+    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n")
+
+
+def _list_key(inner: dict[str, Any]) -> str | None:
+    return next((k for k, v in inner.items() if isinstance(v, list)), None)
+
+
+def malform_answer(body: dict[str, Any], how: str) -> dict[str, Any]:
+    """A copy of a JSON answer (``{"xresponse": {...}}``) made wrong in the way ``how`` says.
+    ``truncate`` is done on the text (``truncate_text``)."""
+    [(root, inner)] = body.items()
+    inner = dict(inner)
+    key = _list_key(inner)
+    items = list(inner[key]) if key is not None else []
+    if how == "count-text":
+        inner["count"] = "many"
+    elif how == "count-huge":
+        inner["count"] = HUGE_COUNT
+    elif how == "no-list":
+        inner["count"] = max(1, int(inner.get("count") or 0))
+        if key is not None:
+            del inner[key]
+    elif how == "not-list" and key is not None:
+        inner[key] = {str(i): item for i, item in enumerate(items)}
+    elif how == "null-item" and items:
+        inner[key] = [None, *items[1:]]
+    elif items and isinstance(items[0], dict):
+        first = dict(items[0])
+        if how == "no-id":
+            first.pop("id", None)
+        elif how == "name-number":
+            first["name"] = 12345
+        elif how == "name-object":
+            first["name"] = {"first": first.get("name")}
+        inner[key] = [first, *items[1:]]
+    return {root: inner}
+
+
+def _has_items(body: dict[str, Any]) -> bool:
+    inner = next(iter(body.values()), None)
+    if not isinstance(inner, dict):
+        return False
+    key = _list_key(inner)
+    return key is not None and bool(inner[key])
+
+
+def truncate_text(text: str) -> str:
+    """The first half of an answer's text: JSON that ends in the middle of a value."""
+    return text[: max(1, len(text) // 2)]
 
 
 class FaultSet:
@@ -319,6 +427,28 @@ class FaultSet:
                     left = lim.window_start + lim.window_s - now
                     return throttled(max(1, int(left * 1000)))
         return None
+
+    # answer faults ----------------------------------------------------------------------
+    def html_error(self, command: str | None) -> tuple[int, str] | None:
+        """(status, page) when an html rule fires on this call: a proxy answers instead."""
+        rule = self._firing("html", command)
+        return None if rule is None else (rule.code, html_error_page(rule.code))
+
+    def malformed(self, command: str | None, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The answer as a malform rule makes it (and whether to cut its text in half).
+        Item kinds fire only on a list answer that has items, so they never fire for nothing."""
+        with self._lock:
+            for rule in self.rules:
+                if rule.kind != "malform" or not rule.matches(command):
+                    continue
+                how = rule.option or ""
+                if how in _ITEM_HOWS and not _has_items(body):
+                    continue
+                if rule.trigger(self.rng):
+                    if how == "truncate":
+                        return body, True
+                    return malform_answer(body, how), False
+        return body, False
 
     def describe(self) -> list[dict[str, object]]:
         with self._lock:

@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from .core import SimCore
+from .faults import truncate_text
 from .render import fmt_date
 
 JSON_TYPE = "application/json; charset=UTF-8"
@@ -86,6 +87,10 @@ class Protocol:
             await asyncio.sleep(delay / 1000.0)
         if faults.drop(command, "before"):
             return self._drop(request)
+        proxy_page = faults.html_error(command)
+        if proxy_page is not None:  # a proxy answers: the request never reached the server
+            return web.Response(status=proxy_page[0], text=proxy_page[1], content_type="text/html",
+                                headers={"Date": self._date()})
         status, body = self.core.execute(raw)
         if faults.drop(command, "after"):
             return self._drop(request)
@@ -97,6 +102,11 @@ class Protocol:
         wants_json = (
             next((v for k, v in raw.items() if k.lower() == "response"), "").lower() == "json"
         )
+        if wants_json and status == 200:
+            body, cut = faults.malformed(command, body)
+            if cut:  # a whole HTTP answer whose JSON ends in the middle
+                headers["Content-Type"] = JSON_TYPE
+                return web.Response(status=200, text=truncate_text(_dumps(body)), headers=headers)
         if wants_json:
             headers["Content-Type"] = JSON_TYPE
             return web.Response(status=status, text=_dumps(body), headers=headers)

@@ -1,6 +1,8 @@
 """Initial worlds: ``empty`` (zones, offerings, OS types, templates), ``demo`` (a realistic
-account showing every feature) and ``scale:N`` (N VMs, ~3 volumes each, ~10 snapshots per
-volume, some policies; 10,000 VMs seed in a few seconds).
+account showing every feature), ``scale:N`` (N VMs, ~3 volumes each, ~10 snapshots per
+volume, some policies; 10,000 VMs seed in a few seconds) and ``hostile`` (a small account
+whose every free-text field carries markup, terminal escapes and the like: see
+``seed_hostile`` and ``HOSTILE``).
 
 Demo names tests may rely on (ids are UUIDs, deterministic for a given ``rng_seed``; the zone and
 network ids below are fixed):
@@ -30,6 +32,7 @@ network ids below are fixed):
 
 from __future__ import annotations
 
+import base64
 import random
 import uuid
 from datetime import datetime, timedelta
@@ -550,11 +553,113 @@ def seed_scale(core: SimCore, n: int) -> None:
     s.touch()
 
 
+# What anyone in a shared account can type into a name, and a proxy into an error text.
+# Each carries a marker word, so a test can find it on screen or in the terminal's bytes.
+HOSTILE_CLIPBOARD = "atlas-hostile-clipboard"  # the text the OSC 52 below would copy
+HOSTILE_CLIPBOARD_B64 = base64.b64encode(HOSTILE_CLIPBOARD.encode()).decode()
+HOSTILE_TITLE = "atlas-hostile-title"
+HOSTILE_CLICK_FILE = "atlas-hostile-click.svg"  # what the screenshot action would write
+HOSTILE = {
+    "markup": "[bold red]MARKUP[/bold red] [link=https://example.invalid]l[/link]",
+    "unbalanced": "x[/]y[",
+    "click_quit": "[@click=app.quit]CLICKQUIT[/]",
+    "click_file": f"[@click=app.screenshot('{HOSTILE_CLICK_FILE}','.')]CLICKFILE[/]",
+    "osc52": f"clip\x1b]52;c;{HOSTILE_CLIPBOARD_B64}\x07board",
+    "osc0": f"title\x1b]0;{HOSTILE_TITLE}\x07bar",
+    "csi": "cls\x1b[2J\x1b[3J\x1b[Hafter",
+    "c1": "c1\x9b2Jcsi",
+    "bidi": "bidi\u202etxt.exe\u2066x\u2069",
+    "zero_width": "zero\u200bwidth\u200d\ufeff",
+    "paste_end": "paste\x1b[201~; echo pwned\r",
+    "newline": "two\nlines\r\nhere",
+    "long": "L" * 4990 + "-5000chars",
+}
+
+
+def hostile(key: str, suffix: str = "") -> str:
+    return HOSTILE[key] + suffix
+
+
+def seed_hostile(core: SimCore) -> None:
+    """A small account where every free-text string is hostile (names, display names,
+    descriptions, templates, offerings, OS types, the zone). Policy timezones and schedules
+    stay valid: the server validates them. Kept small so a walk over every screen is quick.
+
+    * VM ``HOSTILE["unbalanced"]`` (KVM Running): ROOT ``osc52``-named with a DAILY policy
+      (schedule ``03:00``, which runs at 00:03, so `f` offers a fix) and BackedUp snapshots; a
+      DATADISK named ``click_quit`` with a MANUAL BackedUp snapshot named ``click_file``;
+      a VM snapshot (Disk) named ``csi`` described ``osc0``.
+    * VM ``HOSTILE["click_quit"]`` (KVM Stopped): ROOT ``bidi`` with snapshots named
+      ``newline`` and ``long``, one of them stuck in Creating.
+    * VM ``HOSTILE["long"]`` (KVM Running): ROOT ``zero_width``, snapshot ``c1``.
+    * a detached DATADISK ``markup`` with a snapshot ``paste_end``.
+    """
+    b = Builder(core)
+    b.base()
+    s = core.state
+    # The catalogue, hostile too: zones, offerings, OS types, templates.
+    for i, zone in enumerate(s.zones.values()):
+        zone.name = hostile("osc0" if i == 0 else "markup", f"-zone{i}")
+        zone.description = hostile("csi")
+    for i, net in enumerate(s.networks.values()):
+        net.name = hostile("unbalanced", f"-net{i}")
+    for i, so in enumerate(s.service_offerings.values()):
+        so.name = hostile(("click_quit", "unbalanced", "bidi")[i % 3], f"-so{i}")
+        so.displaytext = hostile("osc52")
+    for i, do in enumerate(s.disk_offerings.values()):
+        do.name = hostile(("unbalanced", "markup")[i % 2], f"-do{i}")
+        do.displaytext = hostile("c1")
+    keys = list(HOSTILE)
+    for i, os_type in enumerate(s.ostypes.values()):
+        os_type.description = hostile(keys[i % len(keys)], f"-os{i}")
+    for i, tpl in enumerate(s.templates.values()):
+        tpl.name = hostile(keys[(i + 3) % len(keys)], f"-tpl{i}")
+        tpl.displaytext = hostile("osc0")
+
+    def named(vm: Vm, display: str) -> Vm:
+        vm.displayname = hostile(display)
+        vm.host_name = hostile("csi", "-host")
+        return vm
+
+    one = named(b.vm(hostile("unbalanced"), 61, "Ubuntu 22.04", "Small Instance", "Running",
+                     created_days=60), "markup")
+    root1 = b.volume(hostile("osc52", "-ROOT"), 20, one, 0, "ROOT", created_days=60)
+    data1 = b.volume(hostile("click_quit", "-DATA"), 50, one, 1, offering="Large 50 GB",
+                     created_days=60)
+    b.policy(root1, "DAILY", "03:00", "UTC", 3)  # runs at 00:03: `f` has a fix to offer
+    b.snapshot(root1, "MANUAL", b.ago(days=2), name=hostile("unbalanced", "-snap"))
+    b.snapshot(data1, "MANUAL", b.ago(days=1), name=hostile("click_file"))
+    vs = VmSnapshot(s.new_uuid(), s.new_dbid("vmsnapshot"), "", hostile("csi"),
+                    hostile("osc0"), "Ready", "Disk", one, b.ago(days=3))
+    vs.name = f"{one.instancename}_VS_{_stamp(vs.created)}"
+    one.vmsnapshots.append(vs)
+    s.vmsnapshots[vs.id] = vs
+
+    two = named(b.vm(hostile("click_quit"), 62, "Debian 12", "Medium Instance", "Stopped",
+                     created_days=90), "osc52")
+    root2 = b.volume(hostile("bidi"), 10, two, 0, "ROOT", created_days=90)
+    b.snapshot(root2, "MANUAL", b.ago(days=5), name=hostile("newline"))
+    b.snapshot(root2, "MANUAL", b.ago(days=4), name=hostile("long"))
+    b.snapshot(root2, "MANUAL", b.ago(hours=3), state="Creating", name=hostile("osc0"))
+
+    three = named(b.vm(hostile("long"), 63, "Ubuntu 22.04", "Small Instance", "Running",
+                       created_days=30), "newline")
+    root3 = b.volume(hostile("zero_width"), 8, three, 0, "ROOT", created_days=30)
+    b.snapshot(root3, "MANUAL", b.ago(hours=30), name=hostile("c1"))
+
+    loose = b.volume(hostile("markup"), 5, None, None, hypervisor="KVM", offering="Small 5 GB",
+                     created_days=10)
+    b.snapshot(loose, "MANUAL", b.ago(days=6), name=hostile("paste_end"))
+    b.finish()
+
+
 def apply_seed(core: SimCore, seed: str) -> None:
     if seed == "empty":
         seed_empty(core)
     elif seed == "demo":
         seed_demo(core)
+    elif seed == "hostile":
+        seed_hostile(core)
     elif seed.startswith("scale:"):
         try:
             n = int(seed.split(":", 1)[1])
@@ -564,4 +669,4 @@ def apply_seed(core: SimCore, seed: str) -> None:
             raise ValueError(f"seed {seed!r}: the number of VMs must be >= 0")
         seed_scale(core, n)
     else:
-        raise ValueError(f"unknown seed {seed!r}: use demo, empty or scale:N")
+        raise ValueError(f"unknown seed {seed!r}: use demo, empty, hostile or scale:N")

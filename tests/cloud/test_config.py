@@ -555,3 +555,92 @@ def test_list_profiles_malformed_file_raises_config_error(home: Path, cwd: Path)
     write(home / ".cloudstack.ini", "no section header here\n")
     with pytest.raises(ConfigError, match=r"\.cloudstack\.ini is not a valid INI file at line 1"):
         list_profiles(env={}, home=home, cwd=cwd)
+
+
+# --- TLS switches and the transport warning -------------------------------------------------
+
+
+def cmk_atlas(home: Path, globals_: str, section: str) -> Profile:
+    cmk(home, f"""
+        {globals_}
+        profile = atlas
+
+        [atlas]
+        url = https://api.atlas.example/client/api
+        apikey = {KEY}
+        secretkey = {SECRET}
+        {section}
+        """)
+    return discover(env={}, home=home)
+
+
+@pytest.mark.parametrize(("globals_", "section", "verified"), [
+    ("", "", True),  # verification is on unless a switch turns it off
+    ("", "verifysslcert = false", False),  # cloudmonkey's spelling, in the profile
+    ("verifysslcert = false", "", False),  # ... or in the globals
+    ("", "verifycert = false", False),  # cmk's spelling
+    ("verifycert = false", "", False),
+    ("verifycert = true", "verifysslcert = false", False),  # cmk writes the global `true`
+    ("verifycert = false", "verifycert = true", True),  # the profile's own choice wins
+])
+def test_cmk_tls_switches(home: Path, globals_: str, section: str, verified: bool) -> None:
+    profile = cmk_atlas(home, globals_, section)
+    assert profile.verify_tls is verified
+    assert profile.transport_warning == (None if verified else "TLS NOT VERIFIED")
+
+
+def test_cloudstack_ini_verify_false(home: Path, cwd: Path) -> None:
+    write(home / ".cloudstack.ini", f"""
+        [cloudstack]
+        endpoint = https://a.example/client/api
+        key = k
+        secret = {SECRET}
+        verify = false
+        """)
+    profile = discover(env={}, home=home, cwd=cwd)
+    assert (profile.verify_tls, profile.ca_bundle) == (False, None)
+    assert profile.transport_warning == "TLS NOT VERIFIED"
+
+
+@pytest.mark.parametrize(("value", "verified"), [
+    ("1", False), ("true", False), ("yes", False), ("0", True), ("false", True), ("", True)])
+def test_environment_no_verify_switch(home: Path, cwd: Path, value: str, verified: bool) -> None:
+    env = FULL_ENV | {"CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY": value}
+    assert discover(env=env, home=home, cwd=cwd).verify_tls is verified
+
+
+def test_environment_no_verify_switch_applies_to_cloudstack_ini(home: Path, cwd: Path) -> None:
+    # As in `cs`, which reads its settings from the environment and cloudstack.ini alike.
+    write(home / ".cloudstack.ini", f"""
+        [cloudstack]
+        endpoint = https://a.example/client/api
+        key = k
+        secret = {SECRET}
+        """)
+    env = {"CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY": "true"}
+    assert discover(env=env, home=home, cwd=cwd).verify_tls is False
+    assert discover(env={}, home=home, cwd=cwd).verify_tls is True
+
+
+@pytest.mark.parametrize(("url", "verify", "warning"), [
+    ("https://api.atlas.example/client/api", True, None),
+    ("https://api.atlas.example/client/api", False, "TLS NOT VERIFIED"),
+    ("http://api.atlas.example/client/api", True, "UNENCRYPTED"),
+    ("http://10.1.2.3:8080/client/api", True, "UNENCRYPTED"),
+    ("http://127.0.0.1:8080/client/api", True, None),  # loopback: the demo, a tunnel
+    ("http://localhost:8080/client/api", False, None),
+    ("http://[::1]:8080/client/api", True, None),
+    ("http://user:pw@127.0.0.1.evil.example/client/api", True, "UNENCRYPTED"),
+])
+def test_transport_warning(url: str, verify: bool, warning: str | None) -> None:
+    profile = Profile(name="p", url=url, api_key="k", secret_key=SECRET, source="test",
+                      verify_tls=verify)
+    assert profile.transport_warning == warning
+
+
+def test_redacted_profile_hides_url_credentials() -> None:
+    profile = Profile(name="p", url="https://alice:hunter2@h.example/client/api?token=T0KEN",
+                      api_key=KEY, secret_key=SECRET, source="test")
+    shown = repr(profile) + str(profile.redacted()) + profile.display_url + profile.host
+    assert "hunter2" not in shown and "alice" not in shown and "T0KEN" not in shown
+    assert "h.example/client/api" in profile.display_url

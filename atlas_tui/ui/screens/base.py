@@ -12,8 +12,9 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
@@ -22,9 +23,11 @@ from textual.widgets import Footer, Input
 
 from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.cloud.text import clean_text
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -35,6 +38,15 @@ if TYPE_CHECKING:
 
 
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
+
+
+def copy_plain(app: App[Any], text: str) -> str:
+    """Copy to the clipboard with no control character (a last guard after the client's
+    cleaning): pasted into a shell, an ESC[201~ would end bracketed paste and run the rest.
+    Lines stay lines (a diagnostic is several); each is cleaned. Returns what was copied."""
+    copied = "\n".join(clean_text(line) for line in text.split("\n"))
+    app.copy_to_clipboard(copied)
+    return copied
 
 
 class FilterBar(Input):
@@ -56,7 +68,7 @@ class FilterBar(Input):
             screen.close_filter()
 
 
-class BrowseScreen(Screen[None]):
+class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
@@ -74,6 +86,10 @@ class BrowseScreen(Screen[None]):
     BrowseScreen #body { height: 1fr; }
     BrowseScreen .subtitle { height: 1; color: $text-muted; padding: 0 1; }
     """
+
+    # Workers' failures are reported by ReportsWorkerErrors; action_* workers are named by
+    # their binding's description ("Snapshot failed: ...").
+    WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
     # Actions that change the cloud. Read-only mode blocks exactly these, here, for every
@@ -120,6 +136,7 @@ class BrowseScreen(Screen[None]):
         # The demo's port changes every run and means nothing to the user.
         host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
         yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion,
+                          warning=s.profile.transport_warning,
                           clock_known=lambda: s.client.server_clock_known)
         yield Breadcrumbs(id="crumbs")
         with Vertical(id="body"):
@@ -166,7 +183,7 @@ class BrowseScreen(Screen[None]):
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
             self.refresh_data()
 
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="load", exit_on_error=False)
     async def refresh_data(self) -> None:
         crumbs = self.query_one(Breadcrumbs)
         crumbs.status = "loading…"
@@ -175,14 +192,18 @@ class BrowseScreen(Screen[None]):
             await self.load()
         except CloudError as e:
             crumbs.status = "load failed: r to retry"
-            self.atlas.report(e)
+            self.atlas.report(e, what="Loading this list")
             return
         except NoMatches:
             # A load that ends while the screen is being removed (the app exits, the screen
             # is popped) finds its widgets gone: nothing left to draw. Anything else is a bug.
             if self._pruning or self._closing or self._closed:
                 return
+            crumbs.status = "load failed: r to retry"
             raise
+        except Exception:
+            crumbs.status = "load failed: r to retry"
+            raise  # a bug: ReportsWorkerErrors reports it (message, errors.log); the app runs on
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
         crumbs.updated = self.updated
@@ -266,7 +287,7 @@ class BrowseScreen(Screen[None]):
             return
         had_filter = bool(table.filter_query)
         error = table.filter(event.value)
-        event.input.border_subtitle = error or f"{table.visible_count}/{table.row_count}"
+        event.input.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
         if had_filter != bool(table.filter_query):
             self.refresh_bindings()  # esc's meaning changes; rebuilding the footer is not free
 
@@ -290,7 +311,7 @@ class BrowseScreen(Screen[None]):
         current = table.sort_column
         nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         table.sort_by(nxt, reverse=False)
-        self.notify(f"sorted by {nxt}", timeout=1.5)
+        self.notify(f"sorted by {nxt}", timeout=1.5, markup=False)
 
     def action_sort_reverse(self) -> None:
         table = self.active_table()
@@ -307,8 +328,8 @@ class BrowseScreen(Screen[None]):
             self.notify("nothing selected", severity="warning")
             return
         # OSC 52: reaches the operator's clipboard through SSH (tmux needs set-clipboard on).
-        self.app.copy_to_clipboard(key)
-        self.notify(f"copied {key}", timeout=2)
+        copied = copy_plain(self.app, key)
+        self.notify(f"copied {copied}", timeout=2, markup=False)
 
     def action_toggle_detail(self) -> None:
         pane = self.query_one(DetailPane)

@@ -60,7 +60,7 @@ class SnapshotDialog(ModalScreen[SnapshotChoice | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
-            box.border_title = self.title_text
+            box.border_title = Text(self.title_text)
             box.border_subtitle = "enter takes · esc cancels"
             if len(self.names) == 1:
                 yield Label("Name")
@@ -131,7 +131,7 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
-            box.border_title = f"VM snapshot of {self.vm_name} (all disks)"
+            box.border_title = Text(f"VM snapshot of {self.vm_name} (all disks)")
             box.border_subtitle = "enter takes · esc cancels"
             yield Label("Name")
             yield Input(self.default_name, id="name", compact=True)
@@ -191,12 +191,12 @@ class TypeToConfirm(ModalScreen[Confirmed | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
-            box.border_title = self.title_text
+            box.border_title = Text(self.title_text)
             box.border_subtitle = "esc cancels"
             yield Static(Text("\n".join(self.lines)))
             if self.option:
-                yield Tick(self.option, value=True, id="option", compact=True)
-            yield Label(f"Type {self.expected!r} to confirm")
+                yield Tick(Text(self.option), value=True, id="option", compact=True)
+            yield Label(Text(f"Type {self.expected!r} to confirm"))
             yield Input(id="confirm", placeholder=self.expected, compact=True)
             yield Static(id="mismatch", classes="error")
             with HorizontalGroup():
@@ -214,7 +214,7 @@ class TypeToConfirm(ModalScreen[Confirmed | None]):
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         if self.query_one("#confirm", Input).value.strip() != self.expected:
-            self.query_one("#mismatch", Static).update(f"that is not {self.expected!r}")
+            self.query_one("#mismatch", Static).update(Text(f"that is not {self.expected!r}"))
             return
         found = self.query("#option")
         self.dismiss(Confirmed(bool(found) and found.first(Tick).value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -52,7 +53,8 @@ def key_table(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, text in rows:
-        table.add_row(key, text)
+        # Text, not str: a reason may quote a name, and a str cell is parsed as markup.
+        table.add_row(Text(key), Text(text))
     return table
 
 

@@ -170,7 +170,7 @@ class InstancesScreen(ActingScreen):
                     f"{orphans.count} orphaned snapshots "
                     f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
-        self.query_one("#summary", Static).update(" · ".join(parts))
+        self.query_one("#summary", Static).update(Text(" · ".join(parts)))
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)

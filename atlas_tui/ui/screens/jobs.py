@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.ui.screens.acting import ActingScreen
+from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.jobs_panel import elapsed
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
@@ -120,7 +121,7 @@ class JobsScreen(ActingScreen):
         if job is None:
             self.notify("nothing selected", severity="warning")
             return
-        self.app.copy_to_clipboard(job.diagnostic())
+        copy_plain(self.app, job.diagnostic())
         self.notify("diagnostic copied", timeout=2)
 
     def unavailable(self, action: str) -> str | None:

@@ -50,6 +50,8 @@ class PoliciesScreen(BrowseScreen):
     MUTATING: ClassVar[frozenset[str]] = frozenset(
         {"add_policy", "edit_policy", "delete_policy", "fix_policy"}
     )
+    WORK_LABELS: ClassVar[dict[str, str]] = {"_delete": "Deleting the policy",
+                                             "_fix": "Fixing the schedule"}
     DEFAULT_CSS = """
     PoliciesScreen #policy-note { height: auto; max-height: 7; padding: 0 1; }
     """
@@ -184,7 +186,7 @@ class PoliciesScreen(BrowseScreen):
         confirm = TypedConfirm(f"Delete {word} policy", body, word)
         self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
 
-    @work(group="policy-change")
+    @work(group="policy-change", exit_on_error=False)
     async def _delete(self, policy: SnapshotPolicy) -> None:
         try:
             await self.session.client.delete_snapshot_policies([policy.id])
@@ -205,7 +207,7 @@ class PoliciesScreen(BrowseScreen):
         confirm = FixConfirm(policy, fix, finding.message, self.session.client.server_now())
         self.app.push_screen(confirm, lambda ok: self._fix(policy, fix) if ok else None)
 
-    @work(group="policy-change")
+    @work(group="policy-change", exit_on_error=False)
     async def _fix(self, policy: SnapshotPolicy, schedule: str) -> None:
         try:
             # The server's upsert per (volume, interval): same policy id, new schedule.

@@ -43,6 +43,7 @@ from atlas_tui.cloud.schedule import (
     validate_timezone,
 )
 from atlas_tui.ui.policy_text import policy_words, run_lines
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from atlas_tui.cloud.client import CloudClient
@@ -194,8 +195,10 @@ class FormValues:
         return encode(self.schedule)
 
 
-class PolicyForm(ModalScreen[SnapshotPolicy | None]):
+class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
     """Add (`policy=None`) or edit a policy of `volume`; dismisses with the saved policy."""
+
+    WORK_LABELS: ClassVar[dict[str, str]] = {"_send": "Saving the policy"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="policy-form-cancel"),
@@ -274,7 +277,7 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
 
         dialog = VerticalGroup(id="dialog")
         verb = "Edit" if self.policy else "Add"
-        dialog.border_title = f"{verb} recurring snapshots · {self.volume.name}"
+        dialog.border_title = Text(f"{verb} recurring snapshots · {self.volume.name}")
         with dialog:
             yield row("interval", "interval",
                       IntervalPicker(interval, locked=self.policy is not None, id="interval"))
@@ -455,7 +458,7 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
             return
         self._send(self.values)
 
-    @work(exclusive=True, group="save")
+    @work(exclusive=True, group="save", exit_on_error=False)
     async def _send(self, values: FormValues) -> None:
         self._show("#server-error", Text("saving…", style="dim"))
         interval = values.schedule.interval
@@ -476,6 +479,10 @@ class PolicyForm(ModalScreen[SnapshotPolicy | None]):
             self._show("#server-error", Text(f"Not saved. {e.user_message()}"))
             return
         self.dismiss(policy)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "_send":  # a bug while saving: the message says what; the form says so
+            self._show("#server-error", Text("Not saved: an unexpected error (see the message)."))
 
 
 # --- confirmations -----------------------------------------------------------------------
@@ -506,11 +513,12 @@ class TypedConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         box = VerticalGroup()
-        box.border_title = self.title_text
+        box.border_title = Text(self.title_text)
         with box:
-            yield Static(self.body)
+            yield Static(Text(self.body))
             yield Input(placeholder=self.word, id="confirm-input", compact=True)
-            yield Static(f"type {self.word} and press enter · esc cancels", id="confirm-msg")
+            yield Static(Text(f"type {self.word} and press enter · esc cancels"),
+                         id="confirm-msg")
         yield box
 
     def on_mount(self) -> None:
@@ -523,7 +531,7 @@ class TypedConfirm(ModalScreen[bool]):
             self.dismiss(True)
             return
         msg = self.query_one("#confirm-msg", Static)
-        msg.update(f"that is not {self.word!r}: type it exactly, or esc to cancel")
+        msg.update(Text(f"that is not {self.word!r}: type it exactly, or esc to cancel"))
         msg.add_class("error")
 
     def action_cancel(self) -> None:
@@ -571,8 +579,8 @@ class FixConfirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         box = VerticalGroup()
-        box.border_title = (f"Fix the {self.policy.interval.lower()} policy of "
-                            f"{self.policy.volumename or 'this volume'}")
+        box.border_title = Text(f"Fix the {self.policy.interval.lower()} policy of "
+                                f"{self.policy.volumename or 'this volume'}")
         body = Text()
         body.append(f"⚠ {self.message}\n\n", style="yellow")
         body.append_text(self._side("now", self.policy.schedule))

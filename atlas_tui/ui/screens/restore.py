@@ -67,6 +67,11 @@ class RestoreFacts:
     offerings: list[tuple[str, str]] = field(default_factory=list)
 
 
+def plain_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
+    """Select options whose prompts (names from the API) are shown as written, not markup."""
+    return [(Text(prompt), value) for prompt, value in options]
+
+
 class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="RestoreModeDialog") + """
     RestoreModeDialog OptionList { height: auto; max-height: 12; }
@@ -86,7 +91,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     def compose(self) -> ComposeResult:
         f = self.facts
         with VerticalGroup() as box:
-            box.border_title = f"Restore from {f.snapshot}"
+            box.border_title = Text(f"Restore from {f.snapshot}")
             box.border_subtitle = "↑↓ choose · enter plans · esc cancels"
             options = []
             for mode in Mode:
@@ -98,8 +103,8 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
             yield OptionList(*options, id="modes")
             with VerticalScroll():
                 if f.vm_snapshots:
-                    yield Tick(f"Delete the VM snapshots of {f.vm} first (they block "
-                                   f"detach and attach): {', '.join(f.vm_snapshots)}",
+                    yield Tick(Text(f"Delete the VM snapshots of {f.vm} first (they block "
+                                    f"detach and attach): {', '.join(f.vm_snapshots)}"),
                                    id="delete_vm_snapshots", compact=True,
                                    classes="opt root-swap data-swap revert attach")
                 if f.policies:
@@ -108,27 +113,28 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                                "(they don't follow)",
                                id="move_policies", value=True, compact=True,
                                classes="opt root-swap data-swap")
-                yield Tick(f"Stop {f.vm} while the disk is swapped", value=True,
+                yield Tick(Text(f"Stop {f.vm} while the disk is swapped"), value=True,
                                id="stop_vm", compact=True, classes="opt data-swap")
                 yield Label("Attach to", classes="opt attach")
-                yield Select(f.attach_targets, value=f.attach_targets[0][1]
+                yield Select(plain_options(f.attach_targets), value=f.attach_targets[0][1]
                              if f.attach_targets else Select.NULL, allow_blank=False,
                              id="target", compact=True, classes="opt attach")
                 yield Label("Template name", classes="opt template")
                 yield Input(f.template_name, id="name", compact=True, classes="opt template")
                 if f.os_types:
-                    yield Select(f.os_types, value=f.default_os or f.os_types[0][1],
+                    yield Select(plain_options(f.os_types), value=f.default_os or f.os_types[0][1],
                                  allow_blank=False, id="ostype", compact=True,
                                  classes="opt template")
                 yield Tick("Launch a new instance from it", id="launch", compact=True,
                                classes="opt template")
                 if f.zones:
-                    yield Select(f.zones, value=f.default_zone or f.zones[0][1],
+                    yield Select(plain_options(f.zones), value=f.default_zone or f.zones[0][1],
                                  allow_blank=False, id="zone", compact=True,
                                  classes="opt template")
                 if f.offerings:
-                    yield Select(f.offerings, value=f.offerings[0][1], allow_blank=False,
-                                 id="offering", compact=True, classes="opt template")
+                    yield Select(plain_options(f.offerings), value=f.offerings[0][1],
+                                 allow_blank=False, id="offering", compact=True,
+                                 classes="opt template")
             with HorizontalGroup():
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Plan", id="ok", variant="primary", compact=True)
@@ -238,7 +244,7 @@ class RestorePlanScreen(Screen[None]):
             yield Static(plan_text(self.plan))
         with VerticalGroup(id="confirm-row"):
             if self.plan.runnable:
-                yield Label(f"Type {self.plan.confirm_text!r} to run this plan")
+                yield Label(Text(f"Type {self.plan.confirm_text!r} to run this plan"))
                 with HorizontalGroup():
                     yield Input(placeholder=self.plan.confirm_text, id="confirm", compact=True)
                     yield Button("Run", id="run", variant="error", disabled=True,

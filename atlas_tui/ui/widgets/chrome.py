@@ -15,19 +15,24 @@ from textual.widgets import Static
 
 
 class AtlasHeader(Static):
-    """Profile, endpoint host and read-only state: always visible, never ambiguous."""
+    """Profile, endpoint host and read-only state: always visible, never ambiguous.
+
+    `warning` is the endpoint's transport warning (`Profile.transport_warning`: TLS NOT
+    VERIFIED, UNENCRYPTED), shown in the theme's error colour on every screen."""
 
     DEFAULT_CSS = """
     AtlasHeader { height: 1; background: $primary-background; color: $text; }
     """
 
     def __init__(self, profile: str, host: str, read_only: bool, version: str = "",
+                 warning: str | None = None,
                  clock_known: Callable[[], bool] | None = None) -> None:
         super().__init__(id="atlas-header")
         self.profile = profile
         self.host = host
         self.read_only = read_only
         self.version = version
+        self.warning = warning
         # False when the server sends no Date header: ages use this computer's clock.
         self.clock_known = clock_known
 
@@ -36,6 +41,11 @@ class AtlasHeader(Static):
         text.append("│ ")
         text.append(self.profile, style="bold")
         text.append(f" @ {self.host}")
+        if self.warning:
+            # Before the version: at 80 columns it is the part that must not be cut off.
+            error = self.app.current_theme.error or "red"
+            text.append(" │ ")
+            text.append(f" {self.warning} ", style=f"bold #ffffff on {error}")
         if self.read_only:  # before anything optional: it must never be cut off
             text.append(" │ ")
             text.append("READ-ONLY", style="bold reverse")

@@ -1,0 +1,246 @@
+"""One error path: a failure in any worker is a message saying what failed (with a hint) and
+an entry in errors.log in the state dir; nothing vanishes, nothing quits the app. Credentials
+in the endpoint never show; the audit log's failure is said once.
+
+The failures are made by patching a method the worker calls to raise: the thing under test
+is what happens to the exception, not the cloud.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+import atlas_tui
+from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.settings import Settings, state_dir
+from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.start import ConnectErrorScreen
+from atlas_tui.ui.widgets.chrome import Breadcrumbs
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
+from tests.conftest import profile_for
+from tests.ui.helpers import loaded, screen_text, until
+
+
+def app_for(profile: Profile) -> AtlasApp:
+    return AtlasApp(Launch(), profile=profile, settings=Settings())
+
+
+def notes(app: AtlasApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def error_log() -> str:
+    path = state_dir() / "errors.log"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def raising(text: str) -> Callable[..., Any]:
+    async def boom(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError(text)
+
+    return boom
+
+
+async def test_a_screen_action_that_raises_is_reported_and_logged(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None
+        monkeypatch.setattr(app.session.client, "vm_snapshots_of", raising("boom in vm snaps"))
+        await pilot.press("v")  # VM snapshot: its worker asks for the VM's VM snapshots first
+        await until(pilot, lambda: any("boom in vm snaps" in n for n in notes(app)),
+                    what="the failure's message")
+        [message] = [n for n in notes(app) if "boom in vm snaps" in n]
+        assert "VM snapshot failed: RuntimeError: boom in vm snaps" in message
+        assert f"details in {state_dir() / 'errors.log'}" in message
+        assert app.is_running and isinstance(app.screen, InstancesScreen)
+    log = error_log()
+    assert "VM snapshot: RuntimeError: boom in vm snaps" in log
+    assert "Traceback" in log and "vm_snapshot_flow" in log  # for the developer
+
+
+async def test_a_load_that_raises_leaves_the_app_running_and_can_be_retried(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot, InstancesScreen)
+        before = screen.updated
+        with monkeypatch.context() as patch:
+            patch.setattr(screen, "load", raising("bug in load"))
+            await pilot.press("r")
+            await until(pilot, lambda: any("bug in load" in n for n in notes(app)),
+                        what="the load failure's message")
+            assert app.is_running and app.screen is screen
+            assert screen.query_one(Breadcrumbs).status == "load failed: r to retry"
+        assert any("Loading this list failed: RuntimeError: bug in load" in n
+                   for n in notes(app))
+        await pilot.press("r")  # the bug gone, r loads again
+        await until(pilot, lambda: screen.updated != before, what="the reload")
+        assert screen.query_one(Breadcrumbs).status == ""
+    assert "Loading this list: RuntimeError: bug in load" in error_log()
+
+
+async def test_a_policy_save_that_raises_is_reported_and_the_form_says_not_saved(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.ui.test_policies import open_form, open_policies, type_into
+
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_policies(pilot, "DATA-44")
+        form = await open_form(pilot, "a")
+        await pilot.press("h")
+        await type_into(pilot, form, "minute", "45")
+        assert app.session is not None
+        monkeypatch.setattr(app.session.client, "create_snapshot_policy",
+                            raising("bug in save"))
+        await pilot.press("enter")
+        await until(pilot, lambda: any("bug in save" in n for n in notes(app)),
+                    what="the save failure's message")
+        assert any("Saving the policy failed: RuntimeError: bug in save" in n
+                   for n in notes(app))
+        assert app.is_running and app.screen is form
+        assert "Not saved" in screen_text(app)
+    assert "Saving the policy: RuntimeError: bug in save" in error_log()
+
+
+async def test_a_restore_that_raises_is_reported_and_logged(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from atlas_tui.cloud.restore import RestoreRunner, gather_context, plan_root_swap
+
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None
+        client = app.session.client
+        vm = next(v for v in await client.virtual_machines() if v.name == "hello-atlas")
+        root = next(v for v in await client.volumes_of(vm.id) if v.deviceid == 0)
+        snap = next(s for s in await client.snapshots_of(root.id) if s.state == "BackedUp")
+        plan = plan_root_swap(await gather_context(client, snap.id), move_policies=False)
+        monkeypatch.setattr(RestoreRunner, "run", raising("bug in restore"))
+        app.start_restore(plan)
+        await until(pilot, lambda: any("bug in restore" in n for n in notes(app)),
+                    what="the restore failure's message")
+        [message] = [n for n in notes(app) if "bug in restore" in n]
+        assert "Restore of hello-atlas" in message and "RuntimeError: bug in restore" in message
+        assert f"details in {state_dir() / 'errors.log'}" in message
+        assert app.is_running
+    log = error_log()
+    assert "Restore of hello-atlas: RuntimeError: bug in restore" in log and "Traceback" in log
+
+
+# -- credentials in the endpoint ---------------------------------------------------------
+
+
+@pytest.fixture
+async def redirect_loop() -> AsyncIterator[str]:
+    """A server that redirects every request to itself: aiohttp gives up with an error that
+    quotes the full URL it asked for (query and all)."""
+
+    async def again(request: web.Request) -> web.Response:
+        raise web.HTTPFound(location=str(request.rel_url))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", again)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_endpoint_credentials_never_show_or_reach_a_file(redirect_loop: str) -> None:
+    url = f"http://alice:hunter2@{redirect_loop}/client/api?token=T0KEN-123"
+    profile = Profile(name="p", url=url, api_key="APIKEY-xyz", secret_key="SECRET-xyz",
+                      source="test", timeout_s=2)
+    app = app_for(profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectErrorScreen), timeout=40,
+                    what="the connect error")
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "Cannot reach the API" in text and redirect_loop in text
+    log = error_log()
+    assert "Connecting to http://***@" in log and "token=***" in log
+    files = "".join(p.read_text(errors="replace") for p in state_dir().rglob("*") if p.is_file())
+    for secret in ("alice", "hunter2", "T0KEN-123", "APIKEY-xyz", "SECRET-xyz"):
+        assert secret not in text and secret not in log and secret not in files, secret
+
+
+# -- the audit log ------------------------------------------------------------------------
+
+
+async def test_an_unwritable_audit_log_is_said_once(sim: SimServer) -> None:
+    (state_dir() / "audit.jsonl").mkdir()  # a directory where the file should be
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None
+        client = app.session.client
+        # One volume per VM: the server refuses two snapshots at once on one VM.
+        by_vm = {v.virtualmachineid: v for v in app.session.inventory.volumes.values()
+                 if v.virtualmachineid}
+        volumes = list(by_vm.values())[:3]
+        for volume, name in zip(volumes, ("first", "second", "third"), strict=True):
+            await client.create_snapshot(volume.id, name=name)
+        await pilot.pause(0.1)
+        said = [n for n in notes(app) if n.startswith("Audit log:")]
+        assert len(said) == 1 and "Cannot write the audit log" in said[0]
+        assert app.is_running
+    # The writes themselves went through: the server has all three snapshots.
+    names = {s.name for s in sim.state.snapshots.values()}
+    assert {"first", "second", "third"} <= names
+    assert error_log().count("Audit log: Cannot write the audit log") == 1
+
+
+# -- every worker goes through the one path ---------------------------------------------------
+
+
+def _worker_sites() -> list[tuple[str, str, ast.Call]]:
+    """(module, class, call) for every `@work(...)` decorator and `run_worker(...)` call."""
+    root = Path(atlas_tui.__file__).parent
+    found: list[tuple[str, str, ast.Call]] = []
+    for path in sorted(root.rglob("*.py")):
+        if "sim" in path.relative_to(root).parts:
+            continue
+        module = "atlas_tui." + ".".join(path.relative_to(root).with_suffix("").parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for node in ast.walk(cls):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name in ("work", "run_worker"):
+                        found.append((module, cls.name, node))
+    return found
+
+
+def test_every_worker_reports_instead_of_vanishing_or_quitting() -> None:
+    sites = _worker_sites()
+    assert len(sites) > 10  # the scan sees the workers at all
+    for module, cls_name, call in sites:
+        where = f"{module}.{cls_name} line {call.lineno}"
+        flags = {k.arg: k.value for k in call.keywords}
+        value = flags.get("exit_on_error")
+        # True would quit the app on a bug; False without a handler would lose the error.
+        assert isinstance(value, ast.Constant) and value.value is False, where
+        cls = getattr(importlib.import_module(module), cls_name)
+        assert inspect.isclass(cls) and issubclass(cls, ReportsWorkerErrors), where
+    assert issubclass(BrowseScreen, ReportsWorkerErrors) and issubclass(AtlasApp,
+                                                                        ReportsWorkerErrors)
