@@ -212,11 +212,15 @@ async def test_created_on_primary_shows_as_progress() -> None:
         try:
             job = tracker.track(await client.create_snapshot(vol.id), label="Snapshot",
                                 target="ROOT-44", resource=vol.id)
-            for _ in range(200):
+            on_server = sim.state.snapshots[job.entity_id or ""]
+            for _ in range(400):  # time stands still once the server is there
+                if on_server.state == "CreatedOnPrimary":
+                    break
+                sim.clock.advance(0.25)
+            for _ in range(500):
                 if job.state == "CreatedOnPrimary":
                     break
-                sim.clock.advance(0.5)
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.01)
             assert job.state == "CreatedOnPrimary" and not job.done
             assert job.phase == "CreatedOnPrimary"
             assert fmt.state(job.phase).plain == "CreatedOnPrimary…"
