@@ -100,15 +100,21 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         outcome = app.restores[-1].outcome
         assert outcome is not None and outcome.succeeded and outcome.verified
         assert "Restore finished" in screen_text(app)
-        assert f"renamed {kept_name}" in progress_text(app.restores[-1]).plain
+        # Before 4.19 updateVolume has no `name`: the server ignores it, and the app says so.
+        renames = sim.view.since(4, 19)
+        said = " ".join(progress_text(app.restores[-1]).plain.split())
+        if renames:
+            assert f"renamed {kept_name}" in said
+        else:
+            assert "accepted the rename of ROOT-42 but did not do it" in said
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Running"
     root = [d for d in disks if d[1] == "ROOT"]
     assert len(root) == 1 and root[0][2] == 0 and root[0][0].startswith("hello-atlas-root-from")
     async with CloudClient(profile_for(sim)) as c:
-        [old] = await c.volumes(name=kept_name)
-        assert await c.volumes(name="ROOT-42") == []
-    assert old.id == old_id  # kept, detached, under its new name
+        [old] = await c.volumes(name=kept_name if renames else "ROOT-42")
+        assert await c.volumes(name="ROOT-42" if renames else kept_name) == []
+    assert old.id == old_id  # kept, detached (under its new name where the server can)
     assert old.type == "DATADISK" and not old.virtualmachineid
 
 
