@@ -7,6 +7,7 @@ This is where the layers meet: it starts the embedded simulator for `--demo`, op
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -27,16 +28,17 @@ from textual.widgets import Static
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.config import ConfigError, Profile, discover
-from atlas_tui.cloud.error_log import ErrorLog, describe
+from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.journal import Journal
 from atlas_tui.cloud.redact import redact_text
 from atlas_tui.cloud.restore_plan import RestorePlan
+from atlas_tui.cloud.restore_report import view_disks
 from atlas_tui.cloud.restore_run import PlanBlocked
 from atlas_tui.cloud.restore_task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
-from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_dir
+from atlas_tui.cloud.settings import Settings, SettingsError, load_settings, state_path
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -55,18 +57,24 @@ CONNECT_HINTS = {
     "expire.",
     ErrorKind.TRANSPORT: "Check the url (host, port, http/https) and that this machine can "
     "reach it (VPN, firewall).",
-    ErrorKind.TIMEOUT: "The endpoint did not answer in time. Check the network, or raise "
-    "`timeout` in the profile.",
+    ErrorKind.TIMEOUT: "The endpoint did not give a whole answer in time (the profile's "
+    "`timeout` bounds each request, answer included). Check the network or a proxy in "
+    "between, or raise `timeout` in the profile.",
+    ErrorKind.UNAVAILABLE: "A proxy or load balancer answered for the API: the API is down, "
+    "restarting or in maintenance. Try again in a moment.",
+    ErrorKind.THROTTLED: "The API is limiting this account's calls. Try again in a moment.",
     ErrorKind.TLS: "The certificate was refused. Use the right CA bundle (`verify = /path` "
     "in ~/.cloudstack.ini) rather than turning verification off.",
     ErrorKind.PROTOCOL: "The url must point at the API, usually https://host/client/api.",
 }
 
+CLOUD_LOGGER = "atlas_tui.cloud"  # its warnings and errors go to errors.log too
+
 # After an action failed: what to try (the server's own text says what went wrong).
 ERROR_HINTS = {
     ErrorKind.AUTH: "Check the profile's API keys and this machine's clock.",
     ErrorKind.THROTTLED: "Wait a moment, then try again.",
-    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then press r to retry.",
+    ErrorKind.TRANSPORT: "Check the network (VPN, firewall), then try again.",
     ErrorKind.TIMEOUT: "The API is slow or unreachable: try again in a moment.",
     ErrorKind.TLS: "The certificate was refused: check the profile's CA bundle.",
     ErrorKind.PERMISSION: "This account is not allowed to do that.",
@@ -160,9 +168,12 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.actions: Actions | None = None
         self.jobs_panel_hidden = False
         self.restores: list[RestoreTask] = []
+        self.unfinished_restores: dict[str, Journal] = {}  # VM id -> a journal left open
         self.exact_times = False
         self._sim: Any = None
         self._error_log: ErrorLog | None = None
+        self._log_handler = ErrorLogHandler(self.error_log)
+        self._connecting: Profile | None = None  # the profile `connect` is trying
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -173,6 +184,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # -- start ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -218,10 +230,13 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         except ConfigError as e:
             self._show(NoConfigScreen(e.help_text()))
             return
+        self._connecting = profile
         self._show(ConnectingScreen(f"connecting to {profile.host} as {profile.name}…"))
         read_only = self.launch.read_only or self.settings.is_read_only(profile.name)
         self.error_log.secrets = (profile.secret_key, profile.api_key)
-        audit = AuditLog(state_dir() / "audit.jsonl", profile.name,
+        # The file (and its directory) is made on the first write: a state dir that cannot
+        # be made is then one message, as any other audit failure, not a failed start.
+        audit = AuditLog(state_path() / "audit.jsonl", profile.name,
                          on_failure=self._audit_failed)
         try:
             self.session = await Session.open(profile, read_only=read_only, audit=audit)
@@ -233,7 +248,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             return
         self._start_tracker(self.session)
         self._show(InstancesScreen())
-        self._offer_unfinished_restores(profile)
+        await self._offer_unfinished_restores(profile)
 
     # -- restores -------------------------------------------------------------------------
 
@@ -267,10 +282,9 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.notify(f"Restore of {task.where}: {outcome.status if outcome else 'not run'}"
                         f"\n{text}", title="Restore", severity="error", markup=False, timeout=15)
 
-    def _offer_unfinished_restores(self, profile: Profile) -> None:
-        """A restore a crash left open is offered at once: resume or roll back."""
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
+    async def _offer_unfinished_restores(self, profile: Profile) -> None:
+        """A restore a crash left open is offered at once: resume or roll back, with what
+        the VM is like right now (a fresh read) and what each choice will do."""
         try:
             Journal.prune()  # finished restores' journals older than 90 days
             # Journals hold the endpoint redacted (older ones as it was written).
@@ -280,12 +294,67 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.notify(f"Cannot read the restore journals: {e}", severity="warning")
             return
         for journal in journals:
-            def chosen(answer: str | None, journal: Journal = journal) -> None:
-                if answer in ("resume", "rollback"):
-                    self.start_restore(journal.plan, journal=journal,
-                                       rollback=answer == "rollback")
+            await self._offer_one(journal)
 
-            self.push_screen(UnfinishedRestoreDialog(journal.summary()), chosen)
+    def offer_unfinished(self, journal: Journal) -> None:
+        """Offer one unfinished restore again (from `:restore`)."""
+        self.run_worker(self._offer_one(journal), group="restore-offer", exit_on_error=False)
+
+    async def _offer_one(self, journal: Journal) -> None:
+        from atlas_tui.cloud.restore_report import choice_effects, read_server
+        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
+
+        if self.session is None:
+            return
+        vm_id = str((journal.plan.vm or {}).get("id") or "")
+        if vm_id:
+            self.unfinished_restores[vm_id] = journal
+        view = await read_server(self.session.client, journal)
+
+        def chosen(answer: str | None) -> None:
+            if answer in ("resume", "rollback"):
+                self.start_restore(journal.plan, journal=journal,
+                                   rollback=answer == "rollback")
+
+        self.push_screen(UnfinishedRestoreDialog(
+            journal.summary(), view.vm_line(), view_disks(journal, view),
+            choice_effects(journal, view)), chosen)
+
+    def restore_flag(self, vm_id: str) -> str:
+        """What the VM's rows say about a restore of it: running, or left unfinished."""
+        if any(not t.finished and (t.plan.vm or {}).get("id") == vm_id for t in self.restores):
+            return "restore running"
+        journal = self.unfinished_restores.get(vm_id)
+        if journal is not None:
+            try:
+                status = Journal.load(journal.path).status
+            except (OSError, ValueError):
+                status = journal.status
+            if status not in ("succeeded", "rolled-back"):
+                return "restore unfinished (:restore)"
+            self.unfinished_restores.pop(vm_id, None)
+        return ""
+
+    # -- leaving ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
+        behind and ask."""
+        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+
+        running = [t for t in self.restores if not t.finished]
+        jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
+                if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
+        if not running and not jobs:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitDialog):
+            return  # already asking
+        self.push_screen(QuitDialog(quit_text(running, jobs)), self._quit_answer)
+
+    def _quit_answer(self, quit_anyway: bool | None) -> None:
+        if quit_anyway:
+            self.exit()
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -298,8 +367,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         tracker.subscribe(self._job_changed)
         self.tracker = tracker
         self.actions = Actions(session.client, tracker)
-        self.run_worker(tracker.run(), name="job tracker", group="tracker", exit_on_error=False)
-        self.run_worker(self._discover_jobs(tracker), name="listing the account's jobs",
+        self.run_worker(tracker.run(), name="Job tracker", group="tracker", exit_on_error=False)
+        self.run_worker(self._discover_jobs(tracker), name="Listing the account's jobs",
                         group="tracker", exit_on_error=False)
 
     async def _discover_jobs(self, tracker: JobTracker) -> None:
@@ -358,6 +427,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.push_screen(screen)
 
     async def on_unmount(self) -> None:
+        logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
@@ -371,11 +441,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     @property
     def error_log(self) -> ErrorLog:
         if self._error_log is None:
-            try:
-                path: Path | None = state_dir() / "errors.log"
-            except OSError:  # no state dir: nothing is logged, messages still show
-                path = None
-            self._error_log = ErrorLog(path)
+            self._error_log = ErrorLog(state_path() / "errors.log")
         return self._error_log
 
     def report(self, error: BaseException, what: str = "") -> None:
@@ -395,6 +461,17 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         where = f"details in {log.path}" if written else "the error log could not be written"
         self.notify(f"{what} failed: {log.safe(describe(error))} ({where})",
                     title="Unexpected error", severity="error", markup=False, timeout=15)
+
+    def work_failed(self, name: str, error: BaseException) -> None:
+        if name == "connect":  # a bug while connecting: "connecting…" must not stay up
+            from atlas_tui.ui.screens.start import ConnectErrorScreen
+
+            profile = self._connecting
+            hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
+            self._show(ConnectErrorScreen(
+                profile.name if profile else self.launch.profile or "(default)",
+                profile.host if profile else "its endpoint",
+                self.error_log.safe(describe(error)), hint))
 
     def _audit_failed(self, path: Path, error: OSError) -> None:
         """The audit log cannot be written: said once (AuditLog calls this only once)."""
@@ -448,13 +525,10 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             from atlas_tui.ui.screens.protection import ProtectionScreen
 
             self.push_screen(ProtectionScreen())
-        elif word == "restore":
-            from atlas_tui.ui.screens.restore import RestoreProgressScreen
+        elif word in ("restore", "restores"):
+            from atlas_tui.ui.screens.restores import RestoresScreen
 
-            if not self.restores:
-                self.notify("no restore in this session", severity="warning")
-                return
-            self.push_screen(RestoreProgressScreen(self.restores[-1]))
+            self.push_screen(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))

@@ -10,9 +10,10 @@ The demo runs with its clock frozen at a fixed instant, so every run draws the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,8 +181,25 @@ async def jobs_panel(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
+@contextlib.contextmanager
+def fixed_run_tags() -> Iterator[None]:
+    """Restore names carry a random per-run tag: a fixed one while a scene plans."""
+    from atlas_tui.cloud import restore_plan as planning
+
+    planning.run_tags.append(lambda: "5ce4e5")
+    try:
+        yield
+    finally:
+        planning.run_tags.pop()
+
+
 async def restore_plan(pilot: Pilot) -> None:
     """`R` on a ROOT snapshot, replace the root disk: the plan, before anything runs."""
+    with fixed_run_tags():
+        await _restore_plan(pilot)
+
+
+async def _restore_plan(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("R")
     await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
@@ -250,6 +268,16 @@ async def play(name: str, pilot: Pilot, sim: SimServer) -> None:
         await SIM_SCENES[name](pilot, sim)
     else:
         await SCENES[name](pilot)
+    await _steady_cursor(pilot)
+
+
+async def _steady_cursor(pilot: Pilot) -> None:
+    """A blinking text cursor is drawn or not depending on when the picture is taken."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 async def shoot(outdir: Path, names: list[str]) -> list[Path]:

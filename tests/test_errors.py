@@ -21,7 +21,7 @@ from aiohttp import web
 import atlas_tui
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.settings import Settings, state_dir
+from atlas_tui.cloud.settings import Settings, state_dir, state_path
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -41,8 +41,8 @@ def notes(app: AtlasApp) -> list[str]:
 
 
 def error_log() -> str:
-    path = state_dir() / "errors.log"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    path = state_path() / "errors.log"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def raising(text: str) -> Callable[..., Any]:
@@ -144,6 +144,47 @@ async def test_a_restore_that_raises_is_reported_and_logged(
     assert "Restore of hello-atlas: RuntimeError: bug in restore" in log and "Traceback" in log
 
 
+async def test_a_failure_cloud_only_logs_reaches_the_error_log(sim: SimServer) -> None:
+    """A job-tracker subscriber that raises is logged, not raised (it must not stop the
+    polling of every job): that log line reaches errors.log instead of nowhere."""
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        assert app.session is not None and app.tracker is not None
+
+        def broken_view(_job: object) -> None:
+            raise RuntimeError("bug in a job view")
+
+        app.tracker.subscribe(broken_view)
+        volume = next(iter(app.session.inventory.volumes.values()))
+        started = await app.session.client.create_snapshot(volume.id, name="watched")
+        app.tracker.track(started, label="watched", target=volume.name)
+        await until(pilot, lambda: "bug in a job view" in error_log(), what="the log line")
+        assert app.is_running
+    log = error_log()
+    assert "atlas_tui.cloud.jobs: job tracker subscriber failed" in log and "Traceback" in log
+
+
+async def test_a_bug_while_connecting_shows_the_error_screen_and_r_retries(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from atlas_tui.cloud.session import Session
+
+    real_open = Session.open
+    monkeypatch.setattr(Session, "open", raising("bug in connect"))
+    app = app_for(profile_for(sim))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectErrorScreen),
+                    what="the connect error screen")
+        await pilot.pause(0.1)
+        assert "RuntimeError: bug in connect" in screen_text(app) and app.is_running
+        assert any("Connecting failed: RuntimeError: bug in connect" in n for n in notes(app))
+        monkeypatch.setattr(Session, "open", real_open)
+        await pilot.press("r")
+        await loaded(pilot, InstancesScreen)
+    assert "Connecting: RuntimeError: bug in connect" in error_log()
+
+
 # -- credentials in the endpoint ---------------------------------------------------------
 
 
@@ -187,8 +228,13 @@ async def test_endpoint_credentials_never_show_or_reach_a_file(redirect_loop: st
 # -- the audit log ------------------------------------------------------------------------
 
 
-async def test_an_unwritable_audit_log_is_said_once(sim: SimServer) -> None:
-    (state_dir() / "audit.jsonl").mkdir()  # a directory where the file should be
+@pytest.mark.parametrize("blocked", ["audit file", "state dir"])
+async def test_an_unwritable_audit_log_is_said_once(sim: SimServer, blocked: str) -> None:
+    if blocked == "audit file":
+        (state_dir() / "audit.jsonl").mkdir()  # a directory where the file should be
+    else:
+        state_path().parent.mkdir(parents=True, exist_ok=True)
+        state_path().write_text("a file where the state directory should be")
     app = app_for(profile_for(sim))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
@@ -207,7 +253,8 @@ async def test_an_unwritable_audit_log_is_said_once(sim: SimServer) -> None:
     # The writes themselves went through: the server has all three snapshots.
     names = {s.name for s in sim.state.snapshots.values()}
     assert {"first", "second", "third"} <= names
-    assert error_log().count("Audit log: Cannot write the audit log") == 1
+    if blocked == "audit file":
+        assert error_log().count("Audit log: Cannot write the audit log") == 1
 
 
 # -- every worker goes through the one path ---------------------------------------------------
@@ -244,3 +291,17 @@ def test_every_worker_reports_instead_of_vanishing_or_quitting() -> None:
         assert inspect.isclass(cls) and issubclass(cls, ReportsWorkerErrors), where
     assert issubclass(BrowseScreen, ReportsWorkerErrors) and issubclass(AtlasApp,
                                                                         ReportsWorkerErrors)
+
+
+def test_work_labels_say_what_failed_in_the_users_words() -> None:
+    from textual.binding import Binding
+
+    class Screenish(ReportsWorkerErrors):
+        BINDINGS = [Binding("v", "vm_snapshot", "VM snapshot")]  # noqa: RUF012
+        WORK_LABELS = {"_send": "Saving the policy"}  # noqa: RUF012
+
+    labels = Screenish()
+    assert labels.work_label("action_vm_snapshot") == "VM snapshot"  # the key's description
+    assert labels.work_label("_send") == "Saving the policy"
+    assert labels.work_label("refresh_data") == "Refresh data"
+    assert labels.work_label("Snapshot my_VM-01") == "Snapshot my_VM-01"  # a title: as given

@@ -2,7 +2,8 @@
 with TERM=xterm (16 colours) and NO_COLOR, read back through a terminal emulator (pyte).
 
 Pilot tests drive the App object; this drives the program a user starts, through the bytes
-it writes, so it also covers the driver, colour handling and quitting.
+it writes, so it also covers the driver, colour handling and quitting. Over the `hostile`
+seed it checks those bytes: no escape sequence from a name reaches the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -32,6 +34,7 @@ class Terminal:
         self.pid = pid
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()  # every byte the program wrote
 
     def pump(self, seconds: float = 0.05) -> None:
         end = time.monotonic() + seconds
@@ -47,6 +50,7 @@ class Terminal:
                     return
                 if not data:
                     return
+                self.raw += data
                 self.stream.feed(data)
 
     def text(self) -> str:
@@ -70,10 +74,21 @@ class Terminal:
         raise AssertionError(f"{word!r} not on screen:\n{self.text()}")
 
 
+    def click(self, x: int, y: int) -> None:
+        """A left click at a 0-based cell, as xterm reports it with SGR mouse mode."""
+        self.send(f"\x1b[<0;{x + 1};{y + 1}M\x1b[<0;{x + 1};{y + 1}m".encode())
+
+    def alive(self) -> bool:
+        done, _status = os.waitpid(self.pid, os.WNOHANG)
+        return done == 0
+
+
 @contextmanager
-def running(args: list[str], env: dict[str, str]) -> Iterator[Terminal]:
+def running(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[Terminal]:
     pid, fd = pty.fork()
     if pid == 0:  # the child: the program, as a user would start it
+        if cwd is not None:
+            os.chdir(cwd)
         os.execvpe(sys.executable, [sys.executable, "-m", "atlas_tui", *args], env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     term = Terminal(fd, pid)
@@ -129,3 +144,99 @@ def test_demo_in_a_16_colour_no_color_terminal(tmp_path: Path) -> None:
         term.wait_for(lambda: "web-01 › volumes" in term.text(), "the volumes of web-01")
         term.send(b"\x11")  # ctrl+q
         assert exit_code(term) == 0
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
+        "TERM": "xterm-256color", "LANG": "C.UTF-8",
+        "ATLAS_TUI_STATE_DIR": str(tmp_path / "state"),
+        "ATLAS_TUI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+
+
+# What a hostile name would make the terminal do, as bytes on the wire. Textual writes none
+# of these itself (its only OSC 52 is `y`'s copy, checked apart).
+FORBIDDEN = {
+    "OSC 0 window title": b"\x1b]0;",
+    "CSI clear screen and scrollback": b"\x1b[2J\x1b[3J\x1b[H",
+    "end of bracketed paste": b"\x1b[201~",
+    "C1 CSI": "\x9b".encode(),
+    "bidi override": "\u202e".encode(),
+    "bidi isolate": "\u2066".encode(),
+    "zero-width space": "\u200b".encode(),
+    "zero-width joiner": "\u200d".encode(),
+    "BOM": "\ufeff".encode(),
+}
+
+
+def clean_bytes(raw: bytes, step: str) -> None:
+    from atlas_tui.sim.seeds import HOSTILE_CLIPBOARD_B64
+
+    for what, sequence in FORBIDDEN.items():
+        assert sequence not in raw, f"{what} from a name reached the terminal ({step})"
+    # The payload itself may show, in visible form (`clip␛]52;c;…`): the sequence may not.
+    osc52 = b"\x1b]52;c;" + HOSTILE_CLIPBOARD_B64.encode()
+    assert osc52 not in raw, f"a name wrote the clipboard with OSC 52 ({step})"
+
+
+@pytest.mark.slow
+def test_hostile_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    """`atlas-tui --demo --demo-seed hostile --mouse`: move over every row, click the rows
+    and the `[@click=...]` names, open details, dialogs, help and :jobs; the program keeps
+    running, and its bytes carry none of the names' escape sequences."""
+    from atlas_tui.sim.seeds import HOSTILE_CLICK_FILE, HOSTILE_TITLE
+
+    with running(["--demo", "--demo-seed", "hostile", "--demo-speed", "0", "--mouse"],
+                 _env(tmp_path), cwd=tmp_path) as term:
+        term.wait_for(lambda: "x[/]y[" in term.text() and "updated" in term.text(),
+                      "the instance list")
+
+        def still_running(step: str) -> None:
+            term.pump(0.3)
+            clean_bytes(bytes(term.raw), step)
+            assert term.alive(), f"the app ended after {step}:\n{term.text()}"
+            assert "Traceback" not in term.text() and "Error" not in term.text(), term.text()
+
+        def click_the_clicks(step: str) -> None:
+            for y, line in enumerate(term.screen.display):
+                for match in re.finditer("CLIC|@click", line):
+                    term.click(match.start() + 1, y)
+                    still_running(f"clicking {match.group()} ({step})")
+
+        term.send(b"i")  # the detail pane: every raw field of the row under the cursor
+        for _ in range(4):
+            term.send(b"j")
+            still_running("moving down")
+        for y in range(3, 8):  # the rows themselves
+            term.click(4, y)
+            still_running(f"clicking row {y}")
+        click_the_clicks("instances")
+        term.send(b"gi\r")  # open the first VM: its volumes and VM snapshots
+        term.wait_for(lambda: "volumes" in term.text() and "VM snapshots" in term.text(),
+                      "the volumes screen")
+        click_the_clicks("volumes")
+        for keys, what in ((b"v", "VM snapshot of"), (b"s", "Snapshot"), (b"?", "Keys on")):
+            term.send(keys)
+            term.wait_for(lambda w=what: w in term.text(), what)
+            click_the_clicks(what)
+            term.send(b"\x1b")
+            still_running(what)
+        term.send(b"\r")  # the root's snapshots
+        term.wait_for(lambda: "snapshots" in term.text() and "SNAPSHOT" in term.text(),
+                      "the snapshots screen")
+        click_the_clicks("snapshots")
+        term.send(b"ip")  # details, then the policies with the protection note
+        term.wait_for(lambda: "RUNS" in term.text(), "the policies screen")
+        still_running("policies")
+        term.send(b":")
+        term.wait_for(lambda: "jump:" in term.text(), "the jump prompt")
+        term.send(b"jobs\r")
+        term.wait_for(lambda: "JOB" in term.text(), "the jobs screen")
+        still_running("jobs")
+        assert term.screen.title != HOSTILE_TITLE
+        term.send(b"\x11")  # ctrl+q
+        assert exit_code(term) == 0
+
+    clean_bytes(bytes(term.raw), "quitting")
+    assert not list(tmp_path.rglob(f"*{HOSTILE_CLICK_FILE}*")), "a click wrote a file"

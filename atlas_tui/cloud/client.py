@@ -1,6 +1,11 @@
 """The async API client: one `cs.AIOCloudStack` session, typed results, one error type.
 
 - Lists page at 500; once `count` is known the remaining pages are fetched concurrently.
+- Every request has a total deadline (connect plus the whole answer, the profile's
+  `timeout`), so a server that drips one byte every few seconds cannot hold a call open
+  for ever, and a size cap (`MAX_ANSWER_BYTES`): a bigger answer is an error, not read.
+- The HTTP status is looked at before the body: a 502/503/504 is "the API is unavailable"
+  whatever the body (a proxy's HTML page), a bare 429 is throttling; neither means "wrong URL".
 - Reads retry with backoff on 429 (waiting what the server advertises), 5xx and network
   errors. Writes are never retried blindly: only a 429, which the server rejects before
   doing any work, is retried; a write whose answer was lost is reported as such.
@@ -18,6 +23,7 @@ import hashlib
 import hmac
 import json as json_module
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -54,6 +60,11 @@ from atlas_tui.cloud.models import (
 from atlas_tui.cloud.text import clean_json_text
 
 PAGE_SIZE = 500
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a page of 500 items is well under 1 MiB
+# Statuses that say the API is not there right now (a proxy's gateway error, maintenance):
+# worth retrying a read for, whatever the body looks like.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+MAX_TIMEOUT_ATTEMPTS = 2  # a read that timed out is tried once more, not `attempts` times
 # A list longer than this is not an answer to believe: the largest Atlas accounts list
 # ~300,000 snapshots, and a count of 10**9 would have the client page for hours.
 MAX_COUNT = 1_000_000
@@ -98,20 +109,36 @@ class ServerClock:
         return self.server_date is not None
 
 
+class _Refused(Exception):
+    """An answer judged before it was decoded: too large, a gateway error, a bare 429.
+    `_once` turns it into a CloudError naming the command."""
+
+    def __init__(self, text: str, *, kind: ErrorKind, status: int, code: int | None = None,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.kind = kind
+        self.status = status
+        self.code = code
+        self.retry_after_s = retry_after_s
+
+
 class _NotUnderstood(Exception):
     """A 200 answer whose body does not decode: `_once` names the command."""
 
 
 class _Transport(AIOCloudStack):
-    """cs.AIOCloudStack with Java-exact signing and a look at each response's Date."""
+    """cs.AIOCloudStack with Java-exact signing, a look at each response's Date, and an
+    answer read with a size cap and judged by its status before its body."""
 
     clock: ServerClock
+    max_bytes: int = MAX_ANSWER_BYTES
 
     def _sign(self, data: dict[str, str]) -> None:
         if self.secret:
             data["signature"] = sign(data, self.secret)
 
-    async def _response_value(self, response: Any, json: bool = True) -> Any:
+    def _see_date(self, response: Any) -> None:
         date = response.headers.get("Date")
         if date:
             try:
@@ -119,29 +146,110 @@ class _Transport(AIOCloudStack):
                 self.clock.local_at_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass
-        if not json:
-            return await super()._response_value(response, json)
+
+    async def _response_value(self, response: Any, json: bool = True) -> Any:
+        self._see_date(response)
+        try:
+            body = await _read_capped(response, self.max_bytes)
+        except BaseException:
+            response.close()  # a half-read answer: the connection cannot be reused
+            raise
+        status = response.status
         # The text boundary: every string of the answer is made safe before it is decoded
         # (atlas_tui.cloud.text), so nothing built from it can carry a control sequence.
-        body = await response.text()
+        text = clean_json_text(_decode(body, response.charset))
+        if not json:
+            if status != 200:
+                raise CloudStackApiException(f"HTTP {status} response from CloudStack",
+                                             error=text, response=response)
+            return text
+        bad_json: ValueError | None = None
         try:
-            data = json_module.loads(clean_json_text(body))
+            data = json_module.loads(text)
         except ValueError as e:
-            if response.status == 200 and body.lstrip().startswith(("{", "[")):
+            data, bad_json = None, e
+        # Status before body: CloudStack's own errors carry an errortext; a proxy's page,
+        # a gateway's JSON or an empty body do not, and say nothing about the URL.
+        error = _error_of(data)
+        reason = f"HTTP {status} {response.reason or ''}".strip()
+        if status in UNAVAILABLE_STATUSES:
+            raise _Refused(str(error.get("errortext") or reason) if error else reason,
+                           kind=ErrorKind.UNAVAILABLE, status=status,
+                           code=_int(error.get("errorcode")) if error else None)
+        if status == 429 and error is None:
+            raise _Refused(reason, kind=ErrorKind.THROTTLED, status=status, code=429,
+                           retry_after_s=_retry_after(response))
+        if status >= 500 and error is None:
+            raise _Refused(reason, kind=ErrorKind.SERVER, status=status, code=status)
+        if bad_json is not None:
+            if status == 200 and text.lstrip().startswith(("{", "[")):
                 # JSON that does not read: cut short by a proxy, or corrupt. Not a wrong URL.
-                raise _NotUnderstood(f"the JSON ends early or does not read ({e})") from None
+                raise _NotUnderstood(f"the JSON ends early or does not read ({bad_json})")
             raise CloudStackException(
-                f"HTTP {response.status} response from CloudStack",
-                f"{e}. Make sure endpoint URL is correct.",
+                f"HTTP {status} response from CloudStack",
+                f"{bad_json}. Make sure endpoint URL is correct.",
                 response=response,
-            ) from e
+            )
         data = unwrap_response(data, response)
-        if response.status != 200:
+        if status != 200:
             raise CloudStackApiException(
-                f"HTTP {response.status} response from CloudStack", error=data,
+                f"HTTP {status} response from CloudStack", error=data,
                 response=response,
             )
         return data
+
+
+async def _read_capped(response: Any, limit: int) -> bytes:
+    """The whole body, refusing one larger than `limit` (declared or as it arrives)."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise _Refused(f"the answer is {declared} bytes, more than the {_mib(limit)} this "
+                       "client reads", kind=ErrorKind.PROTOCOL, status=response.status)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(f"the answer is larger than the {_mib(limit)} this client reads",
+                           kind=ErrorKind.PROTOCOL, status=response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MiB"
+
+
+def _error_of(data: Any) -> dict[str, Any] | None:
+    """The CloudStack error object of a decoded answer ({"xresponse": {"errortext"...}})."""
+    if isinstance(data, dict) and len(data) == 1:
+        [inner] = data.values()
+        if isinstance(inner, dict) and "errortext" in inner:
+            return inner
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_after(response: Any) -> float | None:
+    """Retry-After in seconds (the delta form; the date form is rare for APIs)."""
+    value = getattr(response, "headers", {}).get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -169,6 +277,7 @@ class CloudClient:
         concurrency: int = 6,
         retry: RetryPolicy | None = None,
         audit: AuditHook | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.profile = profile
         self.read_only = read_only
@@ -179,11 +288,14 @@ class CloudClient:
         self._concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.clock = ServerClock()
+        # The total deadline of one request: connect, send, and the whole answer.
+        self.deadline_s = float(profile.timeout_s)
         # Reads go as GET, writes as POST: aiohttp silently resends an idempotent (GET)
         # request once when a kept-alive connection drops, which for a write would be a
         # blind retry. POST is also what servers enforcing POST for writes require.
         self._reader = self._transport("get")
         self._writer = self._transport("post")
+        self._reader.max_bytes = self._writer.max_bytes = max_answer_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def _transport(self, method: str) -> _Transport:
@@ -203,8 +315,8 @@ class CloudClient:
 
     async def __aenter__(self) -> CloudClient:
         # One session (one connection pool) shared by both transports.
-        timeout = aiohttp.ClientTimeout(sock_connect=self._reader.timeout,
-                                        sock_read=self._reader.timeout)
+        # Per-socket timeouts as a backstop; the total deadline is `_once`'s own.
+        timeout = aiohttp.ClientTimeout(sock_connect=self.deadline_s, sock_read=self.deadline_s)
         connector = aiohttp.TCPConnector(ssl=self._reader._ssl)
         self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         self._reader.session = self._writer.session = self._session
@@ -236,52 +348,79 @@ class CloudClient:
 
     # -- the wire ---------------------------------------------------------------------
 
-    async def _once(self, command: str, params: dict[str, Any], *, write: bool = False) -> Raw:
+    async def _once(self, command: str, params: dict[str, Any], *, write: bool = False,
+                    deadline_s: float | None = None) -> Raw:
+        """One request, within `deadline_s` (the profile's timeout unless shorter) from
+        the moment it gets a connection slot to the last byte of its answer."""
         self.calls[command] += 1
         transport = self._writer if write else self._reader
+        deadline = self.deadline_s if deadline_s is None else min(deadline_s, self.deadline_s)
         try:
             async with self._limit:
-                result = await getattr(transport, command)(**params)
+                async with asyncio.timeout(deadline):
+                    result = await getattr(transport, command)(**params)
+        except _Refused as e:
+            raise CloudError(command, e.text, kind=e.kind, code=e.code, http_status=e.status,
+                             retry_after_s=e.retry_after_s) from None
         except CloudStackApiException as e:
             error = e.error if isinstance(e.error, dict) else {}
             status = getattr(e.response, "status", None)
-            code = int(error.get("errorcode") or status or 530)
+            code = _int(error.get("errorcode")) or status or 530
             text = str(error.get("errortext") or f"HTTP {status}")
             raise CloudError(
                 command, text, kind=kind_for_code(code), code=code,
-                cs_code=error.get("cserrorcode"),
+                cs_code=error.get("cserrorcode"), http_status=status,
+                retry_after_s=_retry_after(e.response),
             ) from None
         except _NotUnderstood as e:
             raise malformed(command, str(e)) from None
         except CloudStackException as e:
             text = " ".join(str(a) for a in e.args if a)
-            raise CloudError(command, text, kind=ErrorKind.PROTOCOL) from None
+            raise CloudError(command, text, kind=ErrorKind.PROTOCOL,
+                             http_status=getattr(e.response, "status", None)) from None
         except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as e:
             raise CloudError(command, _describe(e), kind=ErrorKind.TLS) from None
-        except (TimeoutError, aiohttp.ServerTimeoutError) as e:
-            raise CloudError(
-                command, _describe(e) or f"no answer within {self.profile.timeout_s:g} s",
-                kind=ErrorKind.TIMEOUT,
-            ) from None
+        except TimeoutError:  # ours (the total deadline) or aiohttp's per-socket ones
+            raise CloudError(command, f"no whole answer within {deadline:.3g} s",
+                             kind=ErrorKind.TIMEOUT) from None
+        except aiohttp.ClientPayloadError as e:
+            raise CloudError(command, _cut_off(e), kind=ErrorKind.TRANSPORT) from None
         except (aiohttp.ClientError, OSError) as e:
             raise CloudError(command, _describe(e), kind=ErrorKind.TRANSPORT) from None
         if not isinstance(result, dict):
             raise CloudError(command, "the answer was not a JSON object", kind=ErrorKind.PROTOCOL)
         return result
 
-    async def read_once(self, command: str, **params: Any) -> Raw:
-        """One attempt at a read, no retry: for pollers that own their own backoff."""
-        return await self._once(command, params)
+    async def read_once(self, command: str, *, deadline_s: float | None = None,
+                        **params: Any) -> Raw:
+        """One attempt at a read, no retry: for pollers that own their own backoff (and may
+        want a deadline shorter than the profile's)."""
+        return await self._once(command, params, deadline_s=deadline_s)
 
-    async def _read(self, command: str, **params: Any) -> Raw:
-        attempt = 1
+    async def _read(self, command: str, *, budget_s: float | None = None, **params: Any) -> Raw:
+        """A read, retried while its error is transient. `budget_s` bounds the whole of it,
+        retries and waits included (the first connection gives up after one deadline)."""
+        loop = asyncio.get_running_loop()
+        end = None if budget_s is None else loop.time() + budget_s
+        attempt, timed_out = 1, 0
         while True:
+            left = None if end is None else max(0.001, end - loop.time())
             try:
-                return await self._once(command, params)
+                return await self._once(command, params, deadline_s=left)
             except CloudError as e:
                 if not e.transient or attempt >= self.retry.attempts:
                     raise
-                await asyncio.sleep(self.retry.delay(attempt, e.retry_after_s))
+                if e.kind is ErrorKind.TIMEOUT:
+                    # Each timed-out attempt already waited a whole deadline: one more try
+                    # (a network hiccup), not four, or a stalled server holds a screen for
+                    # minutes.
+                    timed_out += 1
+                    if timed_out >= MAX_TIMEOUT_ATTEMPTS:
+                        raise
+                delay = self.retry.delay(attempt, e.retry_after_s)
+                if end is not None and loop.time() + delay >= end:
+                    raise
+                await asyncio.sleep(delay)
                 attempt += 1
 
     async def _write(self, command: str, **params: Any) -> Raw:
@@ -299,12 +438,15 @@ class CloudClient:
                     await asyncio.sleep(self.retry.delay(attempt, e.retry_after_s))
                     attempt += 1
                     continue
-                if e.kind in (ErrorKind.TRANSPORT, ErrorKind.TIMEOUT):
+                # A gateway error without CloudStack's own error text (code None) may come
+                # after the server did the work: the answer is lost, not a refusal.
+                lost = e.kind is ErrorKind.UNAVAILABLE and e.code is None
+                if e.kind in (ErrorKind.TRANSPORT, ErrorKind.TIMEOUT) or lost:
                     e = CloudError(
                         command,
                         f"{e.text}. The request may or may not have been carried out: "
                         "refresh and check before trying again.",
-                        kind=ErrorKind.UNKNOWN_OUTCOME,
+                        kind=ErrorKind.UNKNOWN_OUTCOME, http_status=e.http_status,
                     )
                 self._audit(command, params, f"error: {e.text}", None)
                 raise e from None
@@ -398,8 +540,8 @@ class CloudClient:
 
     # -- typed reads ------------------------------------------------------------------
 
-    async def capabilities(self) -> Capabilities:
-        r = await self._read("listCapabilities")
+    async def capabilities(self, *, budget_s: float | None = None) -> Capabilities:
+        r = await self._read("listCapabilities", budget_s=budget_s)
         return Capabilities.parse(r.get("capability"), "listCapabilities")
 
     async def zones(self) -> list[Zone]:
@@ -615,6 +757,13 @@ class CloudClient:
                 code=job.resultcode or None, jobid=job.jobid,
             )
         return job.result or {}
+
+
+def _cut_off(e: aiohttp.ClientPayloadError) -> str:
+    """A body that ended early, said plainly (aiohttp's text nests three exceptions)."""
+    counted = re.search(r"received (\d+) of (\d+) bytes", str(e))
+    detail = f" ({counted[1]} of {counted[2]} bytes arrived)" if counted else ""
+    return f"the connection closed before the end of the answer{detail}"
 
 
 def list_page(command: str, key: str, answer: Raw, *, first: bool

@@ -10,6 +10,7 @@ that shows the file). The file is rotated once at 1 MiB so it cannot grow withou
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import traceback
 from datetime import UTC, datetime
@@ -29,10 +30,9 @@ def describe(error: BaseException) -> str:
 
 
 class ErrorLog:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path  # None: the state dir cannot be made; writes fail, quietly
-        if path is not None:
-            tighten(path)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        tighten(path)
         self.secrets: tuple[str, ...] = ()  # the current profile's keys, masked if ever seen
 
     def safe(self, text: str) -> str:
@@ -47,8 +47,6 @@ class ErrorLog:
             trace = traceback.format_exception(type(error), error, error.__traceback__)
             lines += ["    " + self.safe(line) for chunk in trace
                       for line in chunk.rstrip("\n").split("\n")]
-        if self.path is None:
-            return False
         try:
             self._rotate(self.path)
             append_private(self.path, "\n".join(lines) + "\n")
@@ -61,3 +59,19 @@ class ErrorLog:
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_size > MAX_BYTES:
                 os.replace(path, path.with_name(path.name + ".1"))
+
+
+class ErrorLogHandler(logging.Handler):
+    """What cloud/ logs where it must not raise (a failed subscriber, a tracker tick: "a
+    broken view must never stop a restore") goes to errors.log too, instead of nowhere."""
+
+    def __init__(self, log: ErrorLog) -> None:
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            error = record.exc_info[1] if record.exc_info else None
+            self.log.write(record.name, record.getMessage(), error)
+        except Exception:
+            self.handleError(record)

@@ -24,7 +24,8 @@ class ErrorKind(StrEnum):
     LIMIT = "limit"  # 532, 535: account limits
     JOB_FAILED = "job"  # an async job ended with jobstatus=2
     TRANSPORT = "transport"  # connection refused, reset, DNS
-    TIMEOUT = "timeout"
+    TIMEOUT = "timeout"  # no whole answer within the request's deadline
+    UNAVAILABLE = "unavailable"  # 502/503/504: a proxy or the server is down or restarting
     TLS = "tls"
     PROTOCOL = "protocol"  # the endpoint does not answer like CloudStack
     MALFORMED = "malformed"  # an answer without the shape its command promises
@@ -57,7 +58,8 @@ def kind_for_code(code: int) -> ErrorKind:
 
 class CloudError(Exception):
     """An API call failed. `code` is CloudStack's errorcode (= the HTTP status) when
-    the server answered; None for failures that never reached an answer."""
+    the server answered; None for failures that never reached an answer. `http_status` is
+    the HTTP status of the answer, when there was one (a proxy's 502 has no errorcode)."""
 
     def __init__(
         self,
@@ -68,6 +70,8 @@ class CloudError(Exception):
         code: int | None = None,
         cs_code: int | None = None,
         jobid: str | None = None,
+        http_status: int | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         # Exception and header texts did not pass the JSON boundary; a transport error may
         # quote the URL, with the endpoint's user:pass@ or token, or the request's apikey.
@@ -79,17 +83,21 @@ class CloudError(Exception):
         self.code = code
         self.cs_code = cs_code
         self.jobid = jobid
+        self.http_status = http_status
+        self._retry_after_s = retry_after_s
 
     @property
     def retry_after_s(self) -> float | None:
-        """The wait a 429 advertises ("please retry after [N] ms")."""
+        """The wait a 429 advertises: CloudStack's "please retry after [N] ms", or a
+        proxy's Retry-After header."""
         match = _RETRY_AFTER.search(self.text)
-        return int(match.group(1)) / 1000 if match else None
+        return int(match.group(1)) / 1000 if match else self._retry_after_s
 
     @property
     def transient(self) -> bool:
         """Worth retrying a read for: throttling, server trouble, the network."""
-        if self.kind in (ErrorKind.THROTTLED, ErrorKind.TRANSPORT, ErrorKind.TIMEOUT):
+        if self.kind in (ErrorKind.THROTTLED, ErrorKind.TRANSPORT, ErrorKind.TIMEOUT,
+                         ErrorKind.UNAVAILABLE):
             return True
         return self.kind is ErrorKind.SERVER and self.code not in (None, 536, 537)
 
@@ -99,6 +107,7 @@ class CloudError(Exception):
             ErrorKind.THROTTLED: "The API is throttling this account",
             ErrorKind.TRANSPORT: "Cannot reach the API",
             ErrorKind.TIMEOUT: "The API did not answer in time",
+            ErrorKind.UNAVAILABLE: "The API is unavailable",
             ErrorKind.TLS: "TLS error talking to the API",
             ErrorKind.PROTOCOL: "The endpoint does not answer like a CloudStack API",
             ErrorKind.MALFORMED: f"The answer to {self.command} was not understood",
@@ -106,7 +115,10 @@ class CloudError(Exception):
             ErrorKind.READ_ONLY: "Read-only mode",
             ErrorKind.UNKNOWN_OUTCOME: f"{self.command}: the answer was lost",
         }.get(self.kind, f"{self.command} was refused")
-        code = f" ({self.code})" if self.code else ""
+        if self.kind is ErrorKind.UNAVAILABLE:
+            code = f" (HTTP {self.http_status or self.code})"
+        else:
+            code = f" ({self.code})" if self.code else ""
         return f"{prefix}{code}: {self.text}"
 
     def __str__(self) -> str:

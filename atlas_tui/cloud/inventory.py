@@ -66,6 +66,14 @@ class SnapshotStats:
     unsized: int = 0  # snapshots whose answer gives no size: unknown, not 0
     in_progress: int = 0
     failed: int = 0
+    # `created` of the oldest snapshot not BackedUp yet: stuck once past the threshold
+    # (cloud/stuck.py), whoever started it.
+    oldest_in_progress: datetime | None = None
+
+    def _see_in_progress(self, created: datetime | None) -> None:
+        if created is not None and (self.oldest_in_progress is None
+                                    or created < self.oldest_in_progress):
+            self.oldest_in_progress = created
 
     def add_raw(self, snap: Raw) -> None:
         self.count += 1
@@ -80,6 +88,7 @@ class SnapshotStats:
         state = snap.get("state")
         if state in IN_PROGRESS_SNAPSHOT_STATES:
             self.in_progress += 1
+            self._see_in_progress(created)
         elif state == "Error":
             self.failed += 1
 
@@ -89,6 +98,7 @@ class SnapshotStats:
         self.unsized += other.unsized
         self.in_progress += other.in_progress
         self.failed += other.failed
+        self._see_in_progress(other.oldest_in_progress)
         if other.newest is not None and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
 
@@ -127,6 +137,7 @@ class InstanceRow:
     snapshot_bytes: int
     snapshots_in_progress: int
     snapshots_unsized: int = 0  # of its snapshots, how many come without a size
+    oldest_in_progress: datetime | None = None  # see SnapshotStats
 
 
 @dataclass
@@ -235,6 +246,7 @@ class Inventory:
                 snapshot_bytes=total.physical_bytes,
                 snapshots_unsized=total.unsized,
                 snapshots_in_progress=total.in_progress,
+                oldest_in_progress=total.oldest_in_progress,
             ))
         return rows
 

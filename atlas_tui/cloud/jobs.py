@@ -24,6 +24,14 @@ How it polls (`run()`, one worker for the whole session):
   server advertises) and auth errors set `paused_reason` and retry with backoff.
 - Each call goes out once, not through the client's retrying read: the tracker is its own
   retry loop, so a flaky link costs one call per tick and the pause shows at once.
+- A slow call never stops the tracking: a tick waits at most `tick_wait_s` for its call.
+  One still running then is left to finish in the background within its own deadline (the
+  client's, or `call_deadline_s`), and the next ticks go on: another way when there is one
+  (job by job while the list hangs, the list while a snapshot list hangs), else the same
+  question again (one stalled request says little about the next). An answer that lands
+  late is still used (a slow server is still a server). At most `max_outstanding` calls
+  wait at once, below the client's connection slots, so a hung server cannot starve the
+  screens' own loads: beyond that, polling pauses until one of them ends.
 - Stuck: a snapshot job not done after `stuck_after`, measured on the server's clock from the
   job's `created`, is flagged `stuck` with the Atlas guide's advice (wait, retry, support).
   CloudStack itself sends no Date header: then the job is timed on this computer's clock from
@@ -40,10 +48,10 @@ import itertools
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.durations import duration
@@ -58,6 +66,7 @@ _UNUSABLE = (ErrorKind.PARAM, ErrorKind.UNSUPPORTED, ErrorKind.PERMISSION)
 STARTDATE_MARGIN = timedelta(minutes=1)
 MAX_IDS_PER_CALL = 100  # listSnapshots ids=...: keep the URL well under server limits
 BACKOFF = 1.5
+T = TypeVar("T")
 
 # The Atlas guide's advice for a snapshot that is not BackedUp in time, in order.
 STUCK_ADVICE = (
@@ -288,6 +297,9 @@ class JobTracker:
         clock: Callable[[], float] = time.monotonic,
         snapshot_states: bool = True,
         adopt_foreign: bool = True,
+        tick_wait_s: float = 3.0,
+        call_deadline_s: float | None = None,
+        max_outstanding: int = 3,
     ) -> None:
         self.client = client
         self.stuck_after = stuck_after
@@ -296,6 +308,9 @@ class JobTracker:
         self.clock = clock
         self.snapshot_states = snapshot_states
         self.adopt_foreign = adopt_foreign
+        self.tick_wait_s = tick_wait_s
+        self.call_deadline_s = call_deadline_s
+        self.max_outstanding = max_outstanding
         self.calls_made: Counter[str] = Counter()
         self.ticks = 0
         self.interval_s = min_interval_s
@@ -312,6 +327,8 @@ class JobTracker:
         self._round_robin = 0
         self._failures = 0
         self._added = False  # a job was added since the loop last looked
+        # Calls that outlived their tick → what they ask ("list", "snapshots", "job:<id>").
+        self._outstanding: dict[asyncio.Future[Any], str] = {}
 
     # -- what the UI reads ----------------------------------------------------------------
 
@@ -458,6 +475,21 @@ class JobTracker:
 
     async def run(self) -> None:
         """Poll until cancelled. Never raises for API trouble: it pauses instead."""
+        try:
+            await self._loop()
+        finally:
+            for call in list(self._outstanding):  # nothing outlives the tracker
+                call.cancel()
+
+    @property
+    def outstanding(self) -> list[str]:
+        """What the calls still waiting for an answer ask, for diagnostics and tests."""
+        return sorted(self._outstanding.values())
+
+    def _asking(self, key: str) -> bool:
+        return key in self._outstanding.values()
+
+    async def _loop(self) -> None:
         while True:
             if not self.in_flight:
                 self._wake.clear()
@@ -533,10 +565,14 @@ class JobTracker:
     async def _tick(self) -> bool:
         """One poll: normally exactly one API call. True when anything changed."""
         pending = self.in_flight
+        if len(self._outstanding) >= self.max_outstanding:
+            raise CloudError("queryAsyncJobResult", f"{len(self._outstanding)} calls are "
+                             "still waiting for an answer", kind=ErrorKind.TIMEOUT)
         snapshot_ids = [j.entity_id for j in pending if j.entity_id and self._on_snapshot(j)]
-        if snapshot_ids and self.snapshot_states and self._snapshots_usable and self.ticks % 2:
+        if (snapshot_ids and self.snapshot_states and self._snapshots_usable and self.ticks % 2
+                and not self._asking("snapshots")):
             changed = await self._poll_snapshots(snapshot_ids)
-        elif self._list_usable:
+        elif self._list_usable and not self._asking("list"):
             changed = await self._poll_list(pending)
         else:
             changed = await self._poll_one(pending)
@@ -560,14 +596,25 @@ class JobTracker:
 
     async def _poll_list(self, pending: list[TrackedJob]) -> bool:
         try:
-            raw = await self._list("listAsyncJobs", "asyncjobs", listall=True,
-                                   **self._list_since(pending))
+            raw = await self._ask("list", self._list(
+                "listAsyncJobs", "asyncjobs", listall=True, **self._list_since(pending)),
+                late=self._fold_list)
         except CloudError as e:
             if e.kind not in _UNUSABLE:
                 raise
             log.warning("listAsyncJobs refused (%s): polling job by job", e.text)
             self._list_usable = False
             return False
+        if raw is None:  # still on its way: the next ticks ask job by job meanwhile
+            return False
+        changed, seen = self._fold_list(raw)
+        missing = [j for j in pending if j.jobid not in seen and not j.done]
+        if missing:
+            changed |= await self._poll_one(missing)
+        return changed
+
+    def _fold_list(self, raw: list[Raw]) -> tuple[bool, set[str]]:
+        """Fold a listAsyncJobs answer in: (anything changed, the job ids it listed)."""
         changed = False
         seen: set[str] = set()
         for d in raw:
@@ -582,18 +629,25 @@ class JobTracker:
             elif self.adopt_foreign and not job.done:
                 self.adopt(job)
                 changed = True
-        missing = [j for j in pending if j.jobid not in seen and not j.done]
-        if missing:
-            changed |= await self._poll_one(missing)
-        return changed
+        return changed, seen
 
     async def _poll_one(self, candidates: list[TrackedJob]) -> bool:
         """queryAsyncJobResult for one job, taking turns between calls."""
+        # Jobs not already asked about first; if all are, ask again (see the module docstring).
+        candidates = ([j for j in candidates if not self._asking(f"job:{j.jobid}")]
+                      or candidates)
         tj = candidates[self._round_robin % len(candidates)]
         self._round_robin += 1
         self.calls_made["queryAsyncJobResult"] += 1
+
+        def late(raw: Raw) -> None:
+            if not tj.done:  # a late answer never undoes an end seen meanwhile
+                self._update(tj, AsyncJob.parse(raw))
+
         try:
-            raw = await self.client.read_once("queryAsyncJobResult", jobid=tj.jobid)
+            raw = await self._ask(f"job:{tj.jobid}", self.client.read_once(
+                "queryAsyncJobResult", jobid=tj.jobid, deadline_s=self.call_deadline_s),
+                late=late)
         except CloudError as e:
             if e.kind is not ErrorKind.PARAM:
                 raise
@@ -601,6 +655,8 @@ class JobTracker:
             tj.error = f"The server no longer knows this job: {e.text}"
             self._finish(tj)
             return True
+        if raw is None or tj.done:  # still on its way, or the job ended meanwhile
+            return False
         job = self._parse_job(raw, tj)
         return True if job is None else self._update(tj, job)
 
@@ -622,13 +678,16 @@ class JobTracker:
 
     async def _poll_snapshots(self, ids: list[str]) -> bool:
         try:
-            raw = await self._list("listSnapshots", "snapshot", listall=True,
-                                   ids=",".join(ids[:MAX_IDS_PER_CALL]))
+            # A late answer is dropped: its states may be older than ones seen since.
+            raw = await self._ask("snapshots", self._list(
+                "listSnapshots", "snapshot", listall=True, ids=",".join(ids[:MAX_IDS_PER_CALL])))
         except CloudError as e:
             if e.kind not in _UNUSABLE:
                 raise
             log.warning("listSnapshots ids= refused (%s): job states only", e.text)
             self._snapshots_usable = False
+            return False
+        if raw is None:
             return False
         now = self.client.server_now()
         by_id = {s.id: s for s in (Snapshot.parse(d) for d in raw)}
@@ -659,7 +718,8 @@ class JobTracker:
         seen: set[Any] = set()
         for page in itertools.count(1):
             self.calls_made[command] += 1
-            r = await self.client.read_once(command, **params, page=page, pagesize=size)
+            r = await self.client.read_once(command, **params, page=page, pagesize=size,
+                                            deadline_s=self.call_deadline_s)
             chunk = list(r.get(key, []))
             for item in chunk:
                 ident = item.get("id", item.get("jobid"))
@@ -669,6 +729,42 @@ class JobTracker:
             if len(chunk) < size or page * size >= int(r.get("count", 0) or 0):
                 return items
         return items  # pragma: no cover - itertools.count never ends
+
+    async def _ask(self, key: str, work: Coroutine[Any, Any, T],
+                   late: Callable[[T], object] | None = None) -> T | None:
+        """Run one poll call, waiting for it at most `tick_wait_s`. Its answer, or None
+        when it is still running: it is then left to end within its own deadline, and
+        `late(answer)` folds the answer in when it lands (errors are only logged: the next
+        ticks' own calls will meet the same trouble and pause)."""
+        call = asyncio.ensure_future(work)
+        self._outstanding[call] = key
+        try:
+            await asyncio.wait({call}, timeout=self.tick_wait_s)
+        except BaseException:  # the tracker is being stopped
+            self._outstanding.pop(call, None)
+            call.cancel()
+            raise
+        if call.done():
+            self._outstanding.pop(call, None)
+            return call.result()
+        log.info("job tracker: %s has no answer after %g s; polling goes on",
+                 key, self.tick_wait_s)
+        call.add_done_callback(lambda done: self._landed(key, done, late))
+        return None
+
+    def _landed(self, key: str, call: asyncio.Future[Any],
+                late: Callable[[Any], object] | None) -> None:
+        self._outstanding.pop(call, None)
+        if call.cancelled():
+            return
+        error = call.exception()
+        if error is not None:
+            log.info("job tracker: late %s call failed: %s", key, error)
+        elif late is not None:
+            try:
+                late(call.result())
+            except Exception:  # a late answer must not break anything: it is a bonus
+                log.exception("job tracker: folding a late %s answer failed", key)
 
     # -- state changes ----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from atlas_tui.cloud.restore_plan import (
     plan_root_swap,
     plan_template,
     replaced_name,
+    run_tag,
     snapshot_label,
 )
 from atlas_tui.cloud.restore_run import (
@@ -43,5 +44,5 @@ __all__ = [
     "RestoreContext", "RestoreEvent", "RestoreOutcome", "RestorePlan", "RestoreRunner", "Step",
     "available_modes", "gather_context", "networks_of", "pick_disk_offering", "plan_attach",
     "plan_data_swap", "plan_revert", "plan_root_swap", "plan_template", "replaced_name",
-    "restores_dir", "snapshot_label",
+    "restores_dir", "run_tag", "snapshot_label",
 ]

@@ -13,9 +13,11 @@ written as references: ``"$new_volume"`` is the id the step that `produces` "new
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,6 +36,7 @@ from atlas_tui.cloud.models import (
     Volume,
     Zone,
 )
+from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
 from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
 
 GIB = 1024**3
@@ -273,6 +276,50 @@ def pick_disk_offering(
     return None, None
 
 
+def run_tag(plan_id: str) -> str:
+    """The short id of one restore run, put in the names of what it creates: CloudStack names
+    are not unique, and two runs from the same snapshot must not be told apart by a clock."""
+    return plan_id.rsplit("-", 1)[-1][:6] or plan_id[:6]
+
+
+def created_volume_size(snapshot_size: int, offering: DiskOffering | None,
+                        custom_gib: int | None) -> int:
+    """The size (bytes) of a volume made from a snapshot, as the server sizes it: the
+    snapshot's disk, or the offering's (a fixed size, or the custom size asked), whichever is
+    larger (an offering smaller than the snapshot is refused: see the blocker)."""
+    if offering is None:
+        return snapshot_size
+    wanted = (custom_gib or 0) * GIB if offering.customized else (offering.disksize_gib or 0) * GIB
+    return max(snapshot_size, wanted)
+
+
+def gib_text(size: int) -> str:
+    gib = size / GIB
+    return f"{gib:.0f} GiB" if gib == int(gib) else f"{gib:.1f} GiB"
+
+
+def policy_in_words(policy: SnapshotPolicy) -> str:
+    """A policy as the server will run it, worded as the policies screen words it (same
+    codec: ui/policy_text.policy_words)."""
+    try:
+        schedule = decode(Interval.parse(policy.interval), policy.schedule)
+    except (ScheduleError, ValueError):
+        return f"{policy.interval.lower()} [{policy.schedule}]? {policy.timezone}"
+    return describe(schedule, policy.timezone, policy.maxsnaps)
+
+
+def policy_advice(policy: SnapshotPolicy) -> tuple[str, str | None]:
+    """The first finding about a stored schedule (swapped HH:MM, roll-over) and the fixed
+    schedule string to offer, if any."""
+    try:
+        findings = lint(Interval.parse(policy.interval), policy.schedule, policy.timezone)
+    except ValueError:
+        return "", None
+    if not findings:
+        return "", None
+    return findings[0].message, findings[0].fix
+
+
 def _snap_summary(snap: Snapshot) -> dict[str, Any]:
     return {
         "id": snap.id, "name": snap.name, "state": snap.state, "volumeid": snap.volumeid,
@@ -289,11 +336,20 @@ def _vm_summary(vm: VirtualMachine) -> dict[str, Any]:
             "zoneid": vm.zoneid, "zonename": vm.zonename}
 
 
+def random_run_tag() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+# Where plan ids get their random part; the screenshot scenes swap in a fixed one so every
+# run draws the same picture.
+run_tags: list[Callable[[], str]] = [random_run_tag]
+
+
 def _new_plan(mode: Mode, ctx: RestoreContext, vm: VirtualMachine | None,
               options: dict[str, Any]) -> RestorePlan:
     created = (ctx.now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     return RestorePlan(
-        id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}", mode=mode,
+        id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{run_tags[-1]()}", mode=mode,
         created=created, snapshot=_snap_summary(ctx.snapshot),
         vm=_vm_summary(vm) if vm is not None else None, steps=[], options=options,
     )
@@ -445,20 +501,34 @@ def _create_volume_step(ctx: RestoreContext, name: str, offering: DiskOffering |
         params["zoneid"] = snap.zoneid
     fact = restored_volume_size(snap, ctx.source_volume)
     return Step(
-        id="create-volume",
-        title=f"Create volume {name} from snapshot {snap.name} ({size_words(fact)})",
+        id="create-volume", title=f"Create volume {name} from snapshot {snap.name} "
+                                  f"({size_words(fact, offering, custom_gib)})",
         call=ApiCall("createVolume", params),
         precondition=f"snapshot {snap.name} is BackedUp",
         est_s=est_copy_s(fact.bytes), produces="new_volume",
     )
 
 
-def size_words(fact: SizeFact) -> str:
-    """"20 GiB, the snapshot's virtualsize", or "size unknown": never a guessed 0."""
+def size_words(fact: SizeFact, offering: DiskOffering | None, custom_gib: int | None,
+               ) -> str:
+    """"50 GiB: disk offering Large 50 GB; the snapshot's disk is 30 GiB (its virtualsize)",
+    "20 GiB, the snapshot's virtualsize", or "size unknown": where the size comes from, and
+    never a guessed 0."""
     if fact.bytes is None:
+        if offering is not None and not offering.customized:
+            size = created_volume_size(0, offering, None)
+            return f"{gib_text(size)}: disk offering {offering.name}; the snapshot's is unknown"
         return "size unknown: the server gives none"
-    return f"{fact.bytes / GIB:.0f} GiB, {fact.source}"
-
+    size = created_volume_size(fact.bytes, offering, custom_gib)
+    if offering is None:
+        return f"{gib_text(size)}, {fact.source}"
+    how = f"custom size, disk offering {offering.name}" if offering.customized \
+        else f"disk offering {offering.name}"
+    if size != fact.bytes:
+        how += f"; the snapshot's disk is {gib_text(fact.bytes)} ({fact.source})"
+    else:
+        how += f" ({fact.source})"
+    return f"{gib_text(size)}: {how}"
 
 def source_hypervisor(ctx: RestoreContext) -> str:
     """The hypervisor the snapshot's volume belongs to, from what a regular account is given:
@@ -496,21 +566,29 @@ def _offering_for_unknown_size(plan: RestorePlan, ctx: RestoreContext,
 
 
 def _policy_steps(ctx: RestoreContext, vol_label: str, *, move: bool, delete_old: bool,
-                  ) -> list[Step]:
+                  fix_schedules: bool = False) -> list[Step]:
     """Copy the old volume's policies to the new one (opt-in), then delete the old ones
-    (a second opt-in). Both run before anything goes down, and both can be undone."""
+    (a second opt-in). Both run before anything goes down, and both can be undone. With
+    `fix_schedules`, a schedule the lint reads as swapped (guide-style HH:MM) is copied
+    fixed."""
     steps: list[Step] = []
     old = ctx.source_volume
     if not move or old is None:
         return steps
     for p in ctx.policies:
         ref = f"policy_{p.interval.lower()}"
+        warning, fix = policy_advice(p)
+        schedule = fix if fix_schedules and fix else p.schedule
+        copied = replace_schedule(p, schedule)
+        title = f"Copy the {p.interval} policy ({policy_in_words(copied)}) to {vol_label}"
+        if schedule != p.schedule:
+            title += f", fixed from {p.schedule!r}"
+        elif warning:
+            title += f". Note: {warning}"
         steps.append(Step(
-            id=f"copy-policy-{p.interval.lower()}",
-            title=f"Copy the {p.interval} policy ({p.schedule} {p.timezone}, keep "
-                  f"{p.maxsnaps}) to {vol_label}",
+            id=f"copy-policy-{p.interval.lower()}", title=title,
             call=ApiCall("createSnapshotPolicy", {
-                "volumeid": "$new_volume", "intervaltype": p.interval, "schedule": p.schedule,
+                "volumeid": "$new_volume", "intervaltype": p.interval, "schedule": schedule,
                 "timezone": p.timezone, "maxsnaps": p.maxsnaps}),
             precondition=f"{vol_label} is Ready",
             undo=Step(
@@ -525,7 +603,7 @@ def _policy_steps(ctx: RestoreContext, vol_label: str, *, move: bool, delete_old
         for p in ctx.policies:
             steps.append(Step(
                 id=f"delete-old-policy-{p.interval.lower()}",
-                title=f"Delete the {p.interval} policy of {old.name}",
+                title=f"Delete the {p.interval} policy of {old.name} ({policy_in_words(p)})",
                 call=ApiCall("deleteSnapshotPolicies", {"ids": p.id}),
                 precondition=f"the policy {p.id} of {old.name} exists",
                 undo=Step(
@@ -542,6 +620,21 @@ def _policy_steps(ctx: RestoreContext, vol_label: str, *, move: bool, delete_old
     return steps
 
 
+def replace_schedule(policy: SnapshotPolicy, schedule: str) -> SnapshotPolicy:
+    return dataclasses.replace(policy, schedule=schedule)
+
+
+def swapped_schedules(policies: list[SnapshotPolicy]) -> list[tuple[SnapshotPolicy, str, str]]:
+    """The policies whose schedule the lint would fix: (policy, warning, fixed string), for
+    the offer to copy them fixed."""
+    out = []
+    for p in policies:
+        warning, fix = policy_advice(p)
+        if fix:
+            out.append((p, warning, fix))
+    return out
+
+
 def _device_volume(ctx: RestoreContext, device: int) -> Volume | None:
     return next((v for v in ctx.vm_volumes if v.deviceid == device), None)
 
@@ -552,35 +645,38 @@ def _device_volume(ctx: RestoreContext, device: int) -> Volume | None:
 def plan_root_swap(
     ctx: RestoreContext, *, delete_vm_snapshots: bool = False, move_policies: bool = False,
     delete_old_policies: bool = False, disk_offering_id: str | None = None,
-    volume_name: str | None = None,
+    volume_name: str | None = None, fix_schedules: bool = False,
 ) -> RestorePlan:
     """Mode 1: a new ROOT disk from a ROOT snapshot; the old root is kept, detached."""
     return _plan_swap(ctx, Mode.ROOT_SWAP, delete_vm_snapshots=delete_vm_snapshots,
                       move_policies=move_policies, delete_old_policies=delete_old_policies,
                       disk_offering_id=disk_offering_id, volume_name=volume_name,
-                      stop_vm=True)
+                      stop_vm=True, fix_schedules=fix_schedules)
 
 
 def plan_data_swap(
     ctx: RestoreContext, *, delete_vm_snapshots: bool = False, move_policies: bool = False,
     delete_old_policies: bool = False, volume_name: str | None = None, stop_vm: bool = True,
+    fix_schedules: bool = False,
 ) -> RestorePlan:
     """Mode 2: a DATADISK replaced from its snapshot, attached at the old device id.
     The VM is stopped by default so no program sees its disk vanish mid-write."""
     return _plan_swap(ctx, Mode.DATA_SWAP, delete_vm_snapshots=delete_vm_snapshots,
                       move_policies=move_policies, delete_old_policies=delete_old_policies,
-                      disk_offering_id=None, volume_name=volume_name, stop_vm=stop_vm)
+                      disk_offering_id=None, volume_name=volume_name, stop_vm=stop_vm,
+                      fix_schedules=fix_schedules)
 
 
 def _plan_swap(
     ctx: RestoreContext, mode: Mode, *, delete_vm_snapshots: bool, move_policies: bool,
     delete_old_policies: bool, disk_offering_id: str | None, volume_name: str | None,
-    stop_vm: bool,
+    stop_vm: bool, fix_schedules: bool = False,
 ) -> RestorePlan:
     root = mode is Mode.ROOT_SWAP
     snap, vm = ctx.snapshot, ctx.vm
     options = {"delete_vm_snapshots": delete_vm_snapshots, "move_policies": move_policies,
-               "delete_old_policies": delete_old_policies, "stop_vm": stop_vm}
+               "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
+               "fix_schedules": fix_schedules}
     plan = _new_plan(mode, ctx, vm, options)
     _common_blockers(plan, ctx)
     wanted = "ROOT" if root else "DATADISK"
@@ -649,14 +745,19 @@ def _plan_swap(
             options["diskofferingname"] = offering.name
 
     kind = "root" if root else _slug(old.name).lower()
-    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}"
+    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
     options["volume_name"] = name
+    options["volume_size"] = (
+        created_volume_size(fact.bytes, offering, custom_gib) if fact.bytes is not None
+        else created_volume_size(0, offering, None) if offering and not offering.customized
+        else None)
     running = vm.state == "Running"
     must_stop = running and (root or stop_vm)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
     plan.steps.extend(vmsnap_steps)
     plan.steps.extend(_policy_steps(ctx, name, move=move_policies,
-                                    delete_old=delete_old_policies))
+                                    delete_old=delete_old_policies,
+                                    fix_schedules=fix_schedules))
     if must_stop:
         plan.steps.append(_stop_step(vm))
     down = vm.name if (root or must_stop) else ""
@@ -677,10 +778,15 @@ def _plan_swap(
         plan.steps.append(_start_step(vm))
     what = "root" if root else "data disk"
     plan.notes.append(
-        f"The old {what} {old.name} (id {old.id}) is kept, detached, as a DATADISK, renamed "
-        f"{kept_name} (if the server cannot rename it, it keeps its name). Nothing is "
-        "deleted: remove it yourself once the restore is verified."
+        f"If it succeeds, the old {what} {old.name} (id {old.id}) is kept, detached, as a "
+        f"DATADISK, renamed {kept_name} (if the server cannot rename it, it keeps its name). "
+        "Nothing is deleted: remove it yourself once the restore is verified."
     )
+    for p, warning, fix in swapped_schedules(ctx.policies) if move_policies else []:
+        plan.notes.append(
+            f"The {p.interval} policy's schedule {p.schedule!r} {warning}"
+            + (f" It is copied fixed ({fix!r})." if fix_schedules else
+               " Tick 'Copy the schedule as meant' to copy it fixed."))
     if root and ctx.policies and not move_policies:
         plan.notes.append(
             f"{old.name} has {len(ctx.policies)} snapshot policy(ies); they stay with the old "
@@ -705,9 +811,10 @@ def plan_attach(
     vm = target or ctx.vm
     vmsnaps = target_vm_snapshots if target is not None else ctx.vm_snapshots
     snap = ctx.snapshot
-    name = volume_name or f"{_slug(snap.volumename or 'volume')}-files-from-{snapshot_label(snap)}"
-    plan = _new_plan(Mode.ATTACH, ctx, vm, {"volume_name": name,
-                                             "delete_vm_snapshots": delete_vm_snapshots})
+    plan = _new_plan(Mode.ATTACH, ctx, vm, {"delete_vm_snapshots": delete_vm_snapshots})
+    name = volume_name or (f"{_slug(snap.volumename or 'volume')}-files-from-"
+                           f"{snapshot_label(snap)}-{run_tag(plan.id)}")
+    plan.options["volume_name"] = name
     _common_blockers(plan, ctx)
     vmsnap_steps = _vm_blockers(plan, vm, vmsnaps or [], delete_vm_snapshots=delete_vm_snapshots,
                                 what="attach a disk")
@@ -722,6 +829,10 @@ def plan_attach(
             if offering is None:
                 plan.blockers.append(Blocker("disk-offering",
                                              "No disk offering fits the snapshot."))
+    plan.options["volume_size"] = (
+        created_volume_size(fact.bytes, offering, custom) if fact.bytes is not None
+        else created_volume_size(0, offering, None) if offering and not offering.customized
+        else None)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom))
     plan.steps.extend(vmsnap_steps)
     if vm is None:
@@ -737,13 +848,18 @@ def plan_attach(
                           "is not attached to a VM): the server checks it when attaching.")
     if snap.zoneid and vm.zoneid and snap.zoneid != vm.zoneid:
         plan.blockers.append(Blocker("zone", f"{vm.name} is in another zone than the snapshot."))
-    plan.steps.append(_attach_step("attach-new", f"Attach {name} to {vm.name}", "$new_volume",
-                                   name, vm, None, undo_detach=True))
+    # The server picks the next free device; say which one that is now.
+    vols = target_volumes if target is not None else ctx.vm_volumes
+    used = {v.deviceid for v in vols or [] if v.deviceid is not None}
+    device = next(d for d in range(1, 64) if d not in used
+                  and not (d == 3 and vm.hypervisor == "XenServer")) if vols else None
+    where = f" (device {device}, the next free one)" if device is not None else ""
+    plan.steps.append(_attach_step("attach-new", f"Attach {name} to {vm.name}{where}",
+                                   "$new_volume", name, vm, None, undo_detach=True))
     plan.notes.append(
-        f"{name} stays attached to {vm.name} for you to copy files from. When done, detach "
-        "and delete it yourself: atlas-tui never deletes a volume."
+        f"If it succeeds, {name} stays attached to {vm.name} for you to copy files from. "
+        "When done, detach and delete it yourself: atlas-tui never deletes a volume."
     )
-    del target_volumes  # accepted for symmetry with the wizard's reads; the server picks the slot
     return plan
 
 

@@ -29,9 +29,11 @@ from typing import Any
 
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.jobs import api_name
 from atlas_tui.cloud.journal import Journal, now_iso
 from atlas_tui.cloud.models import AsyncJob, JobStarted, SnapshotPolicy
 from atlas_tui.cloud.restore_plan import Mode, RestorePlan, Step
+from atlas_tui.cloud.restore_report import Check, build_report, read_server
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +77,13 @@ class RestoreEvent:
 
 @dataclass
 class KeptResource:
-    kind: str  # volume, template, vm, policy
+    """Something this restore created that is still on the server (read by id)."""
+
+    kind: str  # volume, template, instance
     id: str
     name: str = ""
     state: str = ""
-    why: str = ""
+    where: str = ""  # "attached to hello-atlas at device 0", "detached"
 
 
 @dataclass
@@ -88,11 +92,15 @@ class RestoreOutcome:
     plan_id: str
     failed_step: str = ""
     error: str = ""
-    kept: list[KeptResource] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)  # what was verified at the end
+    kept: list[KeptResource] = field(default_factory=list)  # created and still there
+    notes: list[str] = field(default_factory=list)  # what happened on the way (the app's)
+    checks: list[Check] = field(default_factory=list)  # the app's checks of the final read
     verified: bool = False
     journal_path: str = ""
+    vm_line: str = ""  # the VM now, from the final read
+    disks: list[str] = field(default_factory=list)  # where each disk is now (the server's)
+    gone: list[str] = field(default_factory=list)  # created, but no longer on the server
+    next_steps: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
@@ -238,6 +246,11 @@ class RestoreRunner:
             return
         if insp.blocked:
             self._fail(step, rec, f"precondition failed: {insp.blocked}")
+        if step.produces and insp.known and not rec.get("known"):
+            self._add_note(
+                f"{len(insp.known)} resource(s) named {step.call.params.get('name')} already "
+                f"existed ({', '.join(insp.known)}), not created by this restore: left alone.",
+                phase="info", save=False)
         rec.update(status="running", started=now_iso(), jobid="", error="", known=insp.known)
         self.journal.save()
         self._emit(EventKind.STEP_STARTED, step, state="running")
@@ -546,46 +559,84 @@ class RestoreRunner:
                 left += await c.list_all("listSnapshotPolicies", "snapshotpolicy", id=pid)
             return Inspection(done=not left)
         if cmd == "createTemplate":
-            known = rec.get("known") or []
-            same = [t for t in await c.templates("self") if t.name == p["name"]]
-            mine = [t for t in same if t.id not in known
-                    or t.id == self.created.get(step.produces or "")]
-            if mine:
-                t = mine[0]
-                return Inspection(done=t.isready, busy=not t.isready, found=t.id)
-            return Inspection(known=[t.id for t in same])
+            return await self._inspect_made(
+                step, rec, p["name"], [t for t in await c.templates("self")],
+                lambda t: Inspection(done=t.isready, busy=not t.isready, found=t.id))
         if cmd == "deployVirtualMachine":
-            known = rec.get("known") or []
-            same = [v for v in await c.virtual_machines(name=p.get("name"))
-                    if v.name == p.get("name")]
-            mine = [v for v in same if v.id not in known]
-            if mine:
-                v = mine[0]
-                return Inspection(done=v.running, busy=v.state in BUSY_VM_STATES,
-                                  found=v.id, blocked="" if v.running or v.state in
-                                  BUSY_VM_STATES else f"{v.name} is {v.state}")
-            return Inspection(known=[v.id for v in same])
+            mine_id = self.created.get(step.produces or "")
+            vm = await c.virtual_machine(mine_id) if mine_id else None
+            return await self._inspect_made(
+                step, rec, p.get("name") or "",
+                [vm] if vm is not None else await c.virtual_machines(name=p.get("name")),
+                lambda v: Inspection(done=v.running, busy=v.state in BUSY_VM_STATES, found=v.id,
+                                     blocked="" if v.running or v.state in BUSY_VM_STATES
+                                     else f"{v.name} is {v.state}"))
         return Inspection(blocked=f"cannot check {cmd}")
 
     async def _inspect_create(self, step: Step, rec: dict[str, Any], p: dict[str, Any],
                               ) -> Inspection:
+        """A volume this step makes is known by the id its call returned (or its job's);
+        only a call whose answer was lost looks further (`_lost_create`)."""
         c = self.client
         mine_id = self.created.get(step.produces or "")
-        known = rec.get("known") or []
-        same = await c.volumes(name=p["name"])
-        mine = [v for v in same if v.id == mine_id] or [
-            v for v in same if v.id not in known and v.name == p["name"]]
-        if mine:
-            vol = mine[0]
-            if vol.state == "Ready":
-                return Inspection(done=True, found=vol.id)
-            if vol.state in BUSY_VOLUME_STATES or vol.raw.get("jobid"):
-                return Inspection(busy=True, found=vol.id)
-            return Inspection(found=vol.id, blocked=f"{vol.name} is {vol.state}")
+        if mine_id:
+            vol = await c.volume(mine_id)
+            if vol is None:
+                return Inspection(blocked=f"the volume this restore created ({mine_id}) is gone")
+            return _volume_progress(vol)
+        same = [v for v in await c.volumes(name=p["name"]) if v.name == p["name"]]
+        if rec.get("status") == "running":  # sent, but no id came back
+            found = await self._lost_create(step, rec, {v.id: v for v in same})
+            if found is not None:
+                return _volume_progress(found)
         snap = await c.snapshot(p["snapshotid"])
         if snap is None or not snap.backed_up:
             return Inspection(blocked="the snapshot is not BackedUp")
-        return Inspection(known=[v.id for v in same if v.name == p["name"]])
+        return Inspection(known=sorted({*(rec.get("known") or []), *(v.id for v in same)}))
+
+    async def _lost_create(self, step: Step, rec: dict[str, Any], same: dict[str, Any],
+                           ) -> Any:
+        """The resource a create call made when its answer was lost (crash, dropped
+        connection): the account's job of that command whose instance is one of the
+        same-named resources that were not there before the call. Without a job list (an
+        older server, or listAsyncJobs refused), the one such resource, since the name is
+        unique to this run. Anything that was there before the call is never taken."""
+        known = set(rec.get("known") or [])
+        fresh = {i: r for i, r in same.items() if i not in known}
+        if not fresh:
+            return None
+        try:
+            jobs = await self.client.jobs()
+        except CloudError:
+            jobs = []
+        for job in jobs:
+            if api_name(job.cmd) == step.call.command and job.instanceid in fresh:
+                rec["found_by"] = f"job {job.jobid}"
+                if not rec.get("jobid"):
+                    rec["jobid"] = job.jobid
+                return fresh[job.instanceid]
+        if len(fresh) == 1:
+            rec["found_by"] = "name (unique to this run), not there before the call"
+            return next(iter(fresh.values()))
+        return None
+
+    async def _inspect_made(self, step: Step, rec: dict[str, Any], name: str,
+                            items: list[Any], progress: Callable[[Any], Inspection],
+                            ) -> Inspection:
+        """Templates and VMs a step makes: by the id it got, else (answer lost) as
+        `_lost_create` finds it; a same-named one that was there before is not ours."""
+        mine_id = self.created.get(step.produces or "")
+        if mine_id:
+            mine = [i for i in items if i.id == mine_id]
+            if not mine:
+                return Inspection(blocked=f"what this restore created ({mine_id}) is gone")
+            return progress(mine[0])
+        same = {i.id: i for i in items if i.name == name}
+        if rec.get("status") == "running":
+            found = await self._lost_create(step, rec, same)
+            if found is not None:
+                return progress(found)
+        return Inspection(known=sorted({*(rec.get("known") or []), *same}))
 
     async def _vm_allows(self, vm_id: str, *, root: bool) -> Inspection:
         """Detach/attach/revert rules of the server, checked before calling."""
@@ -680,6 +731,8 @@ class RestoreRunner:
     # -- results ----------------------------------------------------------------------
 
     async def _outcome(self) -> RestoreOutcome:
+        """The summary from a final read of the server (restore_report), kept in the
+        journal for the history."""
         j = self.journal
         status = j.status if j.status in ("succeeded", "rolled-back", "rollback-failed") \
             else "rollback-failed"
@@ -687,72 +740,18 @@ class RestoreRunner:
                      if status == "succeeded" or n.get("phase") != "forward"]
         out = RestoreOutcome(status=status, plan_id=self.plan.id,
                              failed_step=j.data.get("failed_step", ""),
-                             error=j.data.get("error", ""),
-                             notes=run_notes + list(self.plan.notes), journal_path=str(j.path))
+                             error=j.data.get("error", ""), notes=run_notes,
+                             journal_path=str(j.path))
         if j.data.get("rollback_error"):
-            out.notes.insert(0, f"Rollback stopped at {j.data['rollback_error']}. The journal "
-                                "keeps the restore open: roll back again from the start screen.")
-        for ref, ident in self.created.items():
-            if ref.startswith("policy_") and status != "succeeded":
-                continue  # undone
-            out.kept.append(await self._describe(ref, ident))
-        root = self.plan.original_root
-        if root and self.plan.mode in (Mode.ROOT_SWAP, Mode.DATA_SWAP) and status == "succeeded":
-            name = root["name"]
-            try:  # reported under the name it has now: renamed, or not if that failed
-                vol = await self.client.volume(root["id"])
-                name = vol.name if vol is not None else name
-            except CloudError:
-                pass
-            out.kept.append(KeptResource("volume", root["id"], name, "detached",
-                                         "the replaced disk, kept detached"))
-            what = "root" if self.plan.mode is Mode.ROOT_SWAP else "disk"
-            renamed = f"renamed {name}, " if name != root["name"] else ""
-            out.notes.insert(0, f"Old {what} {root['name']} kept, detached, {renamed}"
-                                f"id {root['id']}.")
-        await self._verify(out)
+            out.notes.insert(0, f"Rollback stopped at {j.data['rollback_error']}.")
+        report = build_report(j, await read_server(self.client, j), status)
+        out.vm_line, out.disks, out.gone = report.vm_line, report.disks, report.gone
+        out.kept = [KeptResource(k["kind"], k["id"], k["name"], k["state"], k["where"])
+                    for k in report.kept]
+        out.checks, out.next_steps, out.verified = report.checks, report.next_steps, \
+            report.verified
+        j.set(result=report.to_dict())
         return out
-
-    async def _describe(self, ref: str, ident: str) -> KeptResource:
-        c = self.client
-        try:
-            if ref == "new_volume":
-                v = await c.volume(ident)
-                return KeptResource("volume", ident, v.name if v else "", v.state if v else "",
-                                    "created by this restore")
-            if ref == "new_vm":
-                vm = await c.virtual_machine(ident)
-                return KeptResource("vm", ident, vm.name if vm else "", vm.state if vm else "",
-                                    "created by this restore")
-            if ref == "new_template":
-                found = [t for t in await c.templates("self") if t.id == ident]
-                return KeptResource("template", ident, found[0].name if found else "",
-                                    "ready" if found and found[0].isready else "",
-                                    "created by this restore")
-        except CloudError:
-            pass
-        kind = "policy" if ref.startswith("policy_") else ref
-        return KeptResource(kind, ident, why="created by this restore")
-
-    async def _verify(self, out: RestoreOutcome) -> None:
-        """Read back the invariant the restore promises, for the result screen."""
-        orig = self.journal.original
-        if not orig.get("vm_id"):
-            out.verified = out.status != "rollback-failed"
-            return
-        try:
-            vm = await self.client.virtual_machine(orig["vm_id"])
-            vols = await self.client.volumes_of(orig["vm_id"])
-        except CloudError as err:
-            out.checks.append(f"could not read back the VM: {err.text}")
-            return
-        roots = [v for v in vols if v.is_root]
-        ok_root = len(roots) == 1 and roots[0].deviceid == 0
-        out.checks.append(f"ROOT disks: {', '.join(f'{v.name}@{v.deviceid}' for v in roots)}")
-        want = orig.get("vm_state", "")
-        ok_state = vm is not None and vm.state == want
-        out.checks.append(f"VM state {vm.state if vm else 'missing'} (expected {want})")
-        out.verified = ok_root and ok_state
 
     def _emit(self, kind: EventKind, step: Step | None = None, *, step_id: str = "",
               jobid: str = "", state: str = "", error: str = "") -> None:
@@ -774,6 +773,14 @@ class RestoreRunner:
             self.on_event(event)
         except Exception:  # a rendering bug must not break a restore half-way
             log.exception("restore event handler failed")
+
+
+def _volume_progress(vol: Any) -> Inspection:
+    if vol.state == "Ready":
+        return Inspection(done=True, found=vol.id)
+    if vol.state in BUSY_VOLUME_STATES or vol.raw.get("jobid"):
+        return Inspection(busy=True, found=vol.id)
+    return Inspection(found=vol.id, blocked=f"{vol.name} is {vol.state}")
 
 
 def _result_id(job: AsyncJob) -> str | None:

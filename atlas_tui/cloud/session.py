@@ -22,11 +22,13 @@ class Session:
 
     @classmethod
     async def open(cls, profile: Profile, *, read_only: bool, **client_args: object) -> Session:
-        """Connect and make the first call; a CloudError here means we cannot work."""
+        """Connect and make the first call; a CloudError here means we cannot work.
+        It gives up after one request deadline (retries included), so a server that
+        drips its answer sends the user to the retry screen, not an endless wait."""
         client = CloudClient(profile, read_only=read_only, **client_args)  # type: ignore[arg-type]
         await client.__aenter__()
         try:
-            capabilities = await client.capabilities()
+            capabilities = await client.capabilities(budget_s=client.deadline_s)
         except BaseException:
             await client.close()
             raise

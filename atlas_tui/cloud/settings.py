@@ -15,6 +15,7 @@ Keys, with their defaults::
                                   # is flagged as stuck (> 0)
     cost_per_gib_month = 0.05     # snapshot storage price; unset: no cost column
     currency = "USD"              # shown next to costs
+    support_address = "help@runatlas.is"  # where the stuck-snapshot advice says to write
     read_only_profiles = ["prod"] # profiles that always open read-only, as with --read-only
 
     [keymap]                      # binding id = keys, in Textual's notation; several
@@ -77,6 +78,9 @@ class Settings:
     keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     cost_per_gib_month: float | None = None
     currency: str = "USD"
+    # Named in the stuck-snapshot advice; Atlas's support by default, since the app also
+    # serves other CloudStack clouds.
+    support_address: str = "help@runatlas.is"
     stuck_after_minutes: float = 10
     refresh_seconds: float = 30
     read_only_profiles: tuple[str, ...] = ()
@@ -99,12 +103,16 @@ def settings_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / SETTINGS_FILE
 
 
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where the audit log and journals go; created (owner-only) if missing."""
+def state_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the audit log, the error log and the journals go (not created here)."""
     env = os.environ if env is None else env
     override = env.get(STATE_DIR_ENV, "").strip()
-    path = Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
-    return private_dir(path)  # an existing, looser directory is tightened too
+    return Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`state_path()`, created (owner-only) if missing. Raises OSError if it cannot be."""
+    return private_dir(state_path(env))  # an existing, looser directory is tightened too
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -132,6 +140,7 @@ _KNOWN = {
     "keymap",
     "cost_per_gib_month",
     "currency",
+    "support_address",
     "stuck_after_minutes",
     "refresh_seconds",
     "read_only_profiles",
@@ -210,6 +219,7 @@ def _build(path: Path, data: dict[str, Any]) -> Settings:
         keymap=MappingProxyType(keymap),
         cost_per_gib_month=number("cost_per_gib_month", positive=False),
         currency=string("currency") or defaults.currency,
+        support_address=string("support_address") or defaults.support_address,
         stuck_after_minutes=defaults.stuck_after_minutes if stuck is None else stuck,
         refresh_seconds=defaults.refresh_seconds if refresh is None else refresh,
         read_only_profiles=tuple(profiles),

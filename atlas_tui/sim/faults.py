@@ -59,6 +59,22 @@ Examples::
     malform:listVolumes#1+@null-item   (every listVolumes answer has a null item)
     html:listSnapshots@503
 
+Delivery faults: how the answer's bytes travel. The command runs first, as on a real server
+behind a stalled or broken proxy, so a write's effect is there even when its answer is not::
+
+    drip[:CMD][=DURATION]         the answer trickles: its full Content-Length, then one byte
+                                  every DURATION (default 1s). The client's deadline has to
+                                  end it; the sim stops when the client goes away
+    cut[:CMD][=RATE][@length|@chunked]
+                                  half of the answer, then the connection closes:
+                                  ``@length`` (default) after a Content-Length of the whole,
+                                  ``@chunked`` in chunked encoding without its last chunk
+
+drip and cut fire once by default (``#``, ``*`` and, for cut, RATE as for error)::
+
+    drip:listAsyncJobs=500ms      (the next listAsyncJobs answer takes minutes to arrive)
+    cut:listVolumes#1+*3@chunked
+
 Invalid specs raise ``ValueError`` naming the rule and the problem.
 """
 
@@ -94,6 +110,13 @@ _RULE = re.compile(
     r"(?P<kind>[A-Za-z]+)(?::(?P<target>[A-Za-z]+))?(?:=(?P<value>[^#*@]+))?(?P<mods>.*)"
 )
 _MOD = re.compile(r"([#*@])([^#*@]*)")
+
+# Delivery faults (see the module docstring): their own block, kept apart from the kinds
+# that change what the answer says.
+DELIVERY_KINDS = ("drip", "cut")
+CUT_MODES = ("length", "chunked")
+DEFAULT_DRIP = "1s"
+KINDS = KINDS + DELIVERY_KINDS
 
 
 def parse_duration_ms(text: str) -> float:
@@ -210,6 +233,9 @@ def _rate(rule: FaultRule, source: str) -> None:
 
 def _check(rule: FaultRule, source: str) -> None:
     kind = rule.kind
+    if kind in DELIVERY_KINDS:
+        _check_delivery(rule, source)
+        return
     if kind == "latency":
         if rule.value is None:
             raise ValueError(f"fault rule {source!r}: latency needs =DURATION")
@@ -254,6 +280,35 @@ def _check(rule: FaultRule, source: str) -> None:
         _check_answer_fault(rule, source)
     if rule.rate is None and rule.nth is None and rule.times is None:
         rule.times = 1  # "the next one"
+
+
+def _check_delivery(rule: FaultRule, source: str) -> None:
+    if rule.kind == "drip":
+        try:
+            rule.latency_ms = parse_duration_ms(rule.value or DEFAULT_DRIP)
+        except ValueError as err:
+            raise ValueError(f"fault rule {source!r}: {err}") from None
+        if rule.latency_ms <= 0:
+            raise ValueError(f"fault rule {source!r}: drip needs a pause above 0")
+        if rule.option is not None:
+            raise ValueError(f"fault rule {source!r}: drip takes no @option")
+    else:
+        _rate(rule, source)
+        option = (rule.option or CUT_MODES[0]).lower()
+        if option not in CUT_MODES:
+            raise ValueError(f"fault rule {source!r}: cut option is @length or @chunked")
+        rule.option = option
+    if rule.rate is None and rule.nth is None and rule.times is None:
+        rule.times = 1  # "the next one"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How to send one answer: ``drip`` (``pause_s`` between bytes) or ``cut`` (``mode``)."""
+
+    kind: str
+    pause_s: float = 0.0
+    mode: str = "length"
 
 
 def _check_answer_fault(rule: FaultRule, source: str) -> None:
@@ -338,6 +393,7 @@ class FaultSet:
         self.rng = random.Random(f"faults-{rng_seed}")
         self._lock = threading.RLock()
         self._settings_limiter = FaultRule(kind="throttle")
+        self._dripping = 0
 
     @staticmethod
     def parse_rules(spec: str) -> list[FaultRule]:
@@ -453,3 +509,28 @@ class FaultSet:
     def describe(self) -> list[dict[str, object]]:
         with self._lock:
             return [r.describe() for r in self.rules]
+
+    # delivery faults ------------------------------------------------------------------
+    def delivery(self, command: str | None) -> Delivery | None:
+        """How the answer to this call travels, when a drip or cut rule fires on it."""
+        rule = self._firing("drip", command)
+        if rule is not None:
+            return Delivery("drip", pause_s=rule.latency_ms / 1000)
+        rule = self._firing("cut", command)
+        if rule is not None:
+            return Delivery("cut", mode=rule.option or CUT_MODES[0])
+        return None
+
+    @property
+    def dripping(self) -> int:
+        """Answers being dripped right now (the client has not gone away yet)."""
+        with self._lock:
+            return self._dripping
+
+    def drip_started(self) -> None:
+        with self._lock:
+            self._dripping += 1
+
+    def drip_ended(self) -> None:
+        with self._lock:
+            self._dripping -= 1

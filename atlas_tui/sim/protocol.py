@@ -15,7 +15,8 @@ Control endpoints (not CloudStack; for tests and benchmarks driving a sim in ano
     DELETE /sim/faults                remove every rule
     GET    /sim/settings              the global settings
     POST   /sim/settings              {"name": "value", ...} -> the settings
-    GET    /sim/stats                 {"requests": N, "calls": {cmd: n}, "jobs": {...}, ...}
+    GET    /sim/stats                 {"requests": N, "calls": {cmd: n}, "jobs": {...},
+                                       "dripping": answers still being dripped, ...}
     POST   /sim/stats/reset           zero the request and call counters
 """
 
@@ -30,6 +31,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from .core import SimCore
+from .delivery import deliver
 from .faults import truncate_text
 from .render import fmt_date
 
@@ -109,10 +111,18 @@ class Protocol:
                 return web.Response(status=200, text=truncate_text(_dumps(body)), headers=headers)
         if wants_json:
             headers["Content-Type"] = JSON_TYPE
-            return web.Response(status=status, text=_dumps(body), headers=headers)
+            return await self._send(request, command, status, _dumps(body), headers)
         headers["Content-Type"] = "text/xml; charset=UTF-8"
         version = self.core.state.view.version_text
-        return web.Response(status=status, text=to_xml(body, version), headers=headers)
+        return await self._send(request, command, status, to_xml(body, version), headers)
+
+    async def _send(self, request: web.Request, command: str | None, status: int, text: str,
+                    headers: dict[str, str]) -> web.StreamResponse:
+        """The answer, as is or (delivery faults: drip, cut) the way a broken proxy sends it."""
+        how = self.core.faults.delivery(command)
+        if how is not None:
+            return await deliver(request, status, text, headers, how, self.core.faults)
+        return web.Response(status=status, text=text, headers=headers)
 
     def _drop(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
@@ -190,6 +200,7 @@ class Protocol:
                 },
                 "scheduler": dict(self.core.scheduler.counts),
                 "events": state.pending_events(),
+                "dripping": self.core.faults.dripping,  # answers a drip fault is still sending
                 "resources": {
                     "vms": len(state.vms),
                     "volumes": len(state.volumes),

@@ -41,7 +41,10 @@ class ReportsWorkerErrors:
             description = self._binding_description(action)
             if description:
                 return description
-        return action.strip("_").replace("_", " ").capitalize() or "A background task"
+        if not action.isidentifier():  # a name given to run_worker: a title, kept as written
+            return action or "A background task"
+        words = action.strip("_").replace("_", " ")
+        return words[:1].upper() + words[1:] or "A background task"
 
     def _binding_description(self, action: str) -> str | None:
         for cls in type(self).__mro__:

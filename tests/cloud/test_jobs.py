@@ -334,3 +334,39 @@ async def test_tracking_a_job_already_adopted_keeps_one_row(
     mine = tracker.track(started, label="Snapshot ROOT-42", target="ROOT-42", resource=vol.id)
     assert mine is adopted and not mine.adopted and mine.label == "Snapshot ROOT-42"
     assert tracker.jobs == [mine] and tracker.retry_args(mine) == SnapshotRetry(vol.id, "ROOT-42")
+
+
+# -- slow and hung calls (see also test_deadlines_tracker.py) --------------------------------
+
+TRACKER_CALLS = ("listAsyncJobs", "queryAsyncJobResult", "listSnapshots")
+
+
+async def test_a_slow_server_is_still_tracked_from_late_answers(sim: SimServer) -> None:
+    # Every poll answer takes 300 ms and the tracker waits 20 ms per tick: each answer
+    # lands after its tick has moved on, and is still used.
+    async with CloudClient(profile_for(sim), retry=FAST_RETRY) as client, \
+            running(client, tick_wait_s=0.02) as tracker:
+        job = await snapshot_of(client, tracker, "ROOT-42")
+        sim.faults.parse(";".join(f"latency:{c}=300ms" for c in TRACKER_CALLS))
+        sim.clock.advance(300)
+        result = await asyncio.wait_for(tracker.wait(job.jobid), 10)
+    assert result.succeeded and job.state == "BackedUp"
+
+
+async def test_hung_calls_are_capped_then_polling_pauses_and_resumes(sim: SimServer) -> None:
+    async with CloudClient(profile_for(sim, timeout_s=3), retry=FAST_RETRY) as client, \
+            running(client, tick_wait_s=0.02, max_outstanding=3) as tracker:
+        job = await snapshot_of(client, tracker, "ROOT-42")
+        await until(lambda: job.last is not None, "the job seen once")
+        # From now on every answer the tracker asks for drips (minutes each).
+        sim.faults.parse(";".join(f"drip:{c}=200ms#1+" for c in TRACKER_CALLS))
+        await until(lambda: tracker.paused_reason is not None, "paused at the cap")
+        assert "3 calls are still waiting for an answer" in (tracker.paused_reason or "")
+        # On the server: exactly the cap of answers hang, no pile of calls behind them.
+        assert sim.faults.dripping == 3 and len(tracker.outstanding) == 3
+        assert tracker.in_flight == [job]  # paused, not dropped
+        sim.faults.clear()
+        # The hung calls end at their 3 s deadline; polling resumes and sees the end.
+        sim.clock.advance(300)
+        result = await asyncio.wait_for(tracker.wait(job.jobid), 20)
+    assert result.succeeded and tracker.paused_reason is None

@@ -32,6 +32,7 @@ from atlas_tui.cloud.restore import (
     plan_template,
     replaced_name,
     restores_dir,
+    run_tag,
 )
 from tests.conftest import FAST_RETRY, profile_for, running_sim
 
@@ -67,6 +68,10 @@ async def snapshot_of(client: CloudClient, volume_name: str, *, state: str = "Ba
     snaps = [s for s in await client.snapshots_of(vols[0].id) if s.state == state]
     assert snaps, f"no {state} snapshot of {volume_name}"
     return max(snaps, key=lambda s: s.created or 0)
+
+
+def journal_result(outcome: RestoreOutcome) -> dict:
+    return json.loads(Path(outcome.journal_path).read_text())["result"]
 
 
 def runner(client: CloudClient, plan: RestorePlan, events: list[RestoreEvent] | None = None,
@@ -106,7 +111,7 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
     vols = await rc.volumes_of(vm.id)
     roots = [v for v in vols if v.deviceid == 0]
     assert len(roots) == 1 and roots[0].is_root and roots[0].id not in before
-    assert roots[0].name == f"hello-atlas-root-from-{plan.snapshot['label']}"
+    assert roots[0].name == f"hello-atlas-root-from-{plan.snapshot['label']}-{run_tag(plan.id)}"
     # The old root: detached, a data disk, renamed; another client finds it by the new name.
     async with CloudClient(profile_for(rsim), retry=FAST_RETRY) as other:
         [old] = await other.volumes(name=kept_name)
@@ -117,12 +122,19 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
     new_pols = await rc.snapshot_policies(roots[0].id)
     assert [(p.interval, p.schedule, p.maxsnaps) for p in new_pols] == [("DAILY", "03:00", 7)]
     assert len(await rc.snapshot_policies(old_root.id)) == 1
-    # The result names the old root prominently and lists what was created.
-    assert outcome.notes[0] == (f"Old root ROOT-42 kept, detached, renamed {kept_name}, id "
-                                f"{old_root.id}.")
+    # The result is the server's state, read back: each disk where it is, once.
+    assert outcome.vm_line == "hello-atlas is Running."
+    assert any(line.startswith(f"device 0 of hello-atlas: {roots[0].name} ({roots[0].id}, ROOT")
+               and line.endswith(": created by this restore") for line in outcome.disks)
+    assert f"{kept_name} ({old_root.id}): detached; the original root" in outcome.disks
+    assert sum(old_root.id in line for line in outcome.disks) == 1
     assert not any("rename" in n.lower() and "could not" in n.lower() for n in outcome.notes)
-    assert {k.id for k in outcome.kept} >= {roots[0].id, old_root.id}
-    assert next(k for k in outcome.kept if k.id == old_root.id).name == kept_name
+    # Created and still there: the new root, described as what it is now.
+    [kept] = outcome.kept
+    assert (kept.id, kept.where) == (roots[0].id, "attached to hello-atlas at device 0")
+    assert any(kept_name in step and "delete" in step for step in outcome.next_steps)
+    assert [c.ok for c in outcome.checks] == [True, True, True]
+    assert journal_result(outcome)["disks"] == outcome.disks
     # The UI gets one started and one finished event per step, with job ids for jobs.
     started = [e.step_id for e in events if e.kind is EventKind.STEP_STARTED]
     finished = [e for e in events if e.kind is EventKind.STEP_FINISHED]
@@ -247,8 +259,9 @@ async def test_a_failing_rename_is_noted_and_the_restore_goes_on(
     assert old is not None and old.name == "ROOT-42" and not old.attached
     assert rename_note(outcome) == [
         f"Could not rename ROOT-42: {text}; it is kept, detached, id {old.id}."]
-    assert outcome.notes[0] == f"Old root ROOT-42 kept, detached, id {old.id}."
-    assert next(k for k in outcome.kept if k.id == old.id).name == "ROOT-42"
+    # The final read names the old root as it is now: detached, under its own name.
+    assert f"ROOT-42 ({old.id}): detached; the original root" in outcome.disks
+    assert [k.id for k in outcome.kept] != [old.id]  # not "created by this restore"
     # The invariant: one ROOT at device 0 (the new one), nothing gone, running as before.
     roots = [v for v in await rc.volumes_of(vm.id) if v.is_root]
     assert len(roots) == 1 and roots[0].deviceid == 0 and roots[0].id != old.id
@@ -269,7 +282,7 @@ async def test_a_server_that_ignores_the_name_is_noted(rc: CloudClient, rsim: Si
     [note] = rename_note(outcome)
     assert note.startswith("The server accepted the rename of ROOT-42 but did not do it")
     assert note.endswith(f"it is kept, detached, as ROOT-42, id {snap.volumeid}.")
-    assert outcome.notes[0] == f"Old root ROOT-42 kept, detached, id {snap.volumeid}."
+    assert f"ROOT-42 ({snap.volumeid}): detached; the original root" in outcome.disks
 
 
 async def test_a_later_failure_renames_the_old_root_back_before_reattaching_it(
@@ -497,7 +510,7 @@ async def test_template_and_launch_in_the_advanced_zone(rc: CloudClient):
     assert new_vm.templateid == templates[0].id
     assert new_vm.raw["nic"][0]["networkid"] == net
     assert {(k.kind, k.name) for k in outcome.kept} == {
-        ("template", "hello-restored"), ("vm", "hello-restored-vm")}
+        ("template", "hello-restored"), ("instance", "hello-restored-vm")}
 
 
 async def test_template_launch_blockers(rc: CloudClient):

@@ -42,7 +42,7 @@ from atlas_tui.ui.screens.start import ConnectErrorScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for, running_sim
-from tests.ui.helpers import loaded, until
+from tests.ui.helpers import loaded, screen_text, until
 
 # Actions that end the app on purpose: the walk never presses them.
 QUITTING = {"quit", "app.quit", "help_quit"}
@@ -178,6 +178,7 @@ async def walk(pilot: Pilot, screen: Screen, depth: int, seen: set[str], cwd: Pa
             await check(pilot, cwd)
 
 
+@pytest.mark.slow
 async def test_every_binding_of_every_screen_over_hostile_names(
     hostile_sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,6 +201,7 @@ async def open_vm(pilot: Pilot, app: AtlasApp, vm_id: str) -> VolumesScreen:
     return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 async def test_flows_over_hostile_names_show_plain_text(
     hostile_sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,6 +226,18 @@ async def test_flows_over_hostile_names_show_plain_text(
             await check(pilot, tmp_path)
             await pilot.press("escape", "escape")
             await until(pilot, lambda v=volumes: app.screen is not v)
+
+        # A name with newlines is one line, its line breaks in visible form, in the list
+        # and in the detail pane.
+        two = next(v for v in state.vms.values() if v.name == HOSTILE["click_quit"])
+        await open_vm(pilot, app, two.id)
+        await pilot.press("enter")
+        await loaded(pilot, SnapshotsScreen)
+        await pilot.press("i")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "two␊lines␍␊here" in shown and "two lines" not in shown
+        await back_to(pilot, next(s for s in app.screen_stack if isinstance(s, InstancesScreen)))
 
         # A VM snapshot's revert and delete confirmations, then a real delete.
         one = next(v for v in state.vms.values() if v.name == HOSTILE["unbalanced"])
@@ -321,13 +335,21 @@ async def test_flows_over_hostile_names_show_plain_text(
         await check(pilot, tmp_path)
         assert any("zero" in n.message for n in app._notifications)  # the volume's name
         app.jump_to("jobs")
-        await loaded(pilot, JobsScreen)
+        jobs = await loaded(pilot, JobsScreen)
         await click_everything(pilot, tmp_path)
-        await pilot.press("i", "y")
-        await settle(pilot)
-        await check(pilot, tmp_path)
-        copied = app.clipboard
-        assert copied.startswith("atlas-tui job diagnostic") and not CONTROL.search(copied)
+        table = jobs.query_one(FastTable)
+        # The stuck snapshot's diagnostic (first row), then our snapshot job's: both name
+        # hostile things, and what `y` copies carries them in visible form only.
+        for key in (table.model.row_at(0).key, tracker.jobs[0].jobid):
+            table.move_cursor_to_key(key)
+            app.copy_to_clipboard("")
+            await pilot.press("i", "y")
+            await settle(pilot)
+            await check(pilot, tmp_path)
+            copied = app.clipboard
+            assert copied.startswith("atlas-tui") and ("␛" in copied or "⟨U+" in copied), copied
+            assert not CONTROL.search(copied), repr(copied)
+            await pilot.press("i")
 
         # The error and crash-recovery screens, with a hostile server text.
         app.push_screen(UnfinishedRestoreDialog(HOSTILE["unbalanced"] + HOSTILE["click_quit"]))

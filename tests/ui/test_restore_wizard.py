@@ -107,6 +107,9 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
             assert f"renamed {kept_name}" in said
         else:
             assert "accepted the rename of ROOT-42 but did not do it" in said
+        text = progress_text(app.restores[-1]).plain
+        assert f"{kept_name} ({old_id}): detached; the original root" in text
+        assert "Back (the restore goes on)" not in screen_text(app)
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Running"
     root = [d for d in disks if d[1] == "ROOT"]

@@ -25,6 +25,7 @@ from atlas_tui.cloud.restore_plan import (
     plan_root_swap,
     plan_template,
     snapshot_label,
+    swapped_schedules,
 )
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.dialogs import (
@@ -240,6 +241,8 @@ class ActingScreen(BrowseScreen):
             zones=[(z.name, z.id) for z in ctx.zones],
             default_zone=snap.zoneid,
             offerings=[(o.name, o.id) for o in ctx.service_offerings],
+            schedule_warnings=[f"{p.interval} {p.schedule!r}: {warning}"
+                               for p, warning, _fix in swapped_schedules(ctx.policies)],
         )
         choice = await self.app.push_screen_wait(RestoreModeDialog(facts))
         if choice is None:
@@ -255,11 +258,13 @@ class ActingScreen(BrowseScreen):
         o = choice.options
         if choice.mode is Mode.ROOT_SWAP:
             return plan_root_swap(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False),
-                                  move_policies=o.get("move_policies", False))
+                                  move_policies=o.get("move_policies", False),
+                                  fix_schedules=o.get("fix_schedules", False))
         if choice.mode is Mode.DATA_SWAP:
             return plan_data_swap(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False),
                                   move_policies=o.get("move_policies", False),
-                                  stop_vm=o.get("stop_vm", True))
+                                  stop_vm=o.get("stop_vm", True),
+                                  fix_schedules=o.get("fix_schedules", False))
         if choice.mode is Mode.REVERT:
             return plan_revert(ctx, delete_vm_snapshots=o.get("delete_vm_snapshots", False))
         if choice.mode is Mode.ATTACH:
@@ -269,7 +274,9 @@ class ActingScreen(BrowseScreen):
             client = self.session.client
             target = await client.virtual_machine(str(target_id))
             vmsnaps = await client.vm_snapshots_of(str(target_id)) if target else []
+            vols = await client.volumes_of(str(target_id)) if target else []
             return plan_attach(ctx, target=target, target_vm_snapshots=vmsnaps,
+                               target_volumes=vols,
                                delete_vm_snapshots=o.get("delete_vm_snapshots", False))
         return plan_template(ctx, name=o["name"], ostype_id=o.get("ostype"),
                              launch=o.get("launch", False), zone_id=o.get("zone"),

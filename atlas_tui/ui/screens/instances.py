@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -14,6 +14,8 @@ from textual.widgets import Static
 
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
 from atlas_tui.cloud.jobs import TrackedJob
+from atlas_tui.cloud.restore_report import NO_BOOT_DISK
+from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.widgets.table import FastTable
@@ -41,17 +43,42 @@ def protection_cell(row: InstanceRow, loaded: bool) -> Text:
     return Text(p.describe(), style=style)
 
 
-def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool) -> Row:
+def vm_flags(vm_id: str, with_disk_0: set[str] | None, restore_flag: str = "") -> str:
+    """What must not be missed about a VM: no disk at device 0 (whatever caused it), a
+    restore running or left unfinished. `with_disk_0`: the VMs that have one (None while
+    volumes load)."""
+    flags = [restore_flag] if restore_flag else []
+    if with_disk_0 is not None and vm_id not in with_disk_0:
+        flags.insert(0, NO_BOOT_DISK)
+    return "; ".join(flags)
+
+
+def short_flag(flag: str) -> str:
+    """Column-sized: the summary line below the table carries the whole text."""
+    parts = []
+    if "device 0" in flag:
+        parts.append("no root disk")
+    if "restore" in flag:
+        parts.append("restore " + ("running" if "running" in flag else "unfinished"))
+    return ", ".join(parts) or flag
+
+
+def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
+                 flag: str = "", stuck_after: timedelta | None = None) -> Row:
     vm = row.vm
     snaps_loaded = "snapshots" in inv.loaded
     volumes_loaded = "volumes" in inv.loaded
-    newest = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
-    if snaps_loaded and row.snapshots_in_progress:
-        newest += " ⟳"
+    age = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
+    newest: str | Text = age
+    if snaps_loaded and stuck_after is not None and oldest_stuck(row.oldest_in_progress, now,
+                                                                 stuck_after):
+        newest = Text.assemble(("⚠ stuck ", "bold red"), age)  # whoever started it
+    elif snaps_loaded and row.snapshots_in_progress:
+        newest = age + " ⟳"
     return Row(
         key=vm.id,
         cells=(
-            vm.name,
+            Text.assemble(vm.name, (f" ⚠ {short_flag(flag)}", "bold red")) if flag else vm.name,
             fmt.state(vm.state),
             protection_cell(row, "policies" in inv.loaded and volumes_loaded),
             newest,
@@ -152,10 +179,16 @@ class InstancesScreen(ActingScreen):
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
         table = self.query_one("#instances", FastTable)
-        table.set_rows([instance_row(r, inventory, now, exact) for r in self._rows])
-        self._summarise(inventory)
+        with_disk_0 = {v.virtualmachineid for v in inventory.volumes.values()
+                       if v.deviceid == 0} if "volumes" in inventory.loaded else None
+        flags = {r.vm.id: vm_flags(r.vm.id, with_disk_0, self.atlas.restore_flag(r.vm.id))
+                 for r in self._rows}
+        stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        table.set_rows([instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
+                        for r in self._rows])
+        self._summarise(inventory, flags)
 
-    def _summarise(self, inventory: Inventory) -> None:
+    def _summarise(self, inventory: Inventory, flags: dict[str, str] | None = None) -> None:
         rows = self._rows
         unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
         partial = sum(1 for r in rows if r.protection.partial)
@@ -170,7 +203,12 @@ class InstancesScreen(ActingScreen):
                     f"{orphans.count} orphaned snapshots "
                     f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
-        self.query_one("#summary", Static).update(Text(" · ".join(parts)))
+        summary = Text()
+        flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if flags and flags.get(r.vm.id)]
+        for name, flag in flagged[:3]:  # first, where the eye lands: not to be missed
+            summary.append(f"⚠ {name}: {flag} · ", style="bold red")
+        summary.append(" · ".join(parts))
+        self.query_one("#summary", Static).update(summary)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)
@@ -193,8 +231,8 @@ class InstancesScreen(ActingScreen):
 
         self.app.push_screen(VolumesScreen(vm))
 
-    def action_quit(self) -> None:
-        self.app.exit()
+    async def action_quit(self) -> None:
+        await self.atlas.action_quit()  # asks first while a restore or a job is in flight
 
     def action_protection(self) -> None:
         from atlas_tui.ui.screens.protection import ProtectionScreen

@@ -4,7 +4,7 @@ snapshots, and snapshots left by deleted volumes come first, in colour and in wo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -23,6 +23,7 @@ from atlas_tui.cloud.protection import (
     monthly_cost,
     summarize,
 )
+from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
@@ -126,14 +127,20 @@ class ProtectionScreen(BrowseScreen):
         exact = self.atlas.exact_times
         rate = self.rate
         table_rows = []
+        stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        stats = self.inventory.fold.stats if self.inventory is not None else {}
         for order, r in enumerate(self.rows):
+            newest: str | Text = fmt.age(r.newest, now, exact=exact)
+            folded = stats.get(r.key)
+            if folded is not None and oldest_stuck(folded.oldest_in_progress, now, stuck_after):
+                newest = Text.assemble(("⚠ stuck ", "bold red"), newest)  # whoever started it
             cells: list[Any] = [
                 Text(STATUS_WORDS[r.status], style=STATUS_STYLES[r.status]),
                 r.volume_name,
                 r.vm_name or ("(deleted)" if r.status is Status.ORPHANED else "—"),
                 ("—" if r.status is Status.ORPHANED
                  else schedule_summary(h.policy for h in r.policies)),
-                fmt.age(r.newest, now, exact=exact),
+                newest,
                 fmt.size_sum(r.bytes, r.unsized),
             ]
             values: list[Any] = [order, r.volume_name.lower(), r.vm_name.lower(),

@@ -29,7 +29,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from atlas_tui.cloud.restore_plan import Mode, RestorePlan
-from atlas_tui.cloud.restore_run import EventKind
+from atlas_tui.cloud.restore_run import EventKind, RestoreOutcome
 from atlas_tui.cloud.restore_task import RestoreTask
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.tick import Tick
@@ -65,6 +65,8 @@ class RestoreFacts:
     zones: list[tuple[str, str]] = field(default_factory=list)
     default_zone: str = ""
     offerings: list[tuple[str, str]] = field(default_factory=list)
+    # Policies whose schedule the lint reads as swapped HH:MM: "DAILY '03:00': runs at ..."
+    schedule_warnings: list[str] = field(default_factory=list)
 
 
 def plain_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
@@ -112,6 +114,11 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                                f"polic{'y' if f.policies == 1 else 'ies'} to the new volume "
                                "(they don't follow)",
                                id="move_policies", value=True, compact=True,
+                               classes="opt root-swap data-swap")
+                if f.policies and f.schedule_warnings:
+                    yield Tick(Text("Copy the schedule as meant ("
+                                    + "; ".join(f.schedule_warnings) + ")"),
+                               id="fix_schedules", value=False, compact=True,
                                classes="opt root-swap data-swap")
                 yield Tick(Text(f"Stop {f.vm} while the disk is swapped"), value=True,
                                id="stop_vm", compact=True, classes="opt data-swap")
@@ -214,9 +221,15 @@ def plan_text(plan: RestorePlan) -> Text:
                 f"\nAbout {int(plan.total_s)} s in all; nothing is down.\n", style="bold")
     for note in plan.notes:
         text.append(f"• {note}\n", style="dim")
-    text.append("If any step fails, the steps done are undone (the original root goes back "
-                "at deviceid 0, the VM is started again if it was running). Nothing "
-                "created is deleted: it is listed.\n", style="dim")
+    undo = [s.undo.title for s in reversed(plan.steps) if s.undo is not None]
+    if undo:
+        text.append("If a step fails, what was done is undone, newest first: "
+                    + "; ".join(undo) + ".", style="dim")
+    irreversible = [s.title for s in plan.steps if s.irreversible]
+    if irreversible:
+        text.append(" Cannot be undone: " + "; ".join(irreversible) + ".", style="dim")
+    text.append(" Nothing this restore creates is deleted: the result lists what is left "
+                "and where.\n", style="dim")
     return text
 
 
@@ -305,6 +318,12 @@ def progress_text(task: RestoreTask) -> Text:
                 e.kind.value, "running")
             rollback = [r for r in rollback if r[0] != e.title] + [(e.title, state, e.error)]
     text = Text()
+    outcome = task.outcome
+    if task.failure:
+        text.append(f"Not run: {task.failure}\n\n", style="bold red")
+    if outcome is not None:  # the result first: it is what the reader came for
+        outcome_text(text, outcome)
+        text.append("\nHow it went:\n", style="bold")
     for i, step in enumerate(task.plan.steps, 1):
         state, jobid, elapsed = status.get(step.id, ("pending", "", 0.0))
         mark, style = STEP_MARK[state]
@@ -325,26 +344,52 @@ def progress_text(task: RestoreTask) -> Text:
         for title, state, error in rollback:
             mark, style = STEP_MARK[state]
             text.append(f" {mark} {title}" + (f": {error}" if error else "") + "\n", style=style)
-    outcome = task.outcome
-    if task.failure:
-        text.append(f"\nNot run: {task.failure}\n", style="bold red")
-    if outcome is not None:
-        heading = {"succeeded": ("Restore finished.", "bold green"),
-                   "rolled-back": ("Rolled back: the VM is as it was.", "bold yellow"),
-                   "rollback-failed": ("Rollback did not finish: act now (see below).",
-                                       "bold red")}.get(outcome.status,
-                                                        (outcome.status, "bold"))
-        text.append(f"\n{heading[0]}\n", style=heading[1])
-        if outcome.error:
-            text.append(f"Server said: {outcome.error}\n", style="red")
-        for kept in outcome.kept:
-            text.append(f"  kept {kept.kind} {kept.name or kept.id} ({kept.id})"
-                        + (f": {kept.why}" if kept.why else "") + "\n")
-        for note in outcome.notes:
-            text.append(f"  • {note}\n", style="dim")
-        for check in outcome.checks:
-            text.append(f"  ✓ {check}\n", style="green")
     return text
+
+
+HEADINGS = {
+    "succeeded": ("Restore finished.", "bold green"),
+    "rolled-back": ("Rolled back.", "bold yellow"),
+    "rollback-failed": ("Rollback did not finish: act now (see below).", "bold red"),
+}
+
+
+def outcome_text(text: Text, outcome: RestoreOutcome) -> None:
+    """The end of a run, from the final read: the server's words and facts, labelled as
+    such, apart from atlas-tui's own checks and advice."""
+    heading, style = HEADINGS.get(outcome.status, (outcome.status, "bold"))
+    if outcome.status == "rolled-back":
+        heading += (" The final read matches the VM as it was." if outcome.verified else
+                    " But the final read differs from the VM as it was: see below.")
+    text.append(f"{heading}\n", style=style)
+    if outcome.error:
+        text.append(f"The server said: {outcome.error}\n", style="red")
+    if outcome.vm_line or outcome.disks:
+        text.append("On the server now:\n", style="bold")
+        if outcome.vm_line:
+            text.append(f"  {outcome.vm_line}\n")
+        for line in outcome.disks:
+            text.append(f"  {line}\n")
+    listed = " ".join(outcome.disks)
+    more = [k for k in outcome.kept if f"({k.id}" not in listed]  # not said twice
+    if more:
+        text.append("Created by this restore, still there:\n", style="bold")
+        for kept in more:
+            text.append(f"  {kept.kind} {kept.name or kept.id} ({kept.id}), {kept.state}"
+                        + (f", {kept.where}" if kept.where else "") + "\n")
+    for gone in outcome.gone:
+        text.append(f"  created by this restore, no longer on the server: {gone}\n",
+                    style="dim")
+    for note in outcome.notes:
+        text.append(f"  • {note}\n", style="dim")
+    if outcome.checks:
+        text.append("atlas-tui checked:\n", style="bold")
+        for check in outcome.checks:
+            text.append(f"  {check}\n", style="green" if check.ok else "bold red")
+    if outcome.next_steps:
+        text.append("Next:\n", style="bold")
+        for step in outcome.next_steps:
+            text.append(f"  → {step}\n")
 
 
 class RestoreProgressScreen(Screen[None]):
@@ -352,6 +397,7 @@ class RestoreProgressScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back (the restore goes on)", id="progress-back"),
+        Binding("escape", "back_done", "Back", id="progress-back-done"),
     ]
     DEFAULT_CSS = """
     RestoreProgressScreen #progress { height: 1fr; padding: 0 1; }
@@ -362,6 +408,7 @@ class RestoreProgressScreen(Screen[None]):
         super().__init__()
         self.restore = restore
         self._unsubscribe: Any = None
+        self._painted_finished = False
 
     def compose(self) -> ComposeResult:
         plan = self.restore.plan
@@ -382,41 +429,80 @@ class RestoreProgressScreen(Screen[None]):
             self._unsubscribe()
 
     def _paint(self) -> None:
+        if self.restore.finished != self._painted_finished:
+            self._painted_finished = self.restore.finished
+            self.refresh_bindings()
         done = sum(1 for e in self.restore.events
                    if e.kind in (EventKind.STEP_FINISHED, EventKind.STEP_SKIPPED,
                                  EventKind.STEP_OPTIONAL_FAILED))
         self.query_one("#bar", ProgressBar).update(progress=done)
         self.query_one("#progress-text", Static).update(progress_text(self.restore))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One escape key, worded for the moment: "the restore goes on" only while it does.
+        if action == "back":
+            return not self.restore.finished
+        if action == "back_done":
+            return self.restore.finished
+        return True
+
     def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_back_done(self) -> None:
         self.dismiss(None)
 
 
 class UnfinishedRestoreDialog(ModalScreen[str | None]):
-    """At start: a restore a crash left open. Resume it, roll it back, or decide later."""
+    """At start: a restore a crash left open. What the VM is like now (a fresh read), and
+    what Resume, Roll back and Later will each do. The first focus is Resume: it carries on
+    what the user confirmed."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="UnfinishedRestoreDialog")
+    DEFAULT_CSS = DIALOG_CSS.format(name="UnfinishedRestoreDialog") + """
+    UnfinishedRestoreDialog VerticalScroll { height: auto; max-height: 16; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "later", "Later", id="unfinished-later"),
     ]
 
-    def __init__(self, summary: str) -> None:
+    def __init__(self, summary: str, vm_line: str = "", disks: list[str] | None = None,
+                 effects: dict[str, str] | None = None) -> None:
         super().__init__()
         self.summary = summary
+        self.vm_line = vm_line
+        self.disks = disks or []
+        self.effects = effects or {}
+
+    def body(self) -> Text:
+        text = Text(f"{self.summary}\n", style="bold")
+        text.append("atlas-tui stopped while this restore was running.\n")
+        if self.vm_line:
+            text.append("On the server now: ", style="bold")
+            text.append(f"{self.vm_line}\n",
+                        style="bold red" if "cannot boot" in self.vm_line else "")
+        for line in self.disks:
+            text.append(f"  {line}\n")
+        for key, label in (("resume", "Resume"), ("rollback", "Roll back"),
+                           ("later", "Later")):
+            if self.effects.get(key):
+                text.append(f"{label}: ", style="bold")
+                text.append(f"{self.effects[key]}\n")
+        text.append("Either way it checks the cloud first, and deletes nothing.", style="dim")
+        return text
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
             box.border_title = "An unfinished restore"
             box.border_subtitle = "esc decides later"
-            yield Static(Text(
-                f"{self.summary}\n\natlas-tui stopped while this restore was running. "
-                "Resume carries it on from the last step it finished; roll back undoes what "
-                "was done (the original root goes back at deviceid 0). Either way it "
-                "checks the cloud first, and deletes nothing."))
+            with VerticalScroll():
+                yield Static(self.body())
             with HorizontalGroup():
                 yield Button("Later", id="later", compact=True)
                 yield Button("Roll back", id="rollback", variant="warning", compact=True)
                 yield Button("Resume", id="resume", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#resume", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

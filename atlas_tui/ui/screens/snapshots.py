@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
 from atlas_tui.cloud.sizes import stored_bytes
+from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
+from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -26,11 +31,15 @@ COLUMNS = [
 ]
 
 
-def snapshot_row(s: Snapshot, now: Any, exact: bool) -> Row:
+def snapshot_row(s: Snapshot, now: Any, exact: bool, stuck_after: timedelta | None = None,
+                 ) -> Row:
+    state: Any = fmt.state(s.state)
+    if stuck_after is not None and is_stuck(s, now, stuck_after):
+        state = Text("⚠ stuck", style="bold red")  # whoever started it
     stored = stored_bytes(s.raw)  # physicalsize, or an older server's size; None: unknown
     return Row(
         key=s.id,
-        cells=(s.name, fmt.state(s.state), fmt.interval_word(s.intervaltype),
+        cells=(s.name, state, fmt.interval_word(s.intervaltype),
                fmt.age(s.created, now, exact=exact), fmt.size(stored),
                fmt.yes_no(s.revertable)),
         values=(s.name.lower(), s.state, s.intervaltype, s.created, stored,
@@ -59,8 +68,13 @@ class SnapshotsScreen(ActingScreen):
         owner = self.vm.name if self.vm else (self.volume.vmname or "detached")
         return (self.session.profile.name, owner, self.volume.name, "snapshots")
 
+    DEFAULT_CSS = """
+    SnapshotsScreen #snap-note { height: auto; max-height: 6; padding: 0 1; }
+    """
+
     def compose_body(self) -> ComposeResult:
         yield FastTable(COLUMNS, id="snapshots", empty_message="no snapshots of this volume")
+        yield Static(id="snap-note")
 
     def on_mount(self) -> None:
         self.query_one(FastTable).focus()
@@ -72,10 +86,46 @@ class SnapshotsScreen(ActingScreen):
             self.query_one(FastTable).move_cursor_to_key(self._focus_snapshot)
             self._focus_snapshot = None
 
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+
     def rerender(self) -> None:
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
-        self.query_one(FastTable).set_rows([snapshot_row(s, now, exact) for s in self.snapshots])
+        self.query_one(FastTable).set_rows([snapshot_row(s, now, exact, self.stuck_after)
+                                            for s in self.snapshots])
+        self._note()
+
+    def _stuck_selected(self) -> Snapshot | None:
+        key = self.query_one(FastTable).cursor_key
+        snap = next((s for s in self.snapshots if s.id == key), None)
+        now = self.session.client.server_now()
+        return snap if snap is not None and is_stuck(snap, now, self.stuck_after) else None
+
+    def _note(self) -> None:
+        """The guide's advice under a stuck snapshot, with where to send the diagnostic."""
+        snap = self._stuck_selected()
+        note = Text()
+        if snap is not None:
+            note.append(f"{snap.name} is stuck in {snap.state}.\n", style="bold red")
+            for i, advice in enumerate(stuck_advice(self.atlas.settings.support_address), 1):
+                note.append(f"{i}. {advice}\n")
+        self.query_one("#snap-note", Static).update(note)
+
+    @on(FastTable.CursorMoved)
+    def _cursor_note(self) -> None:
+        self._note()
+
+    def action_copy_id(self) -> None:
+        """On a stuck snapshot, y copies the diagnostic for support; else the id."""
+        snap = self._stuck_selected()
+        if snap is None:
+            super().action_copy_id()
+            return
+        now = self.session.client.server_now()
+        copy_plain(self.app, snapshot_diagnostic(snap, now, self.atlas.settings.support_address))
+        self.notify("diagnostic copied", timeout=2)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         snap = next((s for s in self.snapshots if s.id == key), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -13,6 +14,8 @@ from textual.widgets import Static
 from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import VirtualMachine
+from atlas_tui.cloud.restore_report import boot_flag
+from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
@@ -80,12 +83,13 @@ class VolumesScreen(ActingScreen):
         self.rerender()
 
     def rerender(self) -> None:
-        if self.detail is None:
-            return
+        if self.detail is None or not self.query("#volumes"):
+            return  # a load that ended after the screen was closed
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
+        stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         self.query_one("#volumes", FastTable).set_rows(
-            [self._volume_row(r, now, exact) for r in self.detail.volumes]
+            [self._volume_row(r, now, exact, stuck_after) for r in self.detail.volumes]
         )
         vm_snaps = self.detail.vm_snapshots
         self.query_one("#vm-snapshots", FastTable).set_rows(
@@ -101,7 +105,12 @@ class VolumesScreen(ActingScreen):
                 for s in vm_snaps
             ]
         )
-        title = Text(f"{len(vm_snaps)} VM snapshots")
+        title = Text()
+        flags = [f for f in (boot_flag([r.volume for r in self.detail.volumes]),
+                             self.atlas.restore_flag(self.vm.id)) if f]
+        if flags:  # first on the line: not to be missed
+            title.append(f"⚠ {self.vm.name}: {'; '.join(flags)} · ", style="bold red")
+        title.append(f"{len(vm_snaps)} VM snapshots")
         if vm_snaps:
             # The restore path's first obstacle, said where the user looks.
             title.append(": they block attach, detach and revert", style="yellow")
@@ -109,13 +118,18 @@ class VolumesScreen(ActingScreen):
         self.query_one("#vm-snap-title", Static).update(title)
 
     @staticmethod
-    def _volume_row(r: VolumeRow, now: Any, exact: bool) -> Row:
+    def _volume_row(r: VolumeRow, now: Any, exact: bool,
+                    stuck_after: timedelta | None = None) -> Row:
         v = r.volume
+        newest: str | Text = fmt.age(r.stats.newest, now, exact=exact)
+        if stuck_after is not None and oldest_stuck(r.stats.oldest_in_progress, now,
+                                                    stuck_after):
+            newest = Text.assemble(("⚠ stuck ", "bold red"), newest)
         return Row(
             key=v.id,
             cells=(
                 v.name, v.type, fmt.size(v.size), str(r.stats.count),
-                fmt.age(r.stats.newest, now, exact=exact),
+                newest,
                 schedule_summary(r.policies), fmt.state(v.state),
                 "—" if v.deviceid is None else str(v.deviceid),
             ),

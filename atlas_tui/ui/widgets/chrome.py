@@ -42,7 +42,6 @@ class AtlasHeader(Static):
         text.append(self.profile, style="bold")
         text.append(f" @ {self.host}")
         if self.warning:
-            # Before the version: at 80 columns it is the part that must not be cut off.
             error = self.app.current_theme.error or "red"
             text.append(" │ ")
             text.append(f" {self.warning} ", style=f"bold #ffffff on {error}")
