@@ -525,9 +525,9 @@ def size_words(fact: SizeFact, offering: DiskOffering | None, custom_gib: int | 
     how = f"custom size, disk offering {offering.name}" if offering.customized \
         else f"disk offering {offering.name}"
     if size != fact.bytes:
-        how += f"; the snapshot's disk is {gib_text(fact.bytes)} ({fact.source})"
+        how += f"; the snapshot's disk is {gib_text(fact.bytes)} (from {fact.source})"
     else:
-        how += f" ({fact.source})"
+        how += f", as {fact.source}"
     return f"{gib_text(size)}: {how}"
 
 def source_hypervisor(ctx: RestoreContext) -> str:
@@ -820,8 +820,8 @@ def plan_attach(
                                 what="attach a disk")
     offering: DiskOffering | None = None
     custom: int | None = None
+    fact = restored_volume_size(snap, ctx.source_volume)
     if snap.volumetype == "ROOT":  # a ROOT snapshot needs an explicit offering (api.md §8.1)
-        fact = restored_volume_size(snap, ctx.source_volume)
         if fact.bytes is None:
             offering = _offering_for_unknown_size(plan, ctx, None)
         else:

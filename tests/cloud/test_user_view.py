@@ -71,7 +71,7 @@ async def test_the_plan_says_where_the_volume_size_comes_from(version: str, sour
         plan = plan_root_swap(await gather_context(client, snap.id))
         assert plan.runnable, plan.blockers
         title = plan.step("create-volume").title
-        assert f"(20 GiB, {source})" in title
+        assert "(20 GiB: disk offering " in title and title.endswith(f", as {source})")
         offering = plan.step("create-volume").call.params["diskofferingid"]
         sizes = {o.id: o.disksize_gib for o in await client.disk_offerings()}
         assert sizes[offering] == 20  # the smallest that fits 20 GiB, not a guess
