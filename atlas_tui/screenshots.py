@@ -60,8 +60,10 @@ async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
 
 
 def demo_sim() -> SimServer:
+    # A fixed past instant, so a Date header (as a proxy in front would add) must tell the app
+    # the server's time; without one, ages would count from today.
     return SimServer(seed="demo", api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, speed=0,
-                     start=FROZEN_AT)
+                     start=FROZEN_AT, date_header=True)
 
 
 def demo_app(endpoint: str, **launch: object) -> AtlasApp:

@@ -10,8 +10,9 @@
   errors. Writes are never retried blindly: only a 429, which the server rejects before
   doing any work, is retried; a write whose answer was lost is reported as such.
 - Every mutating call passes `_write`, the one gate: read-only mode and the audit hook.
-- The server's clock comes from the HTTP `Date` header, so ages ("3 hours ago") are
-  measured against server time, not the operator's laptop.
+- The server's clock comes from the HTTP `Date` header when there is one, so ages ("3 hours
+  ago") are measured against server time. The management server itself sends none (only a
+  proxy in front adds one): then times are this computer's, and `server_clock_known` says so.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class ServerClock:
         if self.server_date is None or self.local_at_date is None:
             return local
         return local + (self.server_date - self.local_at_date)
+
+    @property
+    def known(self) -> bool:
+        """A Date header was seen; without one, `now()` is this computer's clock."""
+        return self.server_date is not None
 
 
 class _Refused(Exception):
@@ -329,6 +335,12 @@ class CloudClient:
     def server_now(self) -> datetime:
         """Now, on the server's clock (as last seen in a Date header)."""
         return self.clock.now()
+
+    @property
+    def server_clock_known(self) -> bool:
+        """False when the server sends no Date header (CloudStack's own Jetty sends none):
+        ages are then measured on this computer's clock and any skew is unknown."""
+        return self.clock.known
 
     @property
     def server_offset(self) -> timedelta:
