@@ -23,6 +23,7 @@ from atlas_tui.cloud.models import (
     VirtualMachine,
     Volume,
     parse_date,
+    parse_items,
 )
 from atlas_tui.cloud.sizes import stored_bytes
 
@@ -165,8 +166,9 @@ class Inventory:
     async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
-            for raw in page:
-                vm = VirtualMachine.parse(strings.share(raw))
+            # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
+            for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
+                                  "listVirtualMachines", "virtualmachine"):
                 self.vms[vm.id] = vm
             on_update("vms")
         self.loaded.add("vms")
@@ -175,8 +177,8 @@ class Inventory:
     async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
-            for raw in page:
-                volume = Volume.parse(strings.share(raw))
+            for volume in parse_items(Volume, [strings.share(raw) for raw in page],
+                                      "listVolumes", "volume"):
                 self.volumes[volume.id] = volume
             on_update("volumes")
         self.loaded.add("volumes")

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.client import CloudClient, list_page
 from atlas_tui.cloud.durations import duration
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.models import AsyncJob, JobStarted, JobStatus, Raw, Snapshot, SnapshotState
@@ -421,10 +421,29 @@ class JobTracker:
         return tj
 
     async def discover(self) -> list[TrackedJob]:
-        """Adopt the account's pending jobs (one listAsyncJobs). For the App's start."""
-        raw = await self._list("listAsyncJobs", "asyncjobs", listall=True)
-        found = [AsyncJob.parse(d) for d in raw]
-        return [self.adopt(j) for j in found if not j.done]
+        """Adopt the account's pending jobs (one listAsyncJobs). For the App's start.
+        Each entry is read on its own: one that cannot be (a `null`, no `jobstatus`) is
+        skipped while the others are adopted, then one CloudError naming listAsyncJobs
+        says what was skipped (raised after the adoption, for the App to report)."""
+        problems: list[str] = []
+        raw = await self._list("listAsyncJobs", "asyncjobs", skipped=problems, listall=True)
+        adopted: list[TrackedJob] = []
+        for i, d in enumerate(raw):
+            try:
+                job = AsyncJob.parse(d, "listAsyncJobs", f"asyncjobs[{i}]")
+            except CloudError as e:
+                if e.kind is not ErrorKind.MALFORMED:
+                    raise
+                problems.append(e.text)
+                continue
+            if not job.done:
+                adopted.append(self.adopt(job))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise CloudError("listAsyncJobs", f"{len(problems)} pending job(s) could not be "
+                             f"read and are not shown: {problems[0]}{more}",
+                             kind=ErrorKind.MALFORMED)
+        return adopted
 
     # -- listening --------------------------------------------------------------------------
 
@@ -725,8 +744,11 @@ class JobTracker:
                 tj.label = f"{VERBS.get(tj.command, tj.command)} {volume_name}"
         return tj._see(state, at)
 
-    async def _list(self, command: str, key: str, **params: Any) -> list[Raw]:
-        """All pages of a list, each call made once (see the module docstring)."""
+    async def _list(self, command: str, key: str, *, skipped: list[str] | None = None,
+                    **params: Any) -> list[Raw]:
+        """All pages of a list, each call made once (see the module docstring). With
+        `skipped`, an item that is not an object is noted there and left out instead of
+        failing the whole list."""
         size = self.client.page_size
         items: list[Raw] = []
         seen: set[Any] = set()
@@ -734,13 +756,22 @@ class JobTracker:
             self.calls_made[command] += 1
             r = await self.client.read_once(command, **params, page=page, pagesize=size,
                                             deadline_s=self.call_deadline_s)
-            chunk = list(r.get(key, []))
+            # Checked like the client's own paging: a malformed page is one CloudError
+            # naming the command (the loop pauses on it), never AttributeError/ValueError.
+            if skipped is not None and r.get(key).__class__ is list:
+                objects = [item for item in r[key] if item.__class__ is dict]
+                skipped.extend(f"`{key}` has an item that is not an object"
+                               for _ in range(len(r[key]) - len(objects)))
+                r = {**r, key: objects}
+            chunk, count = list_page(command, key, r, first=page == 1)
             for item in chunk:
                 ident = item.get("id", item.get("jobid"))
-                if ident is None or ident not in seen:
+                if ident.__class__ is str:  # anything else is for the model to refuse
+                    if ident in seen:
+                        continue
                     seen.add(ident)
-                    items.append(item)
-            if len(chunk) < size or page * size >= int(r.get("count", 0) or 0):
+                items.append(item)
+            if len(chunk) < size or page * size >= (count or 0):
                 return items
         return items  # pragma: no cover - itertools.count never ends
 

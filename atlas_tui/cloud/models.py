@@ -171,6 +171,26 @@ class Zone(_Model):
                             "raw": d})
 
 
+class _NetworkWire(msgspec.Struct, gc=False):
+    id: _Id
+    name: _Text = None
+
+
+@dataclass(frozen=True)
+class Network(_Model):
+    """A network, read only to check a listNetworks answer (the plan keeps its raw dict)."""
+    id: str
+    name: str
+    raw: Raw = field(repr=False, compare=False)
+
+    _wire = _NetworkWire
+    _command = "listNetworks"
+
+    @classmethod
+    def _from_wire(cls, w: _NetworkWire, d: Raw) -> Network:
+        return _build(cls, {"id": w.id, "name": w.name or "", "raw": d})
+
+
 class _VirtualMachineWire(msgspec.Struct, gc=False):
     id: _Id
     name: _Text = None

@@ -26,6 +26,7 @@ from typing import Any
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.models import (
     DiskOffering,
+    Network,
     OsType,
     Raw,
     ServiceOffering,
@@ -35,6 +36,7 @@ from atlas_tui.cloud.models import (
     VMSnapshot,
     Volume,
     Zone,
+    parse_items,
 )
 from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
 from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
@@ -198,8 +200,10 @@ class RestoreContext:
 
 
 async def networks_of(client: CloudClient, zone_id: str) -> list[Raw]:
-    """The account's networks in a zone (deploying in an Advanced zone needs one)."""
-    return await client.list_all("listNetworks", "network", zoneid=zone_id)
+    """The account's networks in a zone (deploying in an Advanced zone needs one).
+    Checked (each has an id, ...): a malformed answer is one CloudError naming listNetworks."""
+    raw = await client.list_all("listNetworks", "network", zoneid=zone_id)
+    return [n.raw for n in parse_items(Network, raw, "listNetworks", "network")]
 
 
 async def gather_context(
