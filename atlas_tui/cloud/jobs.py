@@ -56,7 +56,15 @@ from typing import Any, NamedTuple, TypeVar
 from atlas_tui.cloud.client import CloudClient, list_page
 from atlas_tui.cloud.durations import duration
 from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.models import AsyncJob, JobStarted, JobStatus, Raw, Snapshot, SnapshotState
+from atlas_tui.cloud.models import (
+    AsyncJob,
+    JobStarted,
+    JobStatus,
+    Raw,
+    Snapshot,
+    SnapshotState,
+    parse_items,
+)
 
 log = logging.getLogger(__name__)
 
@@ -723,7 +731,7 @@ class JobTracker:
         if raw is None:
             return False
         now = self.client.server_now()
-        by_id = {s.id: s for s in (Snapshot.parse(d) for d in raw)}
+        by_id = {s.id: s for s in parse_items(Snapshot, raw, "listSnapshots", "snapshot")}
         changed = False
         for tj in self.in_flight:
             snap = by_id.get(tj.entity_id or "")

@@ -41,6 +41,24 @@ async def test_tracker_pauses_on_a_malformed_job_list_and_goes_on(
         assert sim.state.jobs[job.jobid].status == 1
 
 
+async def test_tracker_names_the_snapshot_that_does_not_fit(
+        sim: SimServer, client: CloudClient) -> None:
+    async with running(client) as tracker:
+        job = await snapshot_of(client, tracker, "ROOT-42")
+        await until(lambda: job.last is not None, "the job seen once")
+        sim.faults.parse("malform:listSnapshots#1+*2@name-object")
+        await until(lambda: tracker.paused_reason is not None, "paused on the bad answer")
+        reason = tracker.paused_reason or ""
+        assert reason.startswith("The answer to listSnapshots was not understood: "), reason
+        assert "snapshot[0].name" in reason
+        await until(lambda: tracker.paused_reason is None, "resumed once the fault is spent")
+        sim.clock.advance(300)
+        await until(lambda: job.done, "the job seen finished")
+    assert job.succeeded
+    with sim.state.lock:
+        assert sim.state.jobs[job.jobid].status == 1
+
+
 async def test_discovery_adopts_the_readable_jobs_and_names_the_bad_entry(
         sim: SimServer, client: CloudClient) -> None:
     async with CloudClient(profile_for(sim), retry=FAST_RETRY) as other:
