@@ -56,11 +56,12 @@ def rounded(figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_results(update: dict[str, Any], *, replace: bool = False) -> None:
+def write_results(update: dict[str, Any], *, replace: bool = False,
+                  path: Path = RESULTS) -> None:
     """Merge `update` into bench/results.json (or replace the file's content)."""
     existing: dict[str, Any] = {}
-    if RESULTS.exists() and not replace:
+    if path.exists() and not replace:
         with contextlib.suppress(ValueError):
-            existing = json.loads(RESULTS.read_text())
+            existing = json.loads(path.read_text())
     existing.update(update)
-    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
