@@ -298,7 +298,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def offer_unfinished(self, journal: Journal) -> None:
         """Offer one unfinished restore again (from `:restore`)."""
-        self.run_worker(self._offer_one(journal), group="restore-offer", exit_on_error=False)
+        self.run_worker(self._offer_one(journal), name="Offering the unfinished restore",
+                        group="restore-offer", exit_on_error=False)
 
     async def _offer_one(self, journal: Journal) -> None:
         from atlas_tui.cloud.restore_report import choice_effects, read_server

@@ -60,8 +60,10 @@ async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
 
 
 def demo_sim() -> SimServer:
+    # A fixed past instant, so a Date header (as a proxy in front would add) must tell the app
+    # the server's time; without one, ages would count from today.
     return SimServer(seed="demo", api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, speed=0,
-                     start=FROZEN_AT)
+                     start=FROZEN_AT, date_header=True)
 
 
 def demo_app(endpoint: str, **launch: object) -> AtlasApp:
@@ -266,6 +268,16 @@ async def play(name: str, pilot: Pilot, sim: SimServer) -> None:
         await SIM_SCENES[name](pilot, sim)
     else:
         await SCENES[name](pilot)
+    await _steady_cursor(pilot)
+
+
+async def _steady_cursor(pilot: Pilot) -> None:
+    """A blinking text cursor is drawn or not depending on when the picture is taken."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 async def shoot(outdir: Path, names: list[str]) -> list[Path]:

@@ -6,7 +6,7 @@ a real Atlas account.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,56 @@ def make_sim(**kwargs: Any) -> SimServer:
     # A fixed start, so the demo's policies run at the same simulated moments in every run
     # (from real "now", an hourly policy would fire inside some tests and not others).
     kwargs.setdefault("start", FROZEN_AT)
+    # That instant is weeks in the past, and the app can know the server's clock only from a
+    # Date header, which CloudStack itself never sends (a proxy in front may). Tests of the
+    # real server's Date-less answers pass date_header=False (and start=None, the real now).
+    kwargs.setdefault("date_header", True)
     return SimServer(api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, **kwargs)
+
+
+# The server views the matrix runs (issue 10): what Atlas customers have (a regular account on
+# 4.22, the default of every test), a root admin's full view, and an older server.
+DEFAULT_VIEW = ("user", "4.22")
+VIEW_MATRIX = [DEFAULT_VIEW, ("admin", "4.22"), ("user", "4.15")]
+VIEW_IDS = ["user-4.22", "admin-4.22", "user-4.15"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module with ``RUN_ACROSS_VIEWS = True`` runs each of its tests that stands on the
+    ``sim``/``fast_sim`` fixtures (or asks for ``sim_view``) once per view of VIEW_MATRIX."""
+    if getattr(metafunc.module, "RUN_ACROSS_VIEWS", False) and (
+            "sim_view" in metafunc.fixturenames):
+        metafunc.parametrize("sim_view", VIEW_MATRIX, ids=VIEW_IDS, indirect=True)
+
+
+@pytest.fixture
+def sim_view(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(role, server version) of the simulator the test runs on; see ACROSS_VIEWS."""
+    return getattr(request, "param", DEFAULT_VIEW)
+
+
+def view_kwargs(view: tuple[str, str]) -> dict[str, str]:
+    return {"role": view[0], "server_version": view[1]}
+
+
+@pytest.fixture(autouse=True)
+def _simulator_bugs_fail_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An exception inside the simulator (a handler, a job step, an event) is answered as a
+    plain 530, which an app test could take for a server refusal. Every in-process simulator
+    made during a test is checked at its end: any such exception fails the test."""
+    from atlas_tui.sim import server as sim_server
+
+    made: list[SimServer] = []
+    original = sim_server.SimServer.__init__
+
+    def init(self: SimServer, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(sim_server.SimServer, "__init__", init)
+    yield
+    bugs = [f"{command}: {exc!r}" for server in made for command, exc in server.unexpected]
+    assert not bugs, "the simulator raised during this test:\n" + "\n".join(bugs)
 
 
 @asynccontextmanager
@@ -64,16 +113,16 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[SimServer]:
+async def sim(sim_view: tuple[str, str]) -> AsyncIterator[SimServer]:
     """The demo account, time frozen (speed 0): tests move time with sim.clock.advance."""
-    async with running_sim(speed=0) as server:
+    async with running_sim(speed=0, **view_kwargs(sim_view)) as server:
         yield server
 
 
 @pytest.fixture
-async def fast_sim() -> AsyncIterator[SimServer]:
+async def fast_sim(sim_view: tuple[str, str]) -> AsyncIterator[SimServer]:
     """The demo account with time running fast, so jobs finish within a second or two."""
-    async with running_sim(speed=300) as server:
+    async with running_sim(speed=300, **view_kwargs(sim_view)) as server:
         yield server
 
 

@@ -44,3 +44,27 @@ def test_atlas_tui_sim_subcommand_serves_the_api() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def test_sim_help_says_what_roles_and_versions_change() -> None:
+    out = subprocess.run([sys.executable, "-m", "atlas_tui", "sim", "--help"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    flat = " ".join(out.split())
+    for needle in ("--role {user,admin}", "regular account", "full view", "--server-version",
+                   "listSnapshotPolicies requires volumeid", "only size", "--date-header"):
+        assert needle in flat, needle
+
+
+@pytest.mark.slow
+def test_sim_plays_a_role_and_a_version() -> None:
+    sim = SimProcess(seed="demo", speed=0, extra=["--role", "admin", "--server-version", "4.15"])
+    sim.start()
+    try:
+        cs = CloudStack(endpoint=sim.endpoint, key=sim.api_key, secret=sim.secret_key)
+        assert cs.listCapabilities()["capability"]["cloudstackversion"] == "4.15.0.0"
+        [root] = cs.listVolumes(name="ROOT-42")["volume"]
+        assert root["hypervisor"] == "KVM"  # the full view
+        snaps = cs.listSnapshots(volumeid=root["id"])["snapshot"]
+        assert "size" in snaps[0] and "virtualsize" not in snaps[0]  # an older server
+    finally:
+        sim.stop()

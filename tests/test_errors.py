@@ -210,14 +210,16 @@ async def redirect_loop() -> AsyncIterator[str]:
 async def test_endpoint_credentials_never_show_or_reach_a_file(redirect_loop: str) -> None:
     url = f"http://alice:hunter2@{redirect_loop}/client/api?token=T0KEN-123"
     profile = Profile(name="p", url=url, api_key="APIKEY-xyz", secret_key="SECRET-xyz",
-                      source="test", timeout_s=2)
+                      source="test", timeout_s=10)
     app = app_for(profile)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConnectErrorScreen), timeout=40,
                     what="the connect error")
         await pilot.pause(0.2)
         text = screen_text(app)
-        assert "Cannot reach the API" in text and redirect_loop in text
+        # Usually "Cannot reach the API: ... url='...'" (the URL quoted, query and all); on a
+        # loaded machine it may be the deadline instead. Either way: host shown, no secret.
+        assert f"Cannot use profile p at {redirect_loop}" in text
     log = error_log()
     assert "Connecting to http://***@" in log and "token=***" in log
     files = "".join(p.read_text(errors="replace") for p in state_dir().rglob("*") if p.is_file())

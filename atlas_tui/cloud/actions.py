@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from atlas_tui.cloud import rules
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.jobs import JobTracker
@@ -25,6 +26,9 @@ from atlas_tui.cloud.models import (
     Volume,
 )
 from atlas_tui.cloud.rules import snapshot_name, vm_state_for_revert
+
+# What CloudStack tells a non-admin for an unexpected server error (BaseCmd.USER_ERROR_MESSAGE).
+GENERIC_SERVER_TEXT = "Internal error executing command"
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,8 @@ class Actions:
                 snap = (job.result or {}).get("snapshot", {})
                 outcomes.append(Outcome(t.volume.name, True, str(snap.get("id", "")), job.jobid))
             except CloudError as e:
-                outcomes.append(Outcome(t.volume.name, False, e.text, e.jobid))
+                outcomes.append(Outcome(t.volume.name, False, await self._explain(t, e),
+                                        e.jobid))
         if restart and vm is not None:
             try:
                 await self._job(lambda: self.client.start_vm(vm.id), label=f"Start {vm.name}",
@@ -124,6 +129,21 @@ class Actions:
                 outcomes.append(Outcome(vm.name, False, f"starting it again failed: {e.text}",
                                         e.jobid))
         return outcomes
+
+    async def _explain(self, target: SnapshotTarget, error: CloudError) -> str:
+        """A regular account reads only the generic text for several createSnapshot refusals
+        (SnapshotManagerImpl's CloudRuntimeExceptions): say why from our own rules, read
+        afresh, when they know it."""
+        if not error.text.startswith(GENERIC_SERVER_TEXT):
+            return error.text
+        try:
+            vm = (await self.client.virtual_machine(target.vm.id)) if target.vm else None
+            vm_snapshots = await self.client.vm_snapshots_of(vm.id) if vm else []
+            caps = await self.client.capabilities()
+        except CloudError:
+            return error.text
+        reason = rules.snapshot_volume(target.volume, vm, caps, vm_snapshots=vm_snapshots)
+        return f"{error.text} (likely: {reason})" if reason else error.text
 
     async def retry_snapshot(self, volume_id: str, volume_name: str, now: datetime) -> Outcome:
         name = snapshot_name(None, volume_name, utc_stamp(now)) + "-retry"

@@ -10,8 +10,9 @@
   errors. Writes are never retried blindly: only a 429, which the server rejects before
   doing any work, is retried; a write whose answer was lost is reported as such.
 - Every mutating call passes `_write`, the one gate: read-only mode and the audit hook.
-- The server's clock comes from the HTTP `Date` header, so ages ("3 hours ago") are
-  measured against server time, not the operator's laptop.
+- The server's clock comes from the HTTP `Date` header when there is one, so ages ("3 hours
+  ago") are measured against server time. The management server itself sends none (only a
+  proxy in front adds one): then times are this computer's, and `server_clock_known` says so.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class ServerClock:
         if self.server_date is None or self.local_at_date is None:
             return local
         return local + (self.server_date - self.local_at_date)
+
+    @property
+    def known(self) -> bool:
+        """A Date header was seen; without one, `now()` is this computer's clock."""
+        return self.server_date is not None
 
 
 class _Refused(Exception):
@@ -331,6 +337,12 @@ class CloudClient:
         return self.clock.now()
 
     @property
+    def server_clock_known(self) -> bool:
+        """False when the server sends no Date header (CloudStack's own Jetty sends none):
+        ages are then measured on this computer's clock and any skew is unknown."""
+        return self.clock.known
+
+    @property
     def server_offset(self) -> timedelta:
         return self.server_now() - datetime.now(UTC)
 
@@ -530,15 +542,15 @@ class CloudClient:
 
     async def capabilities(self, *, budget_s: float | None = None) -> Capabilities:
         r = await self._read("listCapabilities", budget_s=budget_s)
-        return Capabilities.parse(r.get("capability"), "listCapabilities")
+        return Capabilities.parse(r.get("capability"), "listCapabilities", "capability")
 
     async def zones(self) -> list[Zone]:
         raw = await self.list_all("listZones", "zone")
-        return parse_items(Zone.parse, raw, "listZones", "zone")
+        return parse_items(Zone, raw, "listZones", "zone")
 
     async def virtual_machines(self, **filters: Any) -> list[VirtualMachine]:
         raw = await self.list_all("listVirtualMachines", "virtualmachine", listall=True, **filters)
-        return parse_items(VirtualMachine.parse, raw, "listVirtualMachines", "virtualmachine")
+        return parse_items(VirtualMachine, raw, "listVirtualMachines", "virtualmachine")
 
     async def virtual_machine(self, vm_id: str) -> VirtualMachine | None:
         found = await self.virtual_machines(id=vm_id)
@@ -546,7 +558,7 @@ class CloudClient:
 
     async def volumes(self, **filters: Any) -> list[Volume]:
         raw = await self.list_all("listVolumes", "volume", listall=True, **filters)
-        return parse_items(Volume.parse, raw, "listVolumes", "volume")
+        return parse_items(Volume, raw, "listVolumes", "volume")
 
     async def volume(self, volume_id: str) -> Volume | None:
         found = await self.volumes(id=volume_id)
@@ -554,7 +566,7 @@ class CloudClient:
 
     async def snapshots(self, **filters: Any) -> list[Snapshot]:
         raw = await self.list_all("listSnapshots", "snapshot", listall=True, **filters)
-        return parse_items(Snapshot.parse, raw, "listSnapshots", "snapshot")
+        return parse_items(Snapshot, raw, "listSnapshots", "snapshot")
 
     async def snapshot(self, snapshot_id: str) -> Snapshot | None:
         found = await self.snapshots(id=snapshot_id)
@@ -575,14 +587,14 @@ class CloudClient:
 
     async def snapshot_policies(self, volume_id: str) -> list[SnapshotPolicy]:
         raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", volumeid=volume_id)
-        return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies", "snapshotpolicy")
+        return parse_items(SnapshotPolicy, raw, "listSnapshotPolicies", "snapshotpolicy")
 
     async def all_snapshot_policies(self, volume_ids: Iterable[str]) -> list[SnapshotPolicy]:
         """The account's policies: one account-wide list where the server allows it
         (4.20+ lists without `volumeid`); older servers need one call per volume."""
         try:
             raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", listall=True)
-            return parse_items(SnapshotPolicy.parse, raw, "listSnapshotPolicies",
+            return parse_items(SnapshotPolicy, raw, "listSnapshotPolicies",
                                "snapshotpolicy")
         except CloudError as e:
             if e.kind is not ErrorKind.PARAM:
@@ -592,23 +604,23 @@ class CloudClient:
 
     async def vm_snapshots(self, **filters: Any) -> list[VMSnapshot]:
         raw = await self.list_all("listVMSnapshot", "vmSnapshot", listall=True, **filters)
-        return parse_items(VMSnapshot.parse, raw, "listVMSnapshot", "vmSnapshot")
+        return parse_items(VMSnapshot, raw, "listVMSnapshot", "vmSnapshot")
 
     async def service_offerings(self) -> list[ServiceOffering]:
         raw = await self.list_all("listServiceOfferings", "serviceoffering")
-        return parse_items(ServiceOffering.parse, raw, "listServiceOfferings", "serviceoffering")
+        return parse_items(ServiceOffering, raw, "listServiceOfferings", "serviceoffering")
 
     async def disk_offerings(self) -> list[DiskOffering]:
         raw = await self.list_all("listDiskOfferings", "diskoffering")
-        return parse_items(DiskOffering.parse, raw, "listDiskOfferings", "diskoffering")
+        return parse_items(DiskOffering, raw, "listDiskOfferings", "diskoffering")
 
     async def os_types(self) -> list[OsType]:
         raw = await self.list_all("listOsTypes", "ostype")
-        return parse_items(OsType.parse, raw, "listOsTypes", "ostype")
+        return parse_items(OsType, raw, "listOsTypes", "ostype")
 
     async def templates(self, templatefilter: str = "self") -> list[Template]:
         raw = await self.list_all("listTemplates", "template", templatefilter=templatefilter)
-        return parse_items(Template.parse, raw, "listTemplates", "template")
+        return parse_items(Template, raw, "listTemplates", "template")
 
     async def job(self, jobid: str) -> AsyncJob:
         r = await self._read("queryAsyncJobResult", jobid=jobid)
@@ -619,7 +631,7 @@ class CloudClient:
         if since is not None:
             params["startdate"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
         raw = await self.list_all("listAsyncJobs", "asyncjobs", **params)
-        return parse_items(AsyncJob.parse, raw, "listAsyncJobs", "asyncjobs")
+        return parse_items(AsyncJob, raw, "listAsyncJobs", "asyncjobs")
 
     # -- writes (each one goes through _write) -----------------------------------------
 

@@ -45,7 +45,7 @@ _KIND_BY_CODE = {
     535: ErrorKind.LIMIT,
 }
 
-_RETRY_AFTER = re.compile(r"retry after \[(\d+)\] ms", re.IGNORECASE)
+_RETRY_AFTER = re.compile(r"retry after \[?(\d+)\]? ms", re.IGNORECASE)  # older: no []
 
 
 def kind_for_code(code: int) -> ErrorKind:

@@ -24,6 +24,7 @@ from atlas_tui.cloud.models import (
     Volume,
     parse_date,
 )
+from atlas_tui.cloud.sizes import stored_bytes
 
 
 class _Strings:
@@ -61,7 +62,8 @@ class SnapshotStats:
 
     count: int = 0
     newest: datetime | None = None
-    physical_bytes: int = 0
+    physical_bytes: int = 0  # the sum of the sizes known (see sizes.stored_bytes)
+    unsized: int = 0  # snapshots whose answer gives no size: unknown, not 0
     in_progress: int = 0
     failed: int = 0
     # `created` of the oldest snapshot not BackedUp yet: stuck once past the threshold
@@ -78,8 +80,10 @@ class SnapshotStats:
         created = parse_date(snap.get("created"))
         if created is not None and (self.newest is None or created > self.newest):
             self.newest = created
-        size = snap.get("physicalsize")
-        if isinstance(size, int):
+        size = stored_bytes(snap)
+        if size is None:
+            self.unsized += 1
+        else:
             self.physical_bytes += size
         state = snap.get("state")
         if state in IN_PROGRESS_SNAPSHOT_STATES:
@@ -91,6 +95,7 @@ class SnapshotStats:
     def merge(self, other: SnapshotStats) -> None:
         self.count += other.count
         self.physical_bytes += other.physical_bytes
+        self.unsized += other.unsized
         self.in_progress += other.in_progress
         self.failed += other.failed
         self._see_in_progress(other.oldest_in_progress)
@@ -131,6 +136,7 @@ class InstanceRow:
     protection: Protection
     snapshot_bytes: int
     snapshots_in_progress: int
+    snapshots_unsized: int = 0  # of its snapshots, how many come without a size
     oldest_in_progress: datetime | None = None  # see SnapshotStats
 
 
@@ -238,6 +244,7 @@ class Inventory:
                 newest_snapshot=total.newest,
                 protection=self.protection(volumes),
                 snapshot_bytes=total.physical_bytes,
+                snapshots_unsized=total.unsized,
                 snapshots_in_progress=total.in_progress,
                 oldest_in_progress=total.oldest_in_progress,
             ))

@@ -34,6 +34,10 @@ How it polls (`run()`, one worker for the whole session):
   screens' own loads: beyond that, polling pauses until one of them ends.
 - Stuck: a snapshot job not done after `stuck_after`, measured on the server's clock from the
   job's `created`, is flagged `stuck` with the Atlas guide's advice (wait, retry, support).
+  CloudStack itself sends no Date header: then the job is timed on this computer's clock from
+  when the tracker first saw it, and the job says so (`timing_note`).
+- A 432 (or 431/531) on listAsyncJobs (a role without it) switches to queryAsyncJobResult per
+  job; an answer without `jobstatus` ends the job as an error instead of "Pending" for ever.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.durations import duration
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.models import AsyncJob, JobStarted, JobStatus, Raw, Snapshot, SnapshotState
 
@@ -127,10 +132,22 @@ def _fmt(at: datetime | None) -> str:
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+    return duration(seconds)
+
+
+# Said wherever a time is measured without the server's clock (no Date header).
+NO_SERVER_CLOCK = ("the server sends no clock (no Date header): measured from when atlas-tui "
+                   "first saw the job; the server's clock skew is unknown")
+
+
+# Without `jobstatus` nobody can tell whether the job is running, done or failed.
+NO_JOBSTATUS = ("The server's answer for this job has no jobstatus: its outcome is unknown. "
+                "Check the resource it acts on before retrying.")
+
+
+def unreadable_job_answer(job: AsyncJob) -> str:
+    """Why a parsed job answer cannot be read ('' when it can)."""
+    return NO_JOBSTATUS if "jobstatus" not in job.raw else ""
 
 
 class SeenState(NamedTuple):
@@ -171,6 +188,7 @@ class TrackedJob:
     states: list[SeenState] = field(default_factory=list)
     stuck: bool = False
     lost: bool = False  # the server no longer knows the job id
+    clock_known: bool = True  # False: times measured on this computer (no server Date)
     volume_id: str | None = None
     volume_name: str | None = None
     _clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -216,6 +234,11 @@ class TrackedJob:
     def advice(self) -> tuple[str, ...]:
         return STUCK_ADVICE if self.stuck else ()
 
+    @property
+    def timing_note(self) -> str:
+        """How the age of this job was measured, when that is not the server's clock."""
+        return "" if self.clock_known else NO_SERVER_CLOCK
+
     def _see(self, state: str, at: datetime) -> bool:
         if not state or self.state == state:
             return False
@@ -245,6 +268,8 @@ class TrackedJob:
             f"completed:     {_fmt(self.completed)}",
             f"elapsed:       {_duration(self.elapsed_s)}",
             f"status:        {self.phase}" + (" (stuck)" if self.stuck else ""),
+            "clock:         " + ("the server's (Date header)" if self.clock_known
+                                 else NO_SERVER_CLOCK),
             "states seen:   " + (", ".join(f"{s.state} at {_fmt(s.at)}" for s in self.states)
                                  or "-"),
             f"last error:    {self.error or '-'}",
@@ -353,6 +378,7 @@ class JobTracker:
                 jobid=started.jobid, command=started.command, label=label, target=target,
                 resource_id=resource, entity_id=entity, started_at=self.clock(),
                 started_server=now, _clock=self.clock,
+                clock_known=self.client.server_clock_known,
             )
             if started.command == "createSnapshot":
                 tj.volume_id, tj.volume_name = resource, target
@@ -372,7 +398,10 @@ class JobTracker:
         command = api_name(job.cmd)
         now = self.client.server_now()
         created = job.created or now
-        age = max(0.0, (now - created).total_seconds())
+        # Without the server's clock, `now - created` mixes two clocks (a skew of days would
+        # read as days): the job is timed from when it is first seen instead.
+        known = self.client.server_clock_known
+        age = max(0.0, (now - created).total_seconds()) if known else 0.0
         entity = job.instanceid or None
         tj = TrackedJob(
             jobid=job.jobid, command=command,
@@ -380,7 +409,7 @@ class JobTracker:
             target=f"{job.instancetype} {entity}" if entity else "-",
             resource_id=None, entity_id=entity,
             started_at=self.clock() - age, started_server=created, adopted=True,
-            created=job.created, _clock=self.clock,
+            created=job.created, _clock=self.clock, clock_known=known,
         )
         self._jobs[tj.jobid] = tj
         self._update(tj, job)  # a first sight always counts as a change: it publishes
@@ -555,13 +584,21 @@ class JobTracker:
         return tj.command in SNAPSHOT_JOBS or (
             tj.last is not None and tj.last.instancetype == "Snapshot")
 
-    async def _poll_list(self, pending: list[TrackedJob]) -> bool:
+    def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
+        """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
+        A job not yet seen is known only by this computer's time: without the server's
+        clock (no Date header) that could be after the job, so no `startdate` is sent."""
+        if not self.client.server_clock_known and any(j.created is None for j in pending):
+            return {}
         oldest = min(j.created or j.started_server for j in pending)
         since = (oldest - STARTDATE_MARGIN).astimezone(UTC)
+        return {"startdate": since.strftime("%Y-%m-%dT%H:%M:%S+0000")}
+
+    async def _poll_list(self, pending: list[TrackedJob]) -> bool:
         try:
             raw = await self._ask("list", self._list(
-                "listAsyncJobs", "asyncjobs", listall=True,
-                startdate=since.strftime("%Y-%m-%dT%H:%M:%S+0000")), late=self._fold_list)
+                "listAsyncJobs", "asyncjobs", listall=True, **self._list_since(pending)),
+                late=self._fold_list)
         except CloudError as e:
             if e.kind not in _UNUSABLE:
                 raise
@@ -581,7 +618,9 @@ class JobTracker:
         changed = False
         seen: set[str] = set()
         for d in raw:
-            job = AsyncJob.parse(d)
+            job = self._parse_job(d)
+            if job is None:
+                continue  # an unreadable entry: its job, if tracked, now says so
             seen.add(job.jobid)
             tj = self._jobs.get(job.jobid)
             if tj is not None:
@@ -618,7 +657,24 @@ class JobTracker:
             return True
         if raw is None or tj.done:  # still on its way, or the job ended meanwhile
             return False
-        return self._update(tj, AsyncJob.parse(raw))
+        job = self._parse_job(raw, tj)
+        return True if job is None else self._update(tj, job)
+
+    def _parse_job(self, d: Raw, tj: TrackedJob | None = None) -> AsyncJob | None:
+        """One job answer, or None when it cannot be read: the job it is about (`tj`, or the
+        tracked job of its `jobid`) ends as an error saying why, instead of the whole tracker
+        pausing on it, or the job staying "Pending" and polled for ever."""
+        try:
+            return AsyncJob.parse(d)
+        except CloudError as e:
+            if e.kind is not ErrorKind.MALFORMED:
+                raise
+            if tj is None and isinstance(d, dict):
+                tj = self._jobs.get(str(d.get("jobid") or ""))
+            if tj is not None and not tj.done:
+                missing = isinstance(d, dict) and "jobstatus" not in d
+                self._unreadable(tj, None, NO_JOBSTATUS if missing else e.user_message())
+            return None
 
     async def _poll_snapshots(self, ids: list[str]) -> bool:
         try:
@@ -714,6 +770,9 @@ class JobTracker:
 
     def _update(self, tj: TrackedJob, job: AsyncJob) -> bool:
         """Fold one answer about a job into its TrackedJob. True when something changed."""
+        problem = unreadable_job_answer(job)
+        if problem:
+            return self._unreadable(tj, job, problem)
         changed = tj.last is None or tj.status is not job.status
         tj.last = job
         if job.created is not None:
@@ -740,6 +799,16 @@ class JobTracker:
             self._changed(tj)
         return changed
 
+    def _unreadable(self, tj: TrackedJob, job: AsyncJob | None, problem: str) -> bool:
+        """An answer that cannot say how the job is: an error, shown as one and no longer
+        polled (left "Pending", it would be asked for on every tick for ever)."""
+        if job is not None:
+            tj.last = job
+        tj.status = JobStatus.FAILED
+        tj.error = problem
+        self._finish(tj)
+        return True
+
     def _finish(self, tj: TrackedJob) -> None:
         tj.finished_at = self.clock()
         tj.stuck = False
@@ -754,17 +823,27 @@ class JobTracker:
                 future.set_exception(e)
 
     def _check_stuck(self) -> bool:
-        """Flag snapshot jobs not done after `stuck_after` on the server's clock."""
+        """Flag snapshot jobs not done after `stuck_after` (see `_age`)."""
         now = self.client.server_now()
         changed = False
         for tj in self.in_flight:
             if tj.stuck or tj.command not in STUCK_JOBS:
                 continue
-            if now - (tj.created or tj.started_server) >= self.stuck_after:
+            if self._age(tj, now) >= self.stuck_after:
                 tj.stuck = True
                 self._changed(tj)
                 changed = True
         return changed
+
+    def _age(self, tj: TrackedJob, now: datetime) -> timedelta:
+        """How long the job has run: on the server's clock from its `created` when a Date
+        header gives that clock, else on this computer's clock since the job was first seen
+        (the two clocks are never mixed: a skew would read as hours)."""
+        seen = timedelta(seconds=max(0.0, self.clock() - tj.started_at))
+        tj.clock_known = self.client.server_clock_known
+        if not tj.clock_known:
+            return seen
+        return max(seen, now - (tj.created or tj.started_server))
 
     def _changed(self, tj: TrackedJob) -> None:
         for callback in list(self._subscribers):

@@ -16,11 +16,10 @@ were already made safe before the answer was decoded (atlas_tui.cloud.text).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import msgspec
 
@@ -31,6 +30,7 @@ Raw = dict[str, Any]
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 # Wire field types. An id must be a non-empty string; everything else may be absent or null.
+# The wire shapes are `gc=False`: they live for one parse, and decoded JSON has no cycles.
 _Id = Annotated[str, msgspec.Meta(min_length=1)]
 _Text = str | None
 _Number = int | None
@@ -57,21 +57,25 @@ def parse_date(value: Any) -> datetime | None:
             return None
 
 
+_M = TypeVar("_M")
+
+
 def malformed(command: str, what: str) -> CloudError:
     """The one error for an answer that does not have the shape its command promises."""
     return CloudError(command, what, kind=ErrorKind.MALFORMED)
 
 
-_W = TypeVar("_W", bound=msgspec.Struct)
-
-
-def _wire(d: Any, shape: type[_W], command: str, where: str) -> _W:
+def _check(d: Any, shape: Any, command: str, where: str) -> Any:
     """`d` checked against its wire shape (numbers and booleans may be strings)."""
+    try:  # types as the server writes them: the common case, and twice as fast
+        return msgspec.convert(d, shape)
+    except msgspec.ValidationError:
+        pass
     try:
         return msgspec.convert(d, shape, strict=False)
     except msgspec.ValidationError as e:
         text = str(e)
-        if where != "$":  # msgspec's path starts at `$`: start it at the item instead
+        if where != "$":  # msgspec's path starts at `$`: start it at the item or list instead
             at = " - at `$"
             if at in text:
                 text = text.replace(at, f" - at `{where}", 1)
@@ -80,34 +84,47 @@ def _wire(d: Any, shape: type[_W], command: str, where: str) -> _W:
         raise malformed(command, text) from None
 
 
-_M = TypeVar("_M")
-
 _new = object.__new__
 _set = object.__setattr__
 
 
 def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
     """`cls(**fields)` for a frozen dataclass, without its __init__, which sets each field
-    through object.__setattr__: that alone costs ~3x the whole validation, and an account
-    can hold hundreds of thousands of items. `fields` names every field (test_models
-    checks it for every model); the instance is as frozen as one built by __init__."""
+    through object.__setattr__: that alone costs more than the whole validation, and an
+    account can hold hundreds of thousands of items. `fields` names every field
+    (test_models checks it for every model); the instance is as frozen as one built by
+    __init__."""
     obj = _new(cls)
     _set(obj, "__dict__", fields)
     return obj
 
 
-def parse_items(parse: Callable[..., _M], items: Sequence[Any], command: str,
-                key: str = "item") -> list[_M]:
-    """Every item of a list answer as a model (`parse` is a model's `parse`), or one
-    CloudError naming the command and the first item that does not fit."""
-    try:
-        return [parse(d, command) for d in items]
-    except CloudError:
-        pass
-    # Only on failure: parse again one by one, to say which item it was.
-    for i, d in enumerate(items):
-        parse(d, command, f"{key}[{i}]")
-    raise AssertionError("an item failed to parse once and not twice")  # pragma: no cover
+_T = TypeVar("_T", bound="_Model")
+
+
+class _Model:
+    """What every model shares: `parse`, by its wire shape `_wire` and `_from_wire`."""
+
+    _wire: ClassVar[type[msgspec.Struct]]
+    _command: ClassVar[str]  # the command its answers usually come from, for the error
+
+    @classmethod
+    def parse(cls, d: Any, command: str | None = None, where: str = "$") -> Self:
+        """One answer object as this model, or a CloudError naming the command."""
+        return cls._from_wire(_check(d, cls._wire, command or cls._command, where), d)
+
+    @classmethod
+    def _from_wire(cls, w: Any, d: Raw) -> Self:
+        raise NotImplementedError
+
+
+def parse_items(model: type[_T], items: Any, command: str, key: str = "item") -> list[_T]:
+    """Every item of a list answer as a `model`, or one CloudError naming the command and
+    the first item that does not fit (`volume[3].name`). The list is checked in one call,
+    which costs less than item by item."""
+    wires = _check(items, list[model._wire], command, key)
+    build = model._from_wire
+    return [build(w, d) for w, d in zip(wires, items, strict=True)]
 
 
 class SnapshotState(StrEnum):
@@ -139,15 +156,17 @@ class _ZoneWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class Zone:
+class Zone(_Model):
     id: str
     name: str
     networktype: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _ZoneWire
+    _command = "listZones"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listZones", where: str = "$") -> Zone:
-        w = _wire(d, _ZoneWire, command, where)
+    def _from_wire(cls, w: _ZoneWire, d: Raw) -> Zone:
         return _build(cls, {"id": w.id, "name": w.name or "", "networktype": w.networktype or "",
                             "raw": d})
 
@@ -169,7 +188,7 @@ class _VirtualMachineWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class VirtualMachine:
+class VirtualMachine(_Model):
     id: str
     name: str
     displayname: str
@@ -184,10 +203,11 @@ class VirtualMachine:
     created: datetime | None
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _VirtualMachineWire
+    _command = "listVirtualMachines"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listVirtualMachines", where: str = "$"
-              ) -> VirtualMachine:
-        w = _wire(d, _VirtualMachineWire, command, where)
+    def _from_wire(cls, w: _VirtualMachineWire, d: Raw) -> VirtualMachine:
         return _build(cls, {
             "id": w.id,
             "name": w.name or "",
@@ -231,7 +251,7 @@ class _VolumeWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class Volume:
+class Volume(_Model):
     id: str
     name: str
     type: str  # ROOT or DATADISK
@@ -248,9 +268,11 @@ class Volume:
     created: datetime | None
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _VolumeWire
+    _command = "listVolumes"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listVolumes", where: str = "$") -> Volume:
-        w = _wire(d, _VolumeWire, command, where)
+    def _from_wire(cls, w: _VolumeWire, d: Raw) -> Volume:
         return _build(cls, {
             "id": w.id,
             "name": w.name or "",
@@ -296,7 +318,7 @@ class _SnapshotWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(_Model):
     id: str
     name: str
     state: str
@@ -312,9 +334,11 @@ class Snapshot:
     ostypeid: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _SnapshotWire
+    _command = "listSnapshots"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listSnapshots", where: str = "$") -> Snapshot:
-        w = _wire(d, _SnapshotWire, command, where)
+    def _from_wire(cls, w: _SnapshotWire, d: Raw) -> Snapshot:
         # 4.19+ list items may lack `snapshottype`; `intervaltype` is the reliable one.
         kind = w.intervaltype or w.snapshottype or "MANUAL"
         return _build(cls, {
@@ -361,7 +385,7 @@ class _SnapshotPolicyWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class SnapshotPolicy:
+class SnapshotPolicy(_Model):
     id: str
     volumeid: str
     volumename: str
@@ -371,10 +395,11 @@ class SnapshotPolicy:
     timezone: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _SnapshotPolicyWire
+    _command = "listSnapshotPolicies"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listSnapshotPolicies", where: str = "$"
-              ) -> SnapshotPolicy:
-        w = _wire(d, _SnapshotPolicyWire, command, where)
+    def _from_wire(cls, w: _SnapshotPolicyWire, d: Raw) -> SnapshotPolicy:
         value = w.intervaltype
         if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
@@ -411,7 +436,7 @@ class _VMSnapshotWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class VMSnapshot:
+class VMSnapshot(_Model):
     id: str
     name: str
     displayname: str
@@ -426,9 +451,11 @@ class VMSnapshot:
     hypervisor: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _VMSnapshotWire
+    _command = "listVMSnapshot"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listVMSnapshot", where: str = "$") -> VMSnapshot:
-        w = _wire(d, _VMSnapshotWire, command, where)
+    def _from_wire(cls, w: _VMSnapshotWire, d: Raw) -> VMSnapshot:
         return _build(cls, {
             "id": w.id,
             "name": w.name or "",
@@ -473,7 +500,7 @@ class _AsyncJobWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class AsyncJob:
+class AsyncJob(_Model):
     jobid: str
     status: JobStatus
     cmd: str
@@ -485,9 +512,11 @@ class AsyncJob:
     completed: datetime | None
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _AsyncJobWire
+    _command = "queryAsyncJobResult"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "queryAsyncJobResult", where: str = "$") -> AsyncJob:
-        w = _wire(d, _AsyncJobWire, command, where)
+    def _from_wire(cls, w: _AsyncJobWire, d: Raw) -> AsyncJob:
         result = w.jobresult
         return _build(cls, {
             "jobid": w.jobid,
@@ -540,17 +569,18 @@ class _ServiceOfferingWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class ServiceOffering:
+class ServiceOffering(_Model):
     id: str
     name: str
     cpunumber: int | None
     memory: int | None
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _ServiceOfferingWire
+    _command = "listServiceOfferings"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listServiceOfferings", where: str = "$"
-              ) -> ServiceOffering:
-        w = _wire(d, _ServiceOfferingWire, command, where)
+    def _from_wire(cls, w: _ServiceOfferingWire, d: Raw) -> ServiceOffering:
         return _build(cls, {"id": w.id, "name": w.name or "", "cpunumber": w.cpunumber,
                             "memory": w.memory, "raw": d})
 
@@ -563,17 +593,18 @@ class _DiskOfferingWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class DiskOffering:
+class DiskOffering(_Model):
     id: str
     name: str
     disksize_gib: int | None  # the API's `disksize` is in GiB; 0 or absent when custom
     customized: bool
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _DiskOfferingWire
+    _command = "listDiskOfferings"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listDiskOfferings", where: str = "$"
-              ) -> DiskOffering:
-        w = _wire(d, _DiskOfferingWire, command, where)
+    def _from_wire(cls, w: _DiskOfferingWire, d: Raw) -> DiskOffering:
         return _build(cls, {"id": w.id, "name": w.name or "", "disksize_gib": w.disksize,
                             "customized": bool(w.iscustomized), "raw": d})
 
@@ -585,14 +616,16 @@ class _OsTypeWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class OsType:
+class OsType(_Model):
     id: str
     description: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _OsTypeWire
+    _command = "listOsTypes"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listOsTypes", where: str = "$") -> OsType:
-        w = _wire(d, _OsTypeWire, command, where)
+    def _from_wire(cls, w: _OsTypeWire, d: Raw) -> OsType:
         return _build(cls, {"id": w.id, "description": w.description or w.name or "", "raw": d})
 
 
@@ -605,7 +638,7 @@ class _TemplateWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class Template:
+class Template(_Model):
     id: str
     name: str
     ostypeid: str
@@ -613,9 +646,11 @@ class Template:
     zoneid: str
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _TemplateWire
+    _command = "listTemplates"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listTemplates", where: str = "$") -> Template:
-        w = _wire(d, _TemplateWire, command, where)
+    def _from_wire(cls, w: _TemplateWire, d: Raw) -> Template:
         return _build(cls, {"id": w.id, "name": w.name or "", "ostypeid": w.ostypeid or "",
                             "isready": bool(w.isready), "zoneid": w.zoneid or "", "raw": d})
 
@@ -626,14 +661,15 @@ class _CapabilitiesWire(msgspec.Struct, gc=False):
 
 
 @dataclass(frozen=True)
-class Capabilities:
+class Capabilities(_Model):
     cloudstackversion: str
     kvmsnapshotenabled: bool
     raw: Raw = field(repr=False, compare=False)
 
+    _wire = _CapabilitiesWire
+    _command = "listCapabilities"
+
     @classmethod
-    def parse(cls, d: Raw, command: str = "listCapabilities", where: str = "capability"
-              ) -> Capabilities:
-        w = _wire(d, _CapabilitiesWire, command, where)
+    def _from_wire(cls, w: _CapabilitiesWire, d: Raw) -> Capabilities:
         return _build(cls, {"cloudstackversion": w.cloudstackversion or "",
                             "kvmsnapshotenabled": bool(w.kvmsnapshotenabled), "raw": d})

@@ -176,7 +176,8 @@ class VolumeProtection:
     policies: tuple[PolicyHealth, ...]  # HOURLY..MONTHLY order
     newest: datetime | None  # newest snapshot of any kind
     snapshots: int
-    bytes: int
+    bytes: int  # the sizes known
+    unsized: int = 0  # snapshots without a size: unknown, never counted as 0
 
     @property
     def stale(self) -> tuple[PolicyHealth, ...]:
@@ -244,6 +245,7 @@ def assess(
             newest=stats.newest,
             snapshots=stats.count,
             bytes=stats.physical_bytes,
+            unsized=stats.unsized,
         ))
     for volume_id, stats in fold.stats.items():
         if volume_id in volumes or not stats.count:
@@ -260,6 +262,7 @@ def assess(
             newest=stats.newest,
             snapshots=stats.count,
             bytes=stats.physical_bytes,
+            unsized=stats.unsized,
         ))
     rows.sort(key=lambda r: (r.status.rank, r.vm_name.lower() or "\uffff",
                              r.volume_name.lower()))
@@ -280,8 +283,10 @@ class ProtectionSummary:
     orphan_volumes: int
     orphan_snapshots: int
     orphan_bytes: int
-    total_bytes: int  # every snapshot, orphans included
+    total_bytes: int  # every snapshot whose size is known, orphans included
     monthly_cost: float | None  # None without a rate
+    unsized: int = 0  # snapshots without a size (the totals are then "at least")
+    orphan_unsized: int = 0
 
     @property
     def problems(self) -> int:
@@ -305,6 +310,8 @@ def summarize(
         total_bytes=total,
         monthly_cost=(None if rate_per_gib_month is None
                       else monthly_cost(total, rate_per_gib_month)),
+        unsized=sum(r.unsized for r in rows),
+        orphan_unsized=sum(r.unsized for r in orphans),
     )
 
 
@@ -314,6 +321,7 @@ class InstanceStorage:
     vm_name: str
     volumes: int
     bytes: int
+    unsized: int = 0
 
 
 def by_instance(rows: Iterable[VolumeProtection]) -> dict[str, InstanceStorage]:
@@ -327,5 +335,6 @@ def by_instance(rows: Iterable[VolumeProtection]) -> dict[str, InstanceStorage]:
             r.vm_id, r.vm_name,
             (prev.volumes if prev else 0) + 1,
             (prev.bytes if prev else 0) + r.bytes,
+            (prev.unsized if prev else 0) + r.unsized,
         )
     return out

@@ -37,6 +37,7 @@ from atlas_tui.cloud.models import (
     Zone,
 )
 from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
+from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
 
 GIB = 1024**3
 PLAN_FORMAT = 1
@@ -323,7 +324,8 @@ def _snap_summary(snap: Snapshot) -> dict[str, Any]:
     return {
         "id": snap.id, "name": snap.name, "state": snap.state, "volumeid": snap.volumeid,
         "volumename": snap.volumename, "volumetype": snap.volumetype,
-        "size": snap.virtualsize, "created": snap.created.isoformat() if snap.created else None,
+        "size": restored_volume_size(snap, None).bytes,
+        "created": snap.created.isoformat() if snap.created else None,
         "revertable": snap.revertable, "zoneid": snap.zoneid, "ostypeid": snap.ostypeid,
         "label": snapshot_label(snap),
     }
@@ -497,26 +499,70 @@ def _create_volume_step(ctx: RestoreContext, name: str, offering: DiskOffering |
         params["size"] = custom_gib
     if snap.zoneid:
         params["zoneid"] = snap.zoneid
+    fact = restored_volume_size(snap, ctx.source_volume)
     return Step(
         id="create-volume", title=f"Create volume {name} from snapshot {snap.name} "
-                                  f"({size_words(snap.virtualsize or 0, offering, custom_gib)})",
+                                  f"({size_words(fact, offering, custom_gib)})",
         call=ApiCall("createVolume", params),
         precondition=f"snapshot {snap.name} is BackedUp",
-        est_s=est_copy_s(snap.virtualsize), produces="new_volume",
+        est_s=est_copy_s(fact.bytes), produces="new_volume",
     )
 
 
-def size_words(snapshot_size: int, offering: DiskOffering | None, custom_gib: int | None,
+def size_words(fact: SizeFact, offering: DiskOffering | None, custom_gib: int | None,
                ) -> str:
-    """"50 GiB: disk offering Large 50 GB; the snapshot's disk is 30 GiB"."""
-    size = created_volume_size(snapshot_size, offering, custom_gib)
+    """"50 GiB: disk offering Large 50 GB; the snapshot's disk is 30 GiB (its virtualsize)",
+    "20 GiB, the snapshot's virtualsize", or "size unknown": where the size comes from, and
+    never a guessed 0."""
+    if fact.bytes is None:
+        if offering is not None and not offering.customized:
+            size = created_volume_size(0, offering, None)
+            return f"{gib_text(size)}: disk offering {offering.name}; the snapshot's is unknown"
+        return "size unknown: the server gives none"
+    size = created_volume_size(fact.bytes, offering, custom_gib)
     if offering is None:
-        return gib_text(size)
+        return f"{gib_text(size)}, {fact.source}"
     how = f"custom size, disk offering {offering.name}" if offering.customized \
         else f"disk offering {offering.name}"
-    if size != snapshot_size:
-        how += f"; the snapshot's disk is {gib_text(snapshot_size)}"
+    if size != fact.bytes:
+        how += f"; the snapshot's disk is {gib_text(fact.bytes)} (from {fact.source})"
+    else:
+        how += f", as {fact.source}"
     return f"{gib_text(size)}: {how}"
+
+def source_hypervisor(ctx: RestoreContext) -> str:
+    """The hypervisor the snapshot's volume belongs to, from what a regular account is given:
+    the snapshot's own field if the server sends one, else the VM its volume is attached to.
+    A volume's `hypervisor` is filled for root admins only (VolumeJoinDaoImpl), so it is
+    the last resort; "" when unknown (the server then checks it when attaching)."""
+    snap_hyper = str(ctx.snapshot.raw.get("hypervisor") or "")
+    if snap_hyper and snap_hyper != "None":
+        return snap_hyper
+    src = ctx.source_volume
+    if src is None:
+        return ""
+    if ctx.vm is not None and src.virtualmachineid and src.virtualmachineid == ctx.vm.id:
+        return ctx.vm.hypervisor
+    return src.hypervisor if src.hypervisor and src.hypervisor != "None" else ""
+
+
+def _offering_for_unknown_size(plan: RestorePlan, ctx: RestoreContext,
+                               disk_offering_id: str | None) -> DiskOffering | None:
+    """No size from the server: never guess one. A fixed offering the user chose is used (the
+    server refuses it if it is too small); otherwise the plan asks for one."""
+    chosen = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
+    if chosen is not None and not chosen.customized:
+        plan.notes.append(f"The server gives no size for {ctx.snapshot.name}: the volume gets "
+                          f"the size of {chosen.name}; the server refuses it if it is smaller "
+                          "than the original disk.")
+        return chosen
+    plan.blockers.append(Blocker(
+        "size-unknown",
+        f"The server gives no size for {ctx.snapshot.name} (nor for its volume), and atlas-tui "
+        "does not guess one: create the volume with a disk offering of a fixed size at least "
+        "that of the original disk (cmk create volume snapshotid=... diskofferingid=...).",
+    ))
+    return None
 
 
 def _policy_steps(ctx: RestoreContext, vol_label: str, *, move: bool, delete_old: bool,
@@ -670,8 +716,14 @@ def _plan_swap(
 
     offering: DiskOffering | None = None
     custom_gib: int | None = None
-    if root:
-        size = snap.virtualsize or 0
+    fact = restored_volume_size(snap, ctx.source_volume)
+    if root and fact.bytes is None:
+        offering = _offering_for_unknown_size(plan, ctx, disk_offering_id)
+        if offering is not None:
+            options["diskofferingid"] = offering.id
+            options["diskofferingname"] = offering.name
+    elif root:
+        size = fact.bytes or 0
         if disk_offering_id:
             offering = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
             if offering is not None and offering.customized:
@@ -695,7 +747,10 @@ def _plan_swap(
     kind = "root" if root else _slug(old.name).lower()
     name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
     options["volume_name"] = name
-    options["volume_size"] = created_volume_size(snap.virtualsize or 0, offering, custom_gib)
+    options["volume_size"] = (
+        created_volume_size(fact.bytes, offering, custom_gib) if fact.bytes is not None
+        else created_volume_size(0, offering, None) if offering and not offering.customized
+        else None)
     running = vm.state == "Running"
     must_stop = running and (root or stop_vm)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
@@ -765,22 +820,32 @@ def plan_attach(
                                 what="attach a disk")
     offering: DiskOffering | None = None
     custom: int | None = None
+    fact = restored_volume_size(snap, ctx.source_volume)
     if snap.volumetype == "ROOT":  # a ROOT snapshot needs an explicit offering (api.md §8.1)
-        offering, custom = pick_disk_offering(ctx.disk_offerings, snap.virtualsize or 0)
-        if offering is None:
-            plan.blockers.append(Blocker("disk-offering", "No disk offering fits the snapshot."))
-    plan.options["volume_size"] = created_volume_size(snap.virtualsize or 0, offering, custom)
+        if fact.bytes is None:
+            offering = _offering_for_unknown_size(plan, ctx, None)
+        else:
+            offering, custom = pick_disk_offering(ctx.disk_offerings, fact.bytes)
+            if offering is None:
+                plan.blockers.append(Blocker("disk-offering",
+                                             "No disk offering fits the snapshot."))
+    plan.options["volume_size"] = (
+        created_volume_size(fact.bytes, offering, custom) if fact.bytes is not None
+        else created_volume_size(0, offering, None) if offering and not offering.customized
+        else None)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom))
     plan.steps.extend(vmsnap_steps)
     if vm is None:
         return plan
-    src = ctx.source_volume
-    if src is not None and src.hypervisor and src.hypervisor != "None" \
-            and vm.hypervisor and src.hypervisor != vm.hypervisor:
+    hyper = source_hypervisor(ctx)
+    if hyper and vm.hypervisor and hyper != vm.hypervisor:
         plan.blockers.append(Blocker(
-            "hypervisor", f"The snapshot is of a {src.hypervisor} volume; {vm.name} runs on "
+            "hypervisor", f"The snapshot is of a {hyper} volume; {vm.name} runs on "
                           f"{vm.hypervisor}.",
         ))
+    elif not hyper:
+        plan.notes.append("The snapshot's hypervisor is not known to this account (its volume "
+                          "is not attached to a VM): the server checks it when attaching.")
     if snap.zoneid and vm.zoneid and snap.zoneid != vm.zoneid:
         plan.blockers.append(Blocker("zone", f"{vm.name} is in another zone than the snapshot."))
     # The server picks the next free device; say which one that is now.
@@ -804,7 +869,7 @@ def plan_revert(ctx: RestoreContext, *, delete_vm_snapshots: bool = False) -> Re
     plan = _new_plan(Mode.REVERT, ctx, vm, {"delete_vm_snapshots": delete_vm_snapshots})
     _common_blockers(plan, ctx)
     if not snap.revertable:
-        hyper = ctx.source_volume.hypervisor if ctx.source_volume else ""
+        hyper = source_hypervisor(ctx)
         plan.blockers.append(Blocker(
             "not-revertable",
             f"{snap.name} cannot be reverted in place"
@@ -830,7 +895,8 @@ def plan_revert(ctx: RestoreContext, *, delete_vm_snapshots: bool = False) -> Re
         call=ApiCall("revertSnapshot", {"id": snap.id}),
         precondition=f"{label} is Ready; its VM is Stopped and has no VM snapshots",
         down=vm.name if vm is not None else label,
-        est_s=est_copy_s(snap.virtualsize, base=20.0, per_gib=1.5), irreversible=True,
+        est_s=est_copy_s(restored_volume_size(snap, vol).bytes, base=20.0, per_gib=1.5),
+        irreversible=True,
     ))
     if running and vm is not None:
         plan.steps.append(_start_step(vm))
@@ -856,7 +922,7 @@ def plan_template(
         plan.blockers.append(Blocker("ostype", "Choose an OS type."))
     elif ctx.os_types and not any(o.id == ostype for o in ctx.os_types):
         plan.blockers.append(Blocker("ostype", f"Unknown OS type {ostype}."))
-    size = snap.virtualsize
+    size = restored_volume_size(snap, ctx.source_volume).bytes
     plan.steps.append(Step(
         id="create-template", title=f"Create template {name} from {snap.name}",
         call=ApiCall("createTemplate", {"snapshotid": snap.id, "name": name,

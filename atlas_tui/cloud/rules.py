@@ -18,10 +18,25 @@ from atlas_tui.cloud.models import (
     Volume,
 )
 
-DELETABLE_SNAPSHOT_STATES = frozenset({"BackedUp", "Error", "CreatedOnPrimary", "Destroying"})
+# Allocated too: DefaultSnapshotStrategy removes an Allocated snapshot (fidelity.md row 16).
+DELETABLE_SNAPSHOT_STATES = frozenset(
+    {"Allocated", "BackedUp", "Error", "CreatedOnPrimary", "Destroying"}
+)
 DELETABLE_VM_SNAPSHOT_STATES = frozenset({"Ready", "Expunging", "Error"})
 BUSY_VM_SNAPSHOT_STATES = frozenset({"Allocated", "Creating", "Reverting", "Expunging"})
 VM_SNAPSHOT_MAX = 10  # vmsnapshot.max default; a user cannot read the setting
+
+
+def volume_snapshot_can_quiesce(volumes: Iterable[Volume]) -> bool:
+    """Only where the server says so: a volume's `quiescevm` (never sent to a regular
+    account, and false from the only storage driver that reports it)."""
+    return any(v.raw.get("quiescevm") is True for v in volumes)
+
+
+def vm_snapshot_can_quiesce(vm: VirtualMachine) -> bool:
+    """createVMSnapshot's quiescevm is for VMware VMs only (VMware tools quiesce the guest);
+    the VM's hypervisor is in what a regular account is given."""
+    return vm.hypervisor == "VMware"
 
 
 def snapshot_volume(

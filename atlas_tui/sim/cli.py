@@ -1,5 +1,6 @@
 """The standalone simulator: ``sim --port P --api-key K --secret-key S [--host H]
-[--seed demo|scale:N|empty|hostile] [--speed X] [--faults SPEC] [--set name=value ...]``.
+[--seed demo|scale:N|empty|hostile] [--speed X] [--faults SPEC] [--set name=value ...]
+[--role user|admin] [--server-version 4.22] [--date-header]``.
 
 Prints the endpoint, the keys, a cmk profile and a ``~/.cloudstack.ini`` block, then serves until
 SIGINT or SIGTERM. The keys printed are the simulator's own (given or generated), not a user's.
@@ -15,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 
 from .server import SimServer
+from .view import ROLES, VERSIONS
 
 
 def _utc_instant(text: str) -> datetime:
@@ -23,6 +25,21 @@ def _utc_instant(text: str) -> datetime:
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"not an ISO date-time: {text!r}") from err
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+ROLES_HELP = (
+    "whom the server answers (default: user). user: a regular account, as Atlas customers "
+    "are: volumes carry no hypervisor, storage, storagetype, path, physicalsize, virtualsize "
+    "or quiescevm; VMs no arch or instancename; unexpected server errors (530) read only "
+    "'Internal error executing command...'. admin: a root admin's full view, with the real "
+    "error texts"
+)
+VERSION_HELP = (
+    "the CloudStack version played (default: 4.22), reported by listCapabilities. Older "
+    "ones differ: before 4.20 listSnapshotPolicies requires volumeid and a throttled call "
+    "says 'retry after N ms.' (no brackets); before 4.19 updateVolume ignores name; before "
+    "4.18 snapshots carry only size (no virtualsize, physicalsize)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_utc_instant, default=None, metavar="ISO",
                    help="simulated start instant, e.g. 2026-11-02T09:30:00Z (default: now); "
                         "with --speed 0 every run is the same")
+    p.add_argument("--role", choices=ROLES, default="user", help=ROLES_HELP)
+    p.add_argument("--server-version", choices=VERSIONS, default="4.22", metavar="VERSION",
+                   help=VERSION_HELP + f"; one of {', '.join(VERSIONS)}")
+    p.add_argument("--date-header", action="store_true",
+                   help="send an HTTP Date header (from the simulated clock) as a proxy in front "
+                        "of the server would; the management server itself sends none")
     p.add_argument(
         "--set",
         action="append",
@@ -115,6 +138,9 @@ def main(argv: list[str]) -> int:
             settings=settings,
             rng_seed=args.rng_seed,
             start=args.start,
+            role=args.role,
+            server_version=args.server_version,
+            date_header=args.date_header,
         )
     except ValueError as err:
         print(f"sim: {err}", file=sys.stderr)

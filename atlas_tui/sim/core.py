@@ -13,7 +13,14 @@ from typing import Any
 from . import commands
 from .clock import SimClock
 from .commands import REGISTRY, Ctx, ListReply
-from .errors import CS_SERVER_API, INTERNAL_TEXT, UNSUPPORTED_ACTION_ERROR, ApiError, auth_error
+from .errors import (
+    CS_SERVER_API,
+    CS_UNAVAILABLE_COMMAND,
+    INTERNAL_TEXT,
+    UNSUPPORTED_ACTION_ERROR,
+    ApiError,
+    auth_error,
+)
 from .faults import FaultSet
 from .jobs import JobEngine
 from .model import Job
@@ -21,6 +28,7 @@ from .params import Params
 from .scheduler import Scheduler
 from .signing import verify
 from .state import SimState
+from .view import ServerView
 
 log = logging.getLogger(__name__)
 assert commands  # the import registers every command
@@ -46,9 +54,11 @@ class SimCore:
         settings: dict[str, str] | None,
         rng_seed: int,
         faults: FaultSet,
+        view: ServerView | None = None,
     ) -> None:
         self.clock = clock
-        self.state = SimState(clock, settings, rng_seed)
+        self.state = SimState(clock, settings, rng_seed, view)
+
         self.faults = faults
         self.jobs = JobEngine(self.state)
         self.jobs.fault_hook = faults.job_failure
@@ -88,16 +98,22 @@ class SimCore:
                 err = ApiError(UNSUPPORTED_ACTION_ERROR, "Invalid request, no command sent")
                 return err.errorcode, {"errorresponse": err.body()}
             handler = REGISTRY.get(command)
-            if handler is None:
-                state.calls["(unknown)"] += 1
-                return 401, {"errorresponse": auth_error().body()}
+            if handler is None or command in self._denied():
+                state.calls[command if handler else "(unknown)"] += 1
+                if not verify(raw, self.keys, datetime.now(UTC)):
+                    return 401, {"errorresponse": auth_error().body()}
+                err = self._unavailable(command)
+                return err.errorcode, {"errorresponse": err.body()}
             key = command.lower() + "response"
             state.calls[command] += 1
             if not verify(raw, self.keys, datetime.now(UTC)):
                 return 401, {key: auth_error().body()}
-            err = self.faults.throttle(state.settings) or self.faults.error(command)
+            # Root admins are never throttled by api.throttling.* (ApiRateLimitServiceImpl);
+            # injected throttle faults still apply.
+            limits = {} if state.view.admin else state.settings
+            err = self.faults.throttle(limits) or self.faults.error(command)
             if err is not None:
-                return err.errorcode, {key: err.body()}
+                return err.errorcode, {key: self._versioned(err).body()}
             params = Params(command, raw)
             ctx = Ctx(state, self.jobs, self.faults, self.scheduler, params)
             try:
@@ -107,12 +123,35 @@ class SimCore:
                 else:
                     body = reply.body
             except ApiError as err:
-                return err.errorcode, {key: err.body()}
-            except Exception:  # a bug in the simulator: answer like the server would
+                return err.errorcode, {key: err.for_caller(state.view.admin).body()}
+            except Exception as exc:  # a bug in the simulator: answer like the server would
                 log.exception("simulator error in %s", command)
+                self.state.unexpected.append((command, exc))
                 err = ApiError(530, INTERNAL_TEXT, CS_SERVER_API)
                 return 530, {key: err.body()}
             return 200, {key: body}
+
+    def _denied(self) -> set[str]:
+        text = self.state.settings.get("sim.role.denied.apis", "")
+        return {name.strip() for name in text.split(",") if name.strip()}
+
+    def _unavailable(self, command: str) -> ApiError:
+        """432: DynamicRoleBasedAPIAccessChecker.java ~159 (UnavailableCommandException),
+        for an unknown command and for one the role does not allow alike."""
+        acct = self.state.account
+        return ApiError(
+            UNSUPPORTED_ACTION_ERROR,
+            f"The API [{command}] does not exist or is not available for the account "
+            f'Account {{"accountName":"{acct.name}","id":2,"uuid":"{acct.id}"}}.',
+            CS_UNAVAILABLE_COMMAND,
+        )
+
+    def _versioned(self, err: ApiError) -> ApiError:
+        """Before 4.20 the rate limiter's text had no brackets around the number."""
+        if err.errorcode == 429 and not self.state.view.since(4, 20):
+            err = ApiError(err.errorcode, err.errortext.replace("[", "").replace("]", ""),
+                           err.cserrorcode)
+        return err
 
     def _shape_list(self, params: Params, reply: ListReply) -> dict[str, Any]:
         state = self.state

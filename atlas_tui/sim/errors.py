@@ -21,6 +21,7 @@ CS_CLOUD_RUNTIME = 4250
 CS_INVALID_PARAMETER = 4350
 CS_PERMISSION_DENIED = 4365
 CS_RESOURCE_ALLOCATION = 4370
+CS_UNAVAILABLE_COMMAND = 4555
 CS_SERVER_API = 9999
 
 AUTH_TEXT = "unable to verify user credentials and/or request signature"
@@ -30,11 +31,20 @@ INTERNAL_TEXT = "Internal error executing command, please contact your system ad
 class ApiError(Exception):
     """An error the server reports with its code, exception class code and text."""
 
-    def __init__(self, errorcode: int, errortext: str, cserrorcode: int | None = CS_SERVER_API):
+    def __init__(self, errorcode: int, errortext: str, cserrorcode: int | None = CS_SERVER_API,
+                 *, admin_only_text: bool = False):
         super().__init__(errortext)
         self.errorcode = errorcode
         self.errortext = errortext
         self.cserrorcode = cserrorcode
+        # An unexpected exception: ApiServer.java ~700-726 shows its text to root admins only;
+        # everyone else reads INTERNAL_TEXT.
+        self.admin_only_text = admin_only_text
+
+    def for_caller(self, admin: bool) -> ApiError:
+        if admin or not self.admin_only_text:
+            return self
+        return ApiError(self.errorcode, INTERNAL_TEXT, self.cserrorcode)
 
     def body(self) -> dict[str, object]:
         out: dict[str, object] = {"uuidList": [], "errorcode": self.errorcode}
@@ -51,6 +61,15 @@ class JobError(Exception):
         super().__init__(errortext)
         self.errorcode = errorcode
         self.errortext = errortext
+
+
+class RuleError(JobError):
+    """A rule broken inside a job: ``InvalidParameterValueException``, which the job dispatcher
+    reports as 431 (``ApiAsyncJobDispatcher.java`` ~114-115); only ``CloudRuntimeException``s
+    are 530."""
+
+    def __init__(self, errortext: str) -> None:
+        super().__init__(errortext, PARAM_ERROR)
 
 
 def auth_error() -> ApiError:
@@ -88,8 +107,8 @@ def param_error(text: str) -> ApiError:
 
 
 def runtime_error(text: str) -> ApiError:
-    """CloudRuntimeException: 530 / 4250."""
-    return ApiError(INTERNAL_ERROR, text, CS_CLOUD_RUNTIME)
+    """CloudRuntimeException: 530 / 4250; a non-admin gets only the generic text."""
+    return ApiError(INTERNAL_ERROR, text, CS_CLOUD_RUNTIME, admin_only_text=True)
 
 
 def throttled(retry_ms: int) -> ApiError:

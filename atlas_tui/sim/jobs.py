@@ -112,13 +112,23 @@ class JobEngine:
             except JobError as err:
                 self._fail(job, plan, err)
                 return
+            except Exception as exc:  # a simulator bug: the job fails as on an internal error
+                self.state.unexpected.append((job.command, exc))
+                self._fail(job, plan, JobError(INTERNAL_TEXT))
+                return
             if outcome is HALT:
                 return
             index += 1
         if injected and injected[0].lower() == "end":
             self._fail(job, plan, JobError(injected[1] or self._default_text(job)))
             return
-        self._finish(job, plan, 1, 0, plan.result())
+        try:
+            result = plan.result()
+        except Exception as exc:  # a simulator bug in the result's rendering
+            self.state.unexpected.append((job.command, exc))
+            self._fail(job, plan, JobError(INTERNAL_TEXT))
+            return
+        self._finish(job, plan, 1, 0, result)
 
     def _default_text(self, job: Job) -> str:
         maker = self.default_failure_texts.get(job.command)

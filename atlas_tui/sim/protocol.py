@@ -2,7 +2,9 @@
 
 Parameters are the query string merged with a form body (first value wins). ``response=json``
 gives JSON; without it the answer is a minimal XML rendering of the same object, as the real
-server defaults to XML. Every response carries a ``Date`` header from the simulated clock.
+server defaults to XML. Like the management server (its Jetty is set not to send one:
+``ServerDaemon.java`` ~195 ``setSendDateHeader(false)``), API answers carry no ``Date`` header,
+unless ``date_header`` asks for one from the simulated clock, as a proxy in front would add.
 
 Control endpoints (not CloudStack; for tests and benchmarks driving a sim in another process):
 
@@ -51,18 +53,19 @@ def _xml(name: str, value: Any) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def to_xml(body: dict[str, Any]) -> str:
+def to_xml(body: dict[str, Any], version: str = "4.22.0.0") -> str:
     [(root, content)] = body.items()
     inner = "".join(_xml(k, v) for k, v in content.items())
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<{root} cloud-stack-version="4.22.0.0">{inner}</{root}>'
+        f'<{root} cloud-stack-version="{version}">{inner}</{root}>'
     )
 
 
 class Protocol:
-    def __init__(self, core: SimCore) -> None:
+    def __init__(self, core: SimCore, date_header: bool = False) -> None:
         self.core = core
+        self.date_header = date_header
 
     def _date(self) -> str:
         return format_datetime(self.core.clock.now().replace(microsecond=0), usegmt=True)
@@ -93,7 +96,7 @@ class Protocol:
         status, body = self.core.execute(raw)
         if faults.drop(command, "after"):
             return self._drop(request)
-        headers = {"Date": self._date()}
+        headers = {"Date": self._date()} if self.date_header else {}
         if status != 200:
             [content] = body.values()
             text = str(content.get("errortext", ""))
@@ -110,7 +113,8 @@ class Protocol:
             headers["Content-Type"] = JSON_TYPE
             return await self._send(request, command, status, _dumps(body), headers)
         headers["Content-Type"] = "text/xml; charset=UTF-8"
-        return await self._send(request, command, status, to_xml(body), headers)
+        version = self.core.state.view.version_text
+        return await self._send(request, command, status, to_xml(body, version), headers)
 
     async def _send(self, request: web.Request, command: str | None, status: int, text: str,
                     headers: dict[str, str]) -> web.StreamResponse:
@@ -213,8 +217,14 @@ class Protocol:
             self.core.state.calls.clear()
         return self._json({"requests": 0})
 
+    async def _strip_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        # aiohttp adds a Date of its own (real time); the management server sends none.
+        if not self.date_header and request.path.startswith("/client/"):
+            response.headers.popall("Date", None)
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.on_response_prepare.append(self._strip_date)
         app.router.add_route("GET", "/client/api", self.api)
         app.router.add_route("POST", "/client/api", self.api)
         app.router.add_route("GET", "/client/api/", self.api)

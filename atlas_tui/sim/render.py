@@ -1,6 +1,7 @@
 """Resources to the JSON objects CloudStack returns (Gson rules: no nulls, primitives always).
 
-Field names follow the api doc §5-9; only what a real 4.22 user (non-admin) call returns.
+Field names follow the api doc §5-9. A regular account gets the Restricted view
+(``state.view.admin`` false), a root admin the Full view; ``fidelity.md`` cites the Java files.
 """
 
 from __future__ import annotations
@@ -160,8 +161,6 @@ def template(state: SimState, t: Template) -> Obj:
         out.update(state.account.owner_fields())
     else:
         out.update({"account": "system", "domain": "ROOT", "domainid": state.account.domainid})
-    if t.source_snapshot is not None:
-        out["snapshotid"] = t.source_snapshot.id
     _job_fields(state, out, t.job_id)
     return out
 
@@ -196,7 +195,6 @@ def vm(state: SimState, v: Vm) -> Obj:
         "passwordenabled": False,
         "deleteprotection": False,
         "vmtype": "User",
-        "arch": "x86_64",
         "nic": [_nic(v)],
         "affinitygroup": [],
         "securitygroup": [],
@@ -207,6 +205,9 @@ def vm(state: SimState, v: Vm) -> Obj:
     if root is None:
         out.pop("rootdeviceid")
         out.pop("rootdevicetype")
+    if state.view.admin:  # UserVmJoinDaoImpl: arch and instancename in the Full view only
+        out["arch"] = "x86_64"
+        out["instancename"] = v.instancename
     _job_fields(state, out, v.job_id)
     return out
 
@@ -236,29 +237,20 @@ def volume(state: SimState, v: Volume) -> Obj:
         "type": v.type,
         "state": v.state,
         "size": v.size,
-        "virtualsize": v.size,
         "zoneid": v.zone.id,
         "zonename": v.zone.name,
-        "hypervisor": v.hypervisor if v.storage else "None",
         "provisioningtype": "thin",
         "created": fmt_date(v.created),
         **state.account.owner_fields(),
         "destroyed": False,
         "isextractable": True,
-        "displayvolume": True,
         "deleteprotection": False,
-        # Whether the storage can quiesce the VM for a snapshot: VMware's can (vmtools).
-        "quiescevm": v.hypervisor == "VMware",
         "supportsstoragesnapshot": False,
         "tags": [],
         "hasannotations": False,
     }
-    if v.storage:
-        out["storage"] = v.storage
-        out["storageid"] = _pool_id(v.storage)
-        out["storagetype"] = "shared"
-        out["physicalsize"] = int(v.size * 0.42)
-        out["path"] = v.id
+    if state.view.admin:
+        _volume_full_view(out, v)
     if v.disk_offering is not None:
         out["diskofferingid"] = v.disk_offering.id
         out["diskofferingname"] = v.disk_offering.name
@@ -270,8 +262,6 @@ def volume(state: SimState, v: Volume) -> Obj:
         out["templateid"] = v.template.id
         out["templatename"] = v.template.name
         out["templatedisplaytext"] = v.template.displaytext
-    if v.source_snapshot_id:
-        out["snapshotid"] = v.source_snapshot_id
     if v.vm is not None:
         out["virtualmachineid"] = v.vm.id
         out["vmname"] = v.vm.name
@@ -283,6 +273,23 @@ def volume(state: SimState, v: Volume) -> Obj:
             out["attached"] = fmt_date(v.attached)
     _job_fields(state, out, v.job_id)
     return out
+
+
+def _volume_full_view(out: Obj, v: Volume) -> None:
+    """What only a root admin sees: VolumeJoinDaoImpl.java ~186, 206-229 fill hypervisor,
+    storage, storagetype, path, sizes and the display flag in the Full view only; quiescevm
+    is set only with storageid (QueryManagerImpl.java ~2575-2596) and the one driver that
+    reports it says false (CloudStackPrimaryDataStoreDriverImpl.java ~96)."""
+    out["hypervisor"] = v.hypervisor if v.storage else "None"
+    out["virtualsize"] = v.size
+    out["displayvolume"] = True
+    if v.storage:
+        out["storage"] = v.storage
+        out["storageid"] = _pool_id(v.storage)
+        out["storagetype"] = "shared"
+        out["physicalsize"] = int(v.size * 0.42)
+        out["path"] = v.id
+        out["quiescevm"] = False
 
 
 def _pool_id(name: str) -> str:
@@ -302,27 +309,29 @@ def snapshot(state: SimState, s: Snapshot) -> Obj:
         "volumename": vol.name,
         "volumetype": vol.type,
         "volumestate": "Expunged" if vol.removed else vol.state,
-        "snapshottype": s.type,
         "intervaltype": s.type,
         "state": s.state,
         "created": fmt_date(s.created),
-        "physicalsize": s.physicalsize,
-        "virtualsize": s.virtualsize,
         "zoneid": vol.zone.id,
         "zonename": vol.zone.name,
         "revertable": s.revertable,
         "tags": [],
         "hasannotations": False,
     }
-    if s.ostype is not None:
+    if state.view.since(4, 18):
+        out["physicalsize"] = s.physicalsize
+        out["virtualsize"] = s.virtualsize
+    else:  # older servers: one size only (answers recorded from real clouds)
+        out["size"] = s.virtualsize
+    # SnapshotJoinDaoImpl.java ~157-180: the OS type only while the ROOT volume is attached.
+    if vol.type == "ROOT" and vol.vm is not None and s.ostype is not None and not vol.removed:
         out["ostypeid"] = s.ostype.id
-        out["osdisplayname"] = s.ostype.description
     _job_fields(state, out, s.job_id)
     return out
 
 
 def policy(state: SimState, p: Policy) -> Obj:
-    return {
+    out: Obj = {
         "id": p.id,
         "volumeid": p.volume.id,
         "volumename": p.volume.name,
@@ -330,12 +339,19 @@ def policy(state: SimState, p: Policy) -> Obj:
         "intervaltype": p.interval,
         "maxsnaps": p.maxsnaps,
         "timezone": p.timezone,
-        "fordisplay": True,
         "tags": [],
-        "zone": [],
-        "storage": [],
+        # ApiDBUtils.java ~1716-1744 fills the zone and the primary store of the volume.
+        "zone": [{"id": p.volume.zone.id, "name": p.volume.zone.name}],
+        "storage": (
+            [{"id": _pool_id(p.volume.storage), "name": p.volume.storage}]
+            if p.volume.storage
+            else []
+        ),
         "hasannotations": False,
     }
+    if state.view.admin:
+        out["fordisplay"] = True
+    return out
 
 
 def interval_name(p: Policy) -> str:
@@ -365,7 +381,7 @@ def vmsnapshot(state: SimState, s: VmSnapshot) -> Obj:
     if s.parent is not None:
         out["parent"] = s.parent.id
         out["parentName"] = s.parent.displayname
-    _job_fields(state, out, s.job_id)
+    # No job fields: ListVMSnapshotCmd has no resource type (ApiServer.java ~880-895).
     return out
 
 

@@ -15,6 +15,7 @@ from .faults import FaultSet
 from .protocol import Protocol
 from .seeds import apply_seed
 from .state import SimState
+from .view import ServerView
 
 # The simulator's own demo credentials (not a user's secret): 86 characters like CloudStack's.
 DEMO_API_KEY = (
@@ -36,14 +37,23 @@ class SimServer:
         settings: dict[str, str] | None = None,
         rng_seed: int = 1,
         start: datetime | None = None,
+        role: str = "user",
+        server_version: str = "4.22",
+        date_header: bool = False,
     ) -> None:
+        """``role`` user (a regular account, the default) or admin (the full view);
+        ``server_version`` one of ``view.VERSIONS``; ``date_header`` adds the HTTP Date a
+        proxy in front of the management server would (the server itself sends none)."""
         self.api_key = api_key
+        self.view = ServerView.make(role, server_version)
+        self.date_header = date_header
         self.secret_key = secret_key
         self.clock = SimClock(speed, start)
         self.faults = FaultSet(rng_seed)
         if faults:
             self.faults.parse(faults)
-        self.core = SimCore(self.clock, api_key, secret_key, settings, rng_seed, self.faults)
+        self.core = SimCore(self.clock, api_key, secret_key, settings, rng_seed, self.faults,
+                            self.view)
         apply_seed(self.core, seed)
         self.endpoint = ""
         self._runner: web.AppRunner | None = None
@@ -59,8 +69,13 @@ class SimServer:
     def settings(self) -> dict[str, str]:
         return self.core.state.settings
 
+    @property
+    def unexpected(self) -> list[tuple[str, BaseException]]:
+        """Exceptions from the simulator's own code since it started (its bugs)."""
+        return self.core.state.unexpected
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = Protocol(self.core).app()
+        app = Protocol(self.core, self.date_header).app()
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import random
 import threading
 from collections import Counter
@@ -30,6 +31,9 @@ from .model import (
     Volume,
     Zone,
 )
+from .view import ServerView
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SETTINGS: dict[str, str] = {
     "kvm.snapshot.enabled": "true",  # default since 4.22.0.0
@@ -44,11 +48,18 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "api.throttling.interval": "1",
     "api.throttling.max": "25",
     "snapshot.backup.to.secondary": "true",
-    # Not a CloudStack setting: how long finished jobs stay in listAsyncJobs (sim seconds).
-    "sim.finished.jobs.listed.seconds": "3600",
+    # Finished jobs stay listed this long, then are removed (AsyncJobManagerImpl's cleanup).
+    "job.expire.minutes": "1440",
     # Not a CloudStack setting: "false" plays a server older than updateVolume's `name`,
     # which ignores it like any unknown parameter (the job succeeds, nothing is renamed).
+    # Servers before 4.19 behave so whatever this says.
     "sim.updatevolume.name": "true",
+    # Not a CloudStack setting: commands the account's role may not call (comma separated);
+    # they answer 432 as DynamicRoleBasedAPIAccessChecker does, e.g. "listAsyncJobs".
+    "sim.role.denied.apis": "",
+    # Not a CloudStack setting: whether createVMSnapshot refuses a disk-only snapshot of a
+    # running KVM VM (older servers; newer ones may take it with the file-based strategy).
+    "sim.kvm.vmsnapshot.running.disk.refused": "true",
 }
 
 
@@ -73,8 +84,10 @@ class Account:
 
 
 class SimState:
-    def __init__(self, clock: SimClock, settings: dict[str, str] | None, rng_seed: int) -> None:
+    def __init__(self, clock: SimClock, settings: dict[str, str] | None, rng_seed: int,
+                 view: ServerView | None = None) -> None:
         self.clock = clock
+        self.view = view or ServerView()  # the caller's role and the server's version
         self.lock = threading.RLock()
         self.settings: dict[str, str] = dict(DEFAULT_SETTINGS)
         if settings:
@@ -109,6 +122,10 @@ class SimState:
         self.version = 0  # bumped on every change; list caches key on it
         self.calls: Counter[str] = Counter()
         self.requests = 0
+        # Exceptions raised by the simulator's own code (its bugs: a handler, a job step, an
+        # event), answered as the server would (a plain 530). Tests assert this stays empty,
+        # so a simulator bug never hides behind an error the app shows.
+        self.unexpected: list[tuple[str, BaseException]] = []
 
     # ids -------------------------------------------------------------------------------
     def new_uuid(self) -> str:
@@ -166,6 +183,9 @@ class SimState:
                 self._event_time = at
                 try:
                     action()
+                except Exception as exc:  # a simulator bug: record it, keep serving
+                    log.exception("simulator event failed")
+                    self.unexpected.append(("(event)", exc))
                 finally:
                     self._event_time = None
                 self.touch()

@@ -62,6 +62,22 @@ def size(value: int | None) -> str:
     return humanize.naturalsize(value, binary=True, format="%.1f")
 
 
+def size_sum(known_bytes: int, unsized: int) -> str:
+    """A total of sizes where some may be unknown: "—" when none is known, "≥ 1.2 GiB" when
+    some are missing (never a 0 standing for "unknown")."""
+    if unsized and not known_bytes:
+        return "—"
+    text = size(known_bytes)
+    return f"≥ {text}" if unsized else text
+
+
+def unsized_note(unsized: int) -> str:
+    """' (3 snapshots without a size)' for a summary line, or ''."""
+    if not unsized:
+        return ""
+    return f" ({unsized} snapshot{'s' if unsized != 1 else ''} without a size)"
+
+
 def state(value: str) -> Text:
     """A state as coloured text; in-progress states get a marker that needs no colour."""
     label = f"{value}…" if value in IN_PROGRESS_WORD else value

@@ -6,7 +6,7 @@ a real Atlas endpoint would produce them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from atlas_tui.cloud.client import CloudClient, RetryPolicy, java_url_encode, si
 from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.models import JobStatus
 from atlas_tui.sim import SimServer
-from tests.conftest import FAST_RETRY, profile_for
+from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 
 async def hello(client: CloudClient):
@@ -228,14 +228,25 @@ async def test_failed_job_raises_with_server_text(sim: SimServer, client: CloudC
     assert e.text == "Failed to create snapshot: storage is full"
 
 
-async def test_server_clock_comes_from_the_date_header(sim: SimServer,
-                                                       client: CloudClient) -> None:
-    await client.zones()
-    assert abs(client.server_now() - sim.clock.now()) < timedelta(seconds=5)
-    before = client.server_offset
-    sim.clock.advance(86400)
-    await client.zones()
-    assert abs(client.server_offset - before - timedelta(days=1)) < timedelta(seconds=5)
+async def test_server_clock_comes_from_a_date_header_when_a_proxy_adds_one() -> None:
+    async with running_sim(speed=0, date_header=True) as sim, \
+            CloudClient(profile_for(sim), retry=FAST_RETRY) as client:
+        await client.zones()
+        assert client.server_clock_known
+        assert abs(client.server_now() - sim.clock.now()) < timedelta(seconds=5)
+        before = client.server_offset
+        sim.clock.advance(86400)
+        await client.zones()
+        assert abs(client.server_offset - before - timedelta(days=1)) < timedelta(seconds=5)
+
+
+async def test_without_a_date_header_the_clock_is_this_computers_and_says_so() -> None:
+    """CloudStack's Jetty sends no Date (ServerDaemon.java ~195): no server clock to read."""
+    async with running_sim(speed=0, start=None, date_header=False) as sim, \
+            CloudClient(profile_for(sim), retry=FAST_RETRY) as client:
+        await client.zones()
+        assert not client.server_clock_known
+        assert abs(client.server_now() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 async def test_account_wide_policies_in_one_call(client: CloudClient) -> None:

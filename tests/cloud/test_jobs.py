@@ -16,7 +16,13 @@ import pytest
 
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.jobs import JobTracker, SnapshotRetry, TrackedJob, api_name
+from atlas_tui.cloud.jobs import (
+    NO_SERVER_CLOCK,
+    JobTracker,
+    SnapshotRetry,
+    TrackedJob,
+    api_name,
+)
 from atlas_tui.cloud.models import JobStarted, JobStatus, Volume
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, make_sim, profile_for
@@ -200,25 +206,44 @@ async def test_errors_pause_polling_and_lose_no_job(
         assert len(pauses) == 2 and pauses[1][1] - pauses[0][1] == 1
 
 
-async def test_a_snapshot_stuck_in_creating_is_called_stuck(
-        sim: SimServer, client: CloudClient) -> None:
-    sim.faults.add("stuck:snapshot=Creating")
-    async with running(client, stuck_after=timedelta(minutes=10)) as tracker:
-        job = await snapshot_of(client, tracker, "ROOT-42")
-        sim.clock.advance(9 * 60)
-        await until(lambda: job.state == "Creating", "Creating")
-        ticks = tracker.ticks
-        await until(lambda: tracker.ticks >= ticks + 3, "more ticks")
-        assert not job.stuck and job.advice == ()  # 9 minutes: not yet
-        sim.clock.advance(2 * 60)
-        await until(lambda: job.stuck, "stuck")
-        assert not job.done and job.phase == "Stuck in Creating"
-        assert [a.split(":")[0] for a in job.advice] == ["Wait", "Retry", "Contact support"]
-        vol = await volume(client, "ROOT-42")
-        assert tracker.retry_args(job) == SnapshotRetry(vol.id, "ROOT-42")
-        text = job.diagnostic()
-        for needle in (job.jobid, job.entity_id, vol.id, "Allocated", "Creating"):
-            assert needle and needle in text
+@pytest.mark.parametrize("date_header", [True, False], ids=["server-clock", "no-date-header"])
+async def test_a_snapshot_stuck_in_creating_is_called_stuck(date_header: bool) -> None:
+    """With a Date header (a proxy adds one) the job's age is the server's clock since its
+    `created`; CloudStack itself sends none, and then the age is this computer's clock since
+    the tracker first saw the job, never the two clocks mixed (the sim's clock is weeks
+    behind the real one here: mixing them would call the job stuck at once)."""
+    server = make_sim(speed=0, date_header=date_header, faults="stuck:snapshot=Creating")
+    local = [1000.0]  # the tracker's own (monotonic) clock, moved by the test
+
+    def advance(seconds: float) -> None:
+        server.clock.advance(seconds)
+        if not date_header:  # only the server's clock tells a tracker behind a proxy
+            local[0] += seconds
+
+    await server.start()
+    try:
+        async with CloudClient(profile_for(server), retry=FAST_RETRY) as client, \
+                running(client, stuck_after=timedelta(minutes=10),
+                        clock=lambda: local[0]) as tracker:
+            job = await snapshot_of(client, tracker, "ROOT-42")
+            advance(9 * 60)
+            await until(lambda: job.state == "Creating", "Creating")
+            ticks = tracker.ticks
+            await until(lambda: tracker.ticks >= ticks + 3, "more ticks")
+            assert not job.stuck and job.advice == ()  # 9 minutes: not yet
+            advance(2 * 60)
+            await until(lambda: job.stuck, "stuck")
+            assert not job.done and job.phase == "Stuck in Creating"
+            assert [a.split(":")[0] for a in job.advice] == ["Wait", "Retry", "Contact support"]
+            assert job.timing_note == ("" if date_header else NO_SERVER_CLOCK)
+            vol = await volume(client, "ROOT-42")
+            assert tracker.retry_args(job) == SnapshotRetry(vol.id, "ROOT-42")
+            text = job.diagnostic()
+            for needle in (job.jobid, job.entity_id, vol.id, "Allocated", "Creating"):
+                assert needle and needle in text
+            assert ("no Date header" in text) is not date_header
+    finally:
+        await server.stop()
 
 
 async def test_jobs_started_elsewhere_are_adopted(sim: SimServer, client: CloudClient) -> None:
@@ -248,7 +273,7 @@ async def test_jobs_started_elsewhere_are_adopted(sim: SimServer, client: CloudC
 
 async def test_a_job_gone_from_the_list_is_asked_for_directly(
         sim: SimServer, client: CloudClient) -> None:
-    sim.settings["sim.finished.jobs.listed.seconds"] = "0"  # finished jobs leave the list
+    sim.settings["job.expire.minutes"] = "0"  # finished jobs leave the list
     async with running(client) as tracker:
         job = await snapshot_of(client, tracker, "ROOT-42")
         await until(lambda: job.last is not None, "seen in the list")

@@ -145,17 +145,19 @@ def test_jobs() -> None:
 def test_capabilities_missing_is_refused() -> None:
     assert Capabilities.parse({"cloudstackversion": "4.22.0.0",
                                "kvmsnapshotenabled": "true"}).kvmsnapshotenabled is True
-    message = refused(Capabilities.parse, None, "listCapabilities")
+    with pytest.raises(CloudError) as caught:
+        Capabilities.parse(None, "listCapabilities", "capability")
+    message = caught.value.user_message()
     assert "at `capability`" in message
 
 
 def test_parse_items_names_the_bad_item() -> None:
     good = [dict(SNAPSHOT, id=f"s{i}") for i in range(3)]
-    assert [s.id for s in parse_items(Snapshot.parse, good, "listSnapshots")] == ["s0", "s1", "s2"]
+    assert [s.id for s in parse_items(Snapshot, good, "listSnapshots")] == ["s0", "s1", "s2"]
     for bad, says in [(None, "Expected `object`, got `null` - at `snapshot[2]`"),
                       ({"name": "x"}, "missing required field `id` - at `snapshot[2]`"),
                       (dict(SNAPSHOT, physicalsize="big"), "at `snapshot[2].physicalsize`")]:
         with pytest.raises(CloudError) as caught:
-            parse_items(Snapshot.parse, [*good[:2], bad], "listSnapshots", "snapshot")
+            parse_items(Snapshot, [*good[:2], bad], "listSnapshots", "snapshot")
         assert caught.value.command == "listSnapshots"
         assert says in caught.value.user_message()

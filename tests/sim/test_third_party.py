@@ -23,6 +23,10 @@ from atlas_tui.sim import SimServer
 # The flow's asserts live in a helper module: have pytest explain them as it does in tests.
 pytest.register_assert_rewrite(f"{__package__}.guide_flow")
 
+# The guide's flow runs on the user view of 4.22, as a root admin and against 4.15.
+RUN_ACROSS_VIEWS = True
+
+from ..conftest import DEFAULT_VIEW  # noqa: E402
 from .guide_flow import (  # noqa: E402
     CORRECT_DAILY,
     DATA_NAME,
@@ -64,9 +68,11 @@ def sync_cs(sim: SimServer) -> CloudStack:
 
 
 @asynccontextmanager
-async def connect(kind: str, workdir: Path) -> AsyncIterator[Client]:
+async def connect(
+    kind: str, workdir: Path, view: tuple[str, str] = DEFAULT_VIEW
+) -> AsyncIterator[Client]:
     """A fresh demo simulator and an adapter for one client; cs-async shares the test's loop."""
-    sim = quiet_demo_sim()
+    sim = quiet_demo_sim(role=view[0], server_version=view[1])
     if kind == "cs-async":
         await sim.start()
         try:
@@ -110,8 +116,8 @@ LIBCLOUD_ROUTES = {
 
 
 @pytest.mark.parametrize("kind", ["cs", "cs-async", "cs-cli", "libcloud"])
-async def test_atlas_guide_flow(kind: str, tmp_path: Path) -> None:
-    async with connect(kind, tmp_path) as client:
+async def test_atlas_guide_flow(kind: str, tmp_path: Path, sim_view: tuple[str, str]) -> None:
+    async with connect(kind, tmp_path, sim_view) as client:
         run = await run_guide_flow(client)
     assert run.new_volume["name"] == RESTORED_NAME and run.old_root["name"] == ROOT_NAME
     if isinstance(client, CsCli):  # one `cs` process per command, each answered in JSON

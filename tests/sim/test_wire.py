@@ -5,8 +5,12 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode
 
+import aiohttp
+
+from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 from atlas_tui.sim.signing import compute_signature, java_urlencode, string_to_sign
 
+from .conftest import Api
 from .signer import java_quote, sign, signed_query
 
 AUTH_TEXT = "unable to verify user credentials and/or request signature"
@@ -50,8 +54,12 @@ async def test_unknown_key_and_unknown_command(api) -> None:
     ans = await api.raw(signed_query("listZones", "nobody", api.sim.secret_key))
     assert ans.status == 401 and "listzonesresponse" in ans.body
     ans = await api.call("listBananas")
-    assert ans.status == 401
-    assert ans.body == {"errorresponse": {"uuidList": [], "errorcode": 401, "errortext": AUTH_TEXT}}
+    # DynamicRoleBasedAPIAccessChecker.java ~159: 432 under errorresponse, not 401.
+    assert ans.status == 432 and set(ans.body) == {"errorresponse"}
+    assert ans.inner["errortext"].startswith(
+        "The API [listBananas] does not exist or is not available for the account "
+    )
+    assert ans.inner["cserrorcode"] == 4555
 
 
 async def test_expired_and_missing_expires_are_401(api) -> None:
@@ -99,10 +107,24 @@ async def test_post_form_body_is_signed_and_read(api) -> None:
     assert ans.inner["virtualmachine"][0]["name"] == "hello-atlas"
 
 
-async def test_date_header_follows_the_sim_clock(api) -> None:
-    before = parsedate_to_datetime((await api.call("listZones")).headers["Date"])
-    api.sim.clock.advance(86400 * 3)
-    after = parsedate_to_datetime((await api.call("listZones")).headers["Date"])
+async def test_no_date_header_unless_asked_for(api) -> None:
+    """ServerDaemon.java ~195: httpConfig.setSendDateHeader(false)."""
+    assert "Date" not in (await api.call("listZones")).headers
+    assert "Date" not in (await api.call("listBananas")).headers  # nor on errors
+
+
+async def test_date_header_as_a_proxy_adds_it_follows_the_sim_clock() -> None:
+    server = SimServer(seed="empty", speed=0, api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY,
+                       date_header=True)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(server, session)
+            before = parsedate_to_datetime((await api.call("listZones")).headers["Date"])
+            server.clock.advance(86400 * 3)
+            after = parsedate_to_datetime((await api.call("listZones")).headers["Date"])
+    finally:
+        await server.stop()
     assert 86400 * 3 <= (after - before).total_seconds() < 86400 * 3 + 5
 
 

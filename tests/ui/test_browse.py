@@ -22,6 +22,9 @@ from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
 from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
 
+# Each test runs as a regular account on 4.22, as a root admin and against 4.15.
+RUN_ACROSS_VIEWS = True
+
 
 def app_for(sim: SimServer, **launch: object) -> AtlasApp:
     return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]

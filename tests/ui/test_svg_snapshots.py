@@ -26,6 +26,10 @@ def demo() -> Iterator[SimServer]:
         sim.stop_thread()
 
 
+# Some scenes show wall-clock figures the frozen demo clock cannot fix (a job's or a restore
+# step's elapsed seconds); on a loaded machine they can round to the next second. A real
+# change of the picture fails all three runs.
+@pytest.mark.flaky(reruns=2)
 @pytest.mark.parametrize("scene", sorted(scene_names()))
 def test_screen(scene: str, demo: SimServer, snap_compare) -> None:
     async def run_before(pilot) -> None:

@@ -8,8 +8,6 @@ from datetime import timedelta
 from .. import render
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match
 
-CLOUDSTACK_VERSION = "4.22.0.0"
-
 
 def _simple(ctx: Ctx, key: str, table: dict, renderer, name_of=lambda o: o.name) -> ListReply:
     p = ctx.p
@@ -77,7 +75,7 @@ def list_capabilities(ctx: Ctx) -> Reply:
     cap: dict[str, object] = {
         "securitygroupsenabled": any(z.networktype == "Basic" for z in state.zones.values()),
         "dynamicrolesenabled": True,
-        "cloudstackversion": CLOUDSTACK_VERSION,
+        "cloudstackversion": state.view.version_text,
         "userpublictemplateenabled": True,
         "supportELB": "false",
         "projectinviterequired": False,
@@ -116,15 +114,16 @@ def query_async_job_result(ctx: Ctx) -> Reply:
 
 @command("listAsyncJobs")
 def list_async_jobs(ctx: Ctx) -> ListReply:
-    """Pending jobs, plus finished ones for ``sim.finished.jobs.listed.seconds`` (1 sim hour)."""
+    """Every job until ``job.expire.minutes`` after it finished, ascending by id
+    (QueryManagerImpl.java ~3137; AsyncJobManagerImpl.java ~980-1000 removes expired ones)."""
     p, state = ctx.p, ctx.state
     startdate = p.date("startdate")
     keyword = p.str("keyword")
-    keep = timedelta(seconds=state.setting_int("sim.finished.jobs.listed.seconds", 3600))
+    keep = timedelta(minutes=state.setting_int("job.expire.minutes", 1440))
     now = state.now()
 
     def build():
-        for job in reversed(state.jobs.values()):
+        for job in sorted(state.jobs.values(), key=lambda j: j.dbid):
             if job.completed is not None and now - job.completed > keep:
                 continue
             if startdate is not None and job.created < startdate:

@@ -76,8 +76,11 @@ def create_policy(ctx: Ctx) -> Reply:
 @command("listSnapshotPolicies")
 def list_policies(ctx: Ctx) -> ListReply:
     p, state = ctx.p, ctx.state
-    volume = p.entity("volumeid", state.volumes)
     one = p.entity("id", state.policies)
+    if one is None and not state.view.since(4, 20):
+        # Before 4.20 ListSnapshotPoliciesCmd's volumeid is required=true.
+        p.req("volumeid")
+    volume = p.entity("volumeid", state.volumes)
     keyword = p.str("keyword")
 
     def build():

@@ -10,7 +10,7 @@ from collections import ChainMap
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import JobError, param_error, runtime_error
+from ..errors import JobError, RuleError, param_error, runtime_error
 from ..jobs import HALT, JobEngine, JobPlan, Step
 from ..model import GIB, INTERVALS, Job, Snapshot, Volume
 from ..render import snapshot as render_snapshot
@@ -54,8 +54,8 @@ def check_can_snapshot(state: SimState, volume: Volume) -> None:
     vm = volume.vm
     if vm is None:
         return
-    if vm.state in ("Destroyed", "Expunging"):
-        raise param_error(
+    if vm.state in ("Destroyed", "Expunging"):  # CloudRuntimeException, ~1587
+        raise runtime_error(
             f"Creating snapshot failed due to volume:{volume.id} is associated with "
             f"vm:{vm.name} is in {vm.state} state"
         )
@@ -64,15 +64,15 @@ def check_can_snapshot(state: SimState, volume: Volume) -> None:
         and vm.state not in ("Stopped", "Destroyed")
         and not state.setting_bool("kvm.snapshot.enabled")
     ):
-        raise runtime_error(KVM_DISABLED_TEXT)
+        raise runtime_error(KVM_DISABLED_TEXT)  # ~1598
     if vm.hypervisor in ("KVM", "VMware"):
         for vol in vm.volumes:
             for snap in state.volume_snapshots(vol.id):
                 if snapshot_in_flight(state, snap):
-                    raise param_error(ACTIVE_SNAPSHOT_TEXT)
+                    raise param_error(ACTIVE_SNAPSHOT_TEXT)  # the only 431 here, ~1605
         for vms in vm.vmsnapshots:
             if vms.state in ("Creating", "Reverting", "Expunging"):
-                raise param_error(ACTIVE_VMSNAPSHOT_TEXT)
+                raise runtime_error(ACTIVE_VMSNAPSHOT_TEXT)  # ~1612
 
 
 def default_name(volume: Volume, at_text: str) -> str:
@@ -110,18 +110,28 @@ def start_snapshot(
     creating = min(40.0, 10.0 + size_gib * 0.3) * rng.uniform(0.8, 1.2)
     backing = min(90.0, 20.0 + size_gib * 0.7) * rng.uniform(0.8, 1.2)
 
+    def still_there() -> None:
+        if snap.state == "Destroyed":  # deleted while Allocated: the job has nothing to do
+            raise JobError(f"Failed to create snapshot: {snap.id} was removed")
+
     def to_creating() -> object:
+        still_there()
         if stuck == "Allocated":
             return HALT
         snap.state = "Creating"
         volume.state = "Snapshotting"
         return HALT if stuck == "Creating" else None
 
-    def to_backing_up() -> object:
-        snap.state = "BackingUp"
+    def to_created_on_primary() -> object:
+        # Snapshot.State: Creating -> CreatedOnPrimary -> BackingUp -> BackedUp.
+        snap.state = "CreatedOnPrimary"
         if volume.state == "Snapshotting":
             volume.state = "Ready"
         snap.physicalsize = int(volume.size * rng.uniform(0.12, 0.65))
+        return HALT if stuck == "CreatedOnPrimary" else None
+
+    def to_backing_up() -> object:
+        snap.state = "BackingUp"
         return None
 
     def to_backed_up() -> object:
@@ -131,14 +141,16 @@ def start_snapshot(
         return None
 
     def on_fail() -> None:
-        snap.state = "Error"
+        if snap.state != "Destroyed":  # not when it was deleted while Allocated
+            snap.state = "Error"
         if volume.state == "Snapshotting":
             volume.state = "Ready"
 
     plan = JobPlan(
         steps=[
             Step("Creating", rng.uniform(1.0, 2.0), to_creating),
-            Step("BackingUp", creating, to_backing_up),
+            Step("CreatedOnPrimary", creating, to_created_on_primary),
+            Step("BackingUp", rng.uniform(1.0, 3.0), to_backing_up),
             Step("BackedUp", backing, to_backed_up),
         ],
         result=lambda: {"snapshot": render_snapshot(state, snap)},
@@ -216,12 +228,15 @@ def delete_snapshot(ctx: Ctx) -> Reply:
 
     def check() -> object:
         if snap.state == "Destroyed":
-            raise JobError(f"Snapshot with id: {snap.id} is already destroyed")
-        if snap.state == "CreatedOnPrimary":
+            raise RuleError(f"Snapshot with id: {snap.id} is already destroyed")
+        if snap.state in ("Allocated", "CreatedOnPrimary"):
+            # DefaultSnapshotStrategy.java ~296-298: an Allocated snapshot is simply removed.
             _destroy(state, snap)
             return None
         if snap.state not in ("BackedUp", "Error", "Destroying"):
-            raise JobError(f"Can't delete snapshot {snap.dbid} due to it is in {snap.state} Status")
+            raise RuleError(
+                f"Can't delete snapshot {snap.dbid} due to it is in {snap.state} Status"
+            )
         snap.state = "Destroying"
         return None
 
@@ -255,16 +270,18 @@ def revert_snapshot(ctx: Ctx) -> Reply:
 
     def check() -> object:
         if snap.state != "BackedUp":
-            raise JobError(f"Snapshot {snap.id} is not in BackedUp state")
+            raise RuleError(f"Snapshot {snap.id} is not in BackedUp state")
         if volume.removed:
-            raise JobError(f"Unable to find volume with ID: {volume.dbid}")
+            raise RuleError(f"Unable to find volume with ID: {volume.dbid}")
         if volume.state != "Ready":
-            raise JobError("The volume is not in Ready state.")
+            raise RuleError("The volume is not in Ready state.")
         vm = volume.vm
         if vm is not None and vm.state not in ("Stopped", "Shutdown"):
-            raise JobError("The VM the specified disk is attached to is not in the shutdown state.")
+            raise RuleError(
+                "The VM the specified disk is attached to is not in the shutdown state."
+            )
         if vm is not None and vm.live_vmsnapshots():
-            raise JobError(
+            raise RuleError(
                 "Unable to revert snapshot for VM, please remove VM snapshots before reverting "
                 "VM from snapshot"
             )
@@ -289,6 +306,6 @@ def revert_snapshot(ctx: Ctx) -> Reply:
         steps=[Step("start", 0, check), Step("end", state.rng.uniform(20.0, 40.0), done)],
         result=lambda: {"snapshot": render_snapshot(state, snap)},
         on_fail=on_fail,
-        entities=[snap, volume],
+        entities=[snap],  # typed Snapshot: the volume's row gets no job fields
     )
     return ctx.submit(plan, "Snapshot", snap.id)

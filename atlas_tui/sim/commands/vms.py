@@ -3,7 +3,7 @@ deployVirtualMachine."""
 
 from __future__ import annotations
 
-from ..errors import JobError, param_error
+from ..errors import JobError, RuleError, param_error
 from ..jobs import JobPlan, Step
 from ..model import GIB, Vm, Volume
 from ..render import vm as render_vm
@@ -96,15 +96,15 @@ def start_vm(ctx: Ctx) -> Reply:
     vm = p.entity_req("id", state.vms)
 
     def begin() -> object:
-        if vm.state == "Running":
-            return None
+        if vm.state == "Running":  # UserVmManagerImpl.java ~5696
+            raise RuleError(f"The virtual machine {vm.name} ({vm.id}) is already running")
         if vm.state != "Stopped":
-            raise JobError(
+            raise RuleError(
                 f"Unable to start VM {vm.instancename}: it is in state {vm.state}, please try "
                 "again later"
             )
         if vm.root() is None:
-            raise JobError(no_root_text(vm))
+            raise JobError(no_root_text(vm))  # the orchestrator fails: 530
         _set_state(state, vm, "Starting")
         return None
 

@@ -3,11 +3,12 @@ revertToVMSnapshot, deleteVMSnapshot."""
 
 from __future__ import annotations
 
-from ..errors import JobError, param_error
+from ..errors import CS_CLOUD_RUNTIME, INTERNAL_ERROR, ApiError, RuleError
 from ..jobs import JobPlan, Step
-from ..model import VmSnapshot
+from ..model import Vm, VmSnapshot
 from ..render import vm as render_vm
 from ..render import vmsnapshot as render_vmsnapshot
+from ..state import SimState
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match, success
 from .snapshots import snapshot_in_flight
 
@@ -60,52 +61,11 @@ def create_vmsnapshot(ctx: Ctx) -> Reply:
     description = p.str("description")
     memory = p.bool("snapshotmemory")
     p.bool("quiescevm")
-    if display is not None and len(display) > 255:
-        raise param_error("Instance Snapshot name cannot be longer than 255 characters")
-    if display is not None and any(
-        s.displayname == display for s in vm.vmsnapshots if s.state != "Removed"
-    ):
-        raise param_error(
-            f"Creating Instance Snapshot failed due to Instance Snapshot with name {display} "
-            "already exists"
-        )
-    if vm.state not in ("Running", "Stopped"):
-        raise param_error(
-            f"Creating vm snapshot failed due to VM:{vm.dbid} is not in the running or Stopped "
-            "state"
-        )
-    if memory and vm.state != "Running":
-        raise param_error("Can not Snapshot memory when the Instance is not in Running state")
-    if (
-        vm.hypervisor == "KVM"
-        and vm.state == "Running"
-        and not memory
-        and not state.setting_bool("kvm.vmstoragesnapshot.enabled")
-    ):
-        raise param_error(
-            "Creating a snapshot of a running KVM Instance without memory is not supported"
-        )
-    limit = state.setting_int("vmsnapshot.max", 10)
-    if len(vm.live_vmsnapshots()) >= limit:
-        raise param_error(
-            f"Creating Instance Snapshot failed due to a Instance can just have : {limit} "
-            "Instance Snapshots. Please delete old ones"
-        )
-    root = vm.root()
-    if root is None or root.state != "Ready":
-        raise param_error(
-            f"Can't create Instance Snapshot of {vm.name}: its ROOT volume is not Ready"
-        )
-    for vol in vm.volumes:
-        if any(snapshot_in_flight(state, s) for s in state.volume_snapshots(vol.id)):
-            raise param_error(
-                "There are other active volume Snapshot tasks on the Instance to which the volume "
-                "is attached, please try again later."
-            )
-    if any(s.state in ACTIVE_TASK_STATES for s in vm.vmsnapshots):
-        raise param_error(
-            "There are other active Instance Snapshot tasks on the Instance, please try again later"
-        )
+    refusal = _create_refusal(state, vm, display, memory)
+    if refusal is not None:
+        # CreateVMSnapshotCmd.create() (~95) turns every CloudRuntimeException into this 530.
+        raise ApiError(INTERNAL_ERROR, "Failed to create vm snapshot: " + refusal,
+                       CS_CLOUD_RUNTIME)
     now = state.now()
     internal = f"{vm.instancename}_VS_{now.strftime('%Y%m%d%H%M%S')}"
     parent = next((s for s in vm.vmsnapshots if s.current), None)
@@ -148,6 +108,41 @@ def create_vmsnapshot(ctx: Ctx) -> Reply:
     return ctx.submit(plan, "VmSnapshot", snap.id, create_id=snap.id)
 
 
+def _create_refusal(state: SimState, vm: Vm, display: str | None, memory: bool) -> str | None:
+    """allocVMSnapshot's checks and texts (VMSnapshotManagerImpl.java ~357-421), in order."""
+    if vm.state not in ("Running", "Stopped"):
+        return (f"Creating vm snapshot failed due to VM:{vm.id} is not in the running or "
+                "Stopped state")
+    if memory and vm.state != "Running":
+        return "Can not snapshot memory when VM is not in Running state"
+    if display is not None and any(
+        s.displayname == display for s in vm.vmsnapshots if s.state != "Removed"
+    ):
+        return f"Creating VM snapshot failed due to VM snapshot with name {display} already exists"
+    limit = state.setting_int("vmsnapshot.max", 10)
+    if len(vm.live_vmsnapshots()) >= limit:
+        return (f"Creating vm snapshot failed due to a VM can just have : {limit} VM snapshots. "
+                "Please delete old ones")
+    for vol in vm.volumes:
+        if any(snapshot_in_flight(state, s) for s in state.volume_snapshots(vol.id)):
+            return ("There is other active volume snapshot tasks on the instance to which the "
+                    "volume is attached, please try again later")
+    if any(s.state in ACTIVE_TASK_STATES for s in vm.vmsnapshots):
+        return "There is other active vm snapshot tasks on the instance, please try again later"
+    root = vm.root()
+    if root is None or root.state != "Ready":  # the simulator's own rule and text
+        return f"Can't create VM snapshot of {vm.name}: its ROOT volume is not Ready"
+    if (
+        vm.hypervisor == "KVM"
+        and vm.state == "Running"
+        and not memory
+        and not state.setting_bool("kvm.vmstoragesnapshot.enabled")
+        and state.setting_bool("sim.kvm.vmsnapshot.running.disk.refused")
+    ):
+        return f"No strategy was able to handle requested snapshot for VM [{vm.id}]"
+    return None
+
+
 def _other_task(snap: VmSnapshot) -> bool:
     return any(s is not snap and s.state in ACTIVE_TASK_STATES for s in snap.vm.vmsnapshots)
 
@@ -160,32 +155,25 @@ def revert_vmsnapshot(ctx: Ctx) -> Reply:
 
     def check() -> object:
         if vm.state not in ("Running", "Stopped"):
-            raise JobError(
-                "Instance Snapshot reverting failed because the Instance is not in Running or "
-                "Stopped state."
+            raise RuleError(
+                "VM Snapshot reverting failed due to vm is not in the state of Running or Stopped."
             )
         if _other_task(snap):
-            raise JobError(
-                "There are other active Instance Snapshot tasks on the Instance, please try again "
-                "later"
+            raise RuleError(
+                "There is other active vm snapshot tasks on the instance, please try again later"
             )
         if snap.state != "Ready":
-            raise JobError(
-                "Instance Snapshot reverting failed because the Instance Snapshot is not in "
-                "Created state."
+            raise RuleError(
+                "VM Snapshot reverting failed due to vm snapshot is not in the state of Created."
             )
-        if snap.type == "Disk" and vm.state != "Stopped":
-            raise JobError(
-                "Reverting to the Instance Snapshot is not allowed for running Instances as this "
-                "would result in an Instance state change. For running Instances only Snapshots "
-                "with memory can be reverted. In order to revert to a Snapshot without memory you "
-                "need to first stop the Instance."
-            )
-        if snap.type == "DiskAndMemory" and vm.state != "Running":
-            raise JobError(
-                "Reverting to the Instance Snapshot is not allowed for stopped Instances when the "
-                "Snapshot contains memory as this would result in an Instance state change. In "
-                "order to revert to a Snapshot with memory you need to first start the Instance."
+        if (snap.type == "Disk" and vm.state != "Stopped") or (
+            snap.type == "DiskAndMemory" and vm.state != "Running"
+        ):
+            # VMSnapshotManagerImpl.java ~757: one text for both directions.
+            raise RuleError(
+                "VM Snapshot revert not allowed. This will result in VM state change. You can "
+                "revert running VM to disk and memory type snapshot and stopped VM to disk type "
+                "snapshot"
             )
         snap.state = "Reverting"
         return None
@@ -205,7 +193,7 @@ def revert_vmsnapshot(ctx: Ctx) -> Reply:
         steps=[Step("start", 0, check), Step("end", state.rng.uniform(25.0, 35.0), done)],
         result=lambda: {"virtualmachine": render_vm(state, vm)},
         on_fail=on_fail,
-        entities=[snap, vm],
+        entities=[snap],  # typed VmSnapshot: the VM's row gets no job fields
     )
     return ctx.submit(plan, "VmSnapshot", snap.id)
 
@@ -218,14 +206,14 @@ def delete_vmsnapshot(ctx: Ctx) -> Reply:
 
     def check() -> object:
         if _other_task(snap):
-            raise JobError(
-                "There are other active Instance Snapshot tasks on the Instance, please try again "
-                "later"
+            raise RuleError(
+                "There is other active vm snapshot tasks on the instance, please try again later"
             )
-        if snap.state not in ("Ready", "Expunging", "Error", "Allocated"):
-            raise JobError(
-                f"Can't delete the Instance Snapshotshot {snap.id} due to it is not in Created or "
-                "Error, or Expunging State"
+        # VMSnapshotManagerImpl.java ~631-632: Allocated is refused too.
+        if snap.state not in ("Ready", "Expunging", "Error"):
+            raise RuleError(
+                f"Can't delete the vm snapshot {snap.id} due to it is not in Created or Error, or "
+                "Expunging State"
             )
         snap.state = "Expunging"
         return None

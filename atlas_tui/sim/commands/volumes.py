@@ -1,21 +1,22 @@
 """Volumes: listVolumes, createVolume, deleteVolume, attachVolume, detachVolume, updateVolume.
 
 attach/detach checks run inside the job (``execute()`` on the real server): a rule broken there
-fails the job with 530 and the server's text. createVolume's checks are in ``create()``.
+fails the job with 431 (InvalidParameterValueException) and the server's text. createVolume's
+checks are in ``create()``.
 """
 
 from __future__ import annotations
 
-from ..errors import JobError, param_error, too_long
+from ..errors import JobError, RuleError, param_error, too_long
 from ..jobs import JobPlan, Step
 from ..model import GIB, ROOT_DETACH_HYPERVISORS, Vm, Volume
 from ..render import volume as render_volume
 from ..state import SimState
+from ..texts import vm_text, volume_text
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match, success
 
 NOT_ATTACHED_TEXT = "Please specify a volume that is not attached to any VM."
 NAME_MAX = 255  # the default @Parameter length of a STRING parameter
-UPDATABLE_STATES = ("Ready", "Allocated")
 
 
 @command("listVolumes")
@@ -58,10 +59,14 @@ def list_volumes(ctx: Ctx) -> ListReply:
     return ListReply("volume", cached_list(ctx, build), render_volume)
 
 
+MAX_DEVICE_ID = 15  # the simulator's limit; the server's depends on the hypervisor
+RESERVED_DEVICE_ID = 3  # the CD-ROM, on every hypervisor (VolumeApiServiceImpl.java ~4950)
+
+
 def next_device_id(vm: Vm) -> int:
     used = {v.deviceid for v in vm.volumes}
     device = 1
-    while device in used or (vm.hypervisor == "XenServer" and device == 3):
+    while device in used or device == RESERVED_DEVICE_ID:
         device += 1
     return device
 
@@ -84,8 +89,19 @@ def create_volume(ctx: Ctx) -> Reply:
     vm = p.entity("virtualmachineid", state.vms)
     size_gib = p.int("size")
     name = p.str("name")
-    if offering is None and snap is None:
-        raise param_error("Either diskOfferingId or snapshotId must be passed in")
+    if offering is None and snap is None:  # VolumeApiServiceImpl.java ~769
+        raise param_error(
+            "At least one of disk Offering ID or snapshot ID must be passed whilst creating volume"
+        )
+    if snap is not None and offering is not None and snap.volume.type != "ROOT":  # ~778
+        raise param_error(
+            "Disk Offering ID cannot be passed whilst creating volume from snapshot other than "
+            "ROOT disk snapshots"
+        )
+    if offering is not None and not offering.iscustomized and size_gib:  # ~811
+        raise param_error("This disk offering does not allow custom size")
+    if size_gib is not None and size_gib <= 0:  # ~906
+        raise param_error(f"Invalid size for volume creation: {size_gib}")
     if snap is not None and snap.state != "BackedUp":
         raise param_error(
             f"Snapshot id={snap.dbid} is not in BackedUp state yet and can't be used for volume "
@@ -187,35 +203,41 @@ def delete_volume_now(ctx: Ctx, vol: Volume) -> None:
 
 def _attach_checks(vol: Volume, vm: Vm, deviceid: int | None) -> None:
     if vol.state not in ("Allocated", "Ready", "Uploaded"):
-        raise JobError("Volume state must be in Allocated, Ready or in Uploaded state")
+        raise RuleError("Volume state must be in Allocated, Ready or in Uploaded state")
     if vol.vm is not None:
-        raise JobError(NOT_ATTACHED_TEXT)
+        raise RuleError(NOT_ATTACHED_TEXT)
     if vm.state not in ("Running", "Stopped"):
-        raise JobError("Please specify a VM that is either running or stopped.")
+        raise RuleError("Please specify a VM that is either running or stopped.")
     if vm.zone is not vol.zone:
-        raise JobError("Please specify a VM that is in the same zone as the volume.")
+        raise RuleError("Please specify a VM that is in the same zone as the volume.")
     if deviceid == 0:
         _root_rules(vm)
         if any(v.deviceid == 0 for v in vm.volumes):
-            raise JobError("Vm already has root volume attached to it")
-    elif deviceid is not None and any(v.deviceid == deviceid for v in vm.volumes):
-        raise JobError(f"deviceId {deviceid} is used by vm {vm.dbid}")
+            raise RuleError("Vm already has root volume attached to it")
+    elif deviceid is not None:
+        # RuntimeExceptions in getDeviceId (VolumeApiServiceImpl.java ~4950-4956): 530.
+        if deviceid < 0 or deviceid > MAX_DEVICE_ID or deviceid == RESERVED_DEVICE_ID:
+            raise JobError(f"deviceId should be 0,1,2,4-{MAX_DEVICE_ID}")
+        used = next((v for v in vm.volumes if v.deviceid == deviceid), None)
+        if used is not None:
+            raise JobError(f"deviceId {deviceid} is used by vol {volume_text(used)} on vm "
+                           f"{vm_text(vm)}")
     if vol.hypervisor not in ("None", vm.hypervisor):
-        raise JobError(
+        raise RuleError(
             f"Can't attach a volume created by: {vol.hypervisor} to a {vm.hypervisor} vm"
         )
-    if vm.live_vmsnapshots():
-        raise JobError(
-            f"Unable to attach volume to Instance {vm.name}/{vm.id}, please specify an Instance "
-            "that does not have Instance Snapshots"
+    if vm.live_vmsnapshots():  # VolumeApiServiceImpl.java ~2757
+        raise RuleError(
+            f"Unable to attach volume to VM {vm.name}/{vm.id}, please specify a VM that does not "
+            "have VM snapshots"
         )
 
 
 def _root_rules(vm: Vm) -> None:
     if vm.hypervisor not in ROOT_DETACH_HYPERVISORS:
-        raise JobError(f"Root volume detach is not supported for hypervisor type {vm.hypervisor}")
+        raise RuleError(f"Root volume detach is not supported for hypervisor type {vm.hypervisor}")
     if vm.state != "Stopped":
-        raise JobError(
+        raise RuleError(
             "Root volume detach can happen only when vm is in states: Stopped or Destroyed"
         )
 
@@ -283,15 +305,14 @@ def detach_volume(ctx: Ctx) -> Reply:
     def check() -> object:
         vm = target.vm
         if vm is None:
-            raise JobError("The specified volume is not attached to a VM.")
+            raise RuleError("The specified volume is not attached to a VM.")
         if vm.state not in ("Running", "Stopped", "Destroyed"):
-            raise JobError("Please specify a VM that is either running or stopped.")
+            raise RuleError("Please specify a VM that is either running or stopped.")
         if target.type == "ROOT":
             _root_rules(vm)
         if vm.live_vmsnapshots():
-            raise JobError(
-                "Unable to detach volume, please specify an Instance that does not have "
-                "Instance Snapshots"
+            raise RuleError(  # VolumeApiServiceImpl.java ~3080
+                "Unable to detach volume, please specify a VM that does not have VM snapshots"
             )
         return None
 
@@ -320,14 +341,14 @@ def detach_volume(ctx: Ctx) -> Reply:
 def update_volume(ctx: Ctx) -> Reply:
     """Async (BaseAsyncCustomIdCmd): ``{"jobid"}``, then ``{"volume": {...}}``.
 
-    ``name`` exists on newer servers only; older ones ignore it like any unknown parameter.
-    The admin-only fields (path, state, storageid, displayvolume, customid) are accepted and
-    ignored here. Attached or detached makes no difference.
+    ``name`` exists on newer servers only (4.19+); older ones ignore it like any unknown
+    parameter. The admin-only fields (path, state, storageid, displayvolume, customid) are
+    accepted and ignored here. Attached or detached, any state: the server checks none.
     """
     p, state = ctx.p, ctx.state
     vol = p.entity_req("id", state.volumes)
     name = p.str("name")  # an empty value counts as absent, as on the server
-    if not state.setting_bool("sim.updatevolume.name"):
+    if not state.setting_bool("sim.updatevolume.name") or not state.view.since(4, 19):
         name = None  # an older server: not a parameter it knows
     if name is not None:
         if len(name) > NAME_MAX:
@@ -336,22 +357,13 @@ def update_volume(ctx: Ctx) -> Reply:
             raise param_error("Volume name cannot be blank")  # the simulator's wording
     target = vol
 
-    def check() -> object:
-        if target.state not in UPDATABLE_STATES:
-            raise JobError(
-                f"Volume {target.name} is in {target.state} state, it can be updated only when "
-                "Ready"
-            )
-        return None
-
     def update() -> object:
-        check()  # the world may have changed while queued
         if name is not None:
             target.name = name
         return None
 
     plan = JobPlan(
-        steps=[Step("start", 0, check), Step("end", state.rng.uniform(1.0, 3.0), update)],
+        steps=[Step("end", state.rng.uniform(1.0, 3.0), update)],
         result=lambda: {"volume": render_volume(state, target)},
         entities=[target],
     )

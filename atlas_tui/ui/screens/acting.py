@@ -95,7 +95,7 @@ class ActingScreen(BrowseScreen):
         title = (f"Snapshot {allowed[0].name}" if len(allowed) == 1
                  else f"Snapshot {len(allowed)} volumes")
         # Quiesce is offered where the storage says it can (the volume's `quiescevm`).
-        can_quiesce = any(v.raw.get("quiescevm") is True for v in allowed)
+        can_quiesce = rules.volume_snapshot_can_quiesce(allowed)
         choice = await self.app.push_screen_wait(
             SnapshotDialog(title, [v.name for v in allowed], [t.name for t in targets], running,
                            can_quiesce)
@@ -130,7 +130,8 @@ class ActingScreen(BrowseScreen):
         # (kvm.vmstoragesnapshot.enabled), so offer memory first there.
         memory_default = vm.running and vm.hypervisor == "KVM"
         choice = await self.app.push_screen_wait(
-            VMSnapshotDialog(vm.name, f"{vm.name}-{stamp}", memory_note, memory_default))
+            VMSnapshotDialog(vm.name, f"{vm.name}-{stamp}", memory_note, memory_default,
+                             can_quiesce=rules.vm_snapshot_can_quiesce(vm)))
         if choice is None:
             return
         assert self.atlas.actions is not None

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -135,7 +136,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         # The demo's port changes every run and means nothing to the user.
         host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
         yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion,
-                          warning=s.profile.transport_warning)
+                          warning=s.profile.transport_warning,
+                          clock_known=lambda: s.client.server_clock_known)
         yield Breadcrumbs(id="crumbs")
         with Vertical(id="body"):
             yield from self.compose_body()
@@ -192,6 +194,13 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             crumbs.status = "load failed: r to retry"
             self.atlas.report(e, what="Loading this list")
             return
+        except NoMatches:
+            # A load that ends while the screen is being removed (the app exits, the screen
+            # is popped) finds its widgets gone: nothing left to draw. Anything else is a bug.
+            if self._pruning or self._closing or self._closed:
+                return
+            crumbs.status = "load failed: r to retry"
+            raise
         except Exception:
             crumbs.status = "load failed: r to retry"
             raise  # a bug: ReportsWorkerErrors reports it (message, errors.log); the app runs on

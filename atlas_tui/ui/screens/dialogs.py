@@ -121,9 +121,10 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
     ]
 
     def __init__(self, vm_name: str, default_name: str, memory_note: str | None,
-                 memory_default: bool = False) -> None:
+                 memory_default: bool = False, can_quiesce: bool = False) -> None:
         super().__init__()
         self.vm_name = vm_name
+        self.can_quiesce = can_quiesce  # see rules.vm_snapshot_can_quiesce
         self.default_name = default_name
         self.memory_note = memory_note  # why memory is not possible, or None
         self.memory_default = memory_default and memory_note is None
@@ -142,7 +143,8 @@ class VMSnapshotDialog(ModalScreen[VMSnapshotChoice | None]):
             yield memory
             if self.memory_note:
                 yield Static(Text(f"memory: {self.memory_note}"), classes="note")
-            yield Tick("Quiesce the VM", id="quiesce", compact=True)
+            if self.can_quiesce:
+                yield Tick("Quiesce the VM", id="quiesce", compact=True)
             yield Static(Text("While any VM snapshot exists, volumes of this VM cannot be "
                               "attached, detached or reverted."), classes="note")
             with HorizontalGroup():

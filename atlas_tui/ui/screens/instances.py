@@ -82,7 +82,7 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
             fmt.state(vm.state),
             protection_cell(row, "policies" in inv.loaded and volumes_loaded),
             newest,
-            fmt.size(row.snapshot_bytes) if snaps_loaded else "…",
+            fmt.size_sum(row.snapshot_bytes, row.snapshots_unsized) if snaps_loaded else "…",
             str(row.volume_count) if volumes_loaded else "…",
             vm.hypervisor,
             vm.zonename,
@@ -200,7 +200,8 @@ class InstancesScreen(ActingScreen):
             orphans = inventory.orphan_stats()
             if orphans.count:
                 parts.append(
-                    f"{orphans.count} orphaned snapshots ({fmt.size(orphans.physical_bytes)})"
+                    f"{orphans.count} orphaned snapshots "
+                    f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
         summary = Text()
         flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if flags and flags.get(r.vm.id)]

@@ -197,6 +197,8 @@ class JobsScreen(ActingScreen):
         if job is not None and job.stuck:
             note.append(f"{job.label} is stuck in {job.state or 'a pending state'}.\n",
                         style="bold yellow")
+            if job.timing_note:
+                note.append(f"({job.timing_note}.)\n", style="dim")
             for i, advice in enumerate(stuck_advice(support), 1):
                 note.append(f"{i}. {advice}\n")
         elif snap is not None:

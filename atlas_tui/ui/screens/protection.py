@@ -141,12 +141,14 @@ class ProtectionScreen(BrowseScreen):
                 ("—" if r.status is Status.ORPHANED
                  else schedule_summary(h.policy for h in r.policies)),
                 newest,
-                fmt.size(r.bytes),
+                fmt.size_sum(r.bytes, r.unsized),
             ]
             values: list[Any] = [order, r.volume_name.lower(), r.vm_name.lower(),
                                  len(r.policies), r.newest, r.bytes]
             if rate is not None:
-                cells.append(money(monthly_cost(r.bytes, rate)))
+                cost = money(monthly_cost(r.bytes, rate))
+                cells.append(("≥ " + cost) if r.unsized and r.bytes else
+                             "—" if r.unsized else cost)
                 values.append(r.bytes)
             table_rows.append(Row(key=r.key, cells=tuple(cells), values=tuple(values)))
         self.query_one(FastTable).set_rows(table_rows)
@@ -164,12 +166,16 @@ class ProtectionScreen(BrowseScreen):
             text.append(" · ")
             text.append(f"{s.no_runs} no runs yet", style="yellow")
         text.append(" · ")
-        orphans = (f"{s.orphan_snapshots} orphaned snapshots ({fmt.size(s.orphan_bytes)})"
+        orphans = (f"{s.orphan_snapshots} orphaned snapshots "
+                   f"({fmt.size_sum(s.orphan_bytes, s.orphan_unsized)})"
                    if s.orphan_snapshots else "no orphans")
         text.append(orphans, style="magenta" if s.orphan_snapshots else "")
-        text.append(f" · snapshots use {fmt.size(s.total_bytes)}")
+        text.append(f" · snapshots use {fmt.size_sum(s.total_bytes, s.unsized)}")
+        text.append(fmt.unsized_note(s.unsized), style="dim")
         if s.monthly_cost is not None and self.rate is not None:
-            text.append(f" ≈ {money(s.monthly_cost, self.currency)}/month", style="bold")
+            at_least = "≥ " if s.unsized else ""
+            text.append(f" ≈ {at_least}{money(s.monthly_cost, self.currency)}/month",
+                        style="bold")
             text.append(f" at {self.rate:g} {self.currency}/GiB", style="dim")
         self.query_one("#protection-summary", Static).update(text)
 
@@ -187,26 +193,29 @@ class ProtectionScreen(BrowseScreen):
         if row is not None:
             note.append_text(self._reason(row, self.session.client.server_now()))
             # Storage of this volume and of its whole instance, and their cost per month.
-            note.append(f"\n{row.volume_name} {self._storage(row.bytes)}", style="dim")
+            note.append(f"\n{row.volume_name} {self._storage(row.bytes, row.unsized)}",
+                        style="dim")
             storage = by_instance(self.rows).get(row.vm_id) if row.vm_id else None
             if storage is not None:
                 plural = "s" if storage.volumes != 1 else ""
                 note.append(f" · {storage.vm_name} ({storage.volumes} volume{plural}) "
-                            f"{self._storage(storage.bytes)}", style="dim")
+                            f"{self._storage(storage.bytes, storage.unsized)}", style="dim")
         self.query_one("#protection-note", Static).update(note)
 
-    def _storage(self, size: int) -> str:
-        text = f"snapshots {fmt.size(size)}"
-        if self.rate is not None:
-            text += f" ≈ {money(monthly_cost(size, self.rate), self.currency)}/month"
-        return text
+    def _storage(self, size: int, unsized: int = 0) -> str:
+        text = f"snapshots {fmt.size_sum(size, unsized)}"
+        if self.rate is not None and not (unsized and not size):
+            at_least = "≥ " if unsized else ""
+            text += f" ≈ {at_least}{money(monthly_cost(size, self.rate), self.currency)}/month"
+        return text + fmt.unsized_note(unsized)
 
     def _reason(self, row: VolumeProtection, now: datetime) -> Text:
         exact = self.atlas.exact_times
         style = STATUS_STYLES[row.status]
         if row.status is Status.ORPHANED:
             return Text(f"volume deleted: the {row.snapshots} snapshots of {row.volume_name} "
-                        f"({fmt.size(row.bytes)}) remain and still use storage.", style=style)
+                        f"({fmt.size_sum(row.bytes, row.unsized)}) remain and still use "
+                        "storage.", style=style)
         if row.status is Status.UNPROTECTED:
             return Text("No recurring snapshots: enter opens its policies, where a adds one.",
                         style=style)

@@ -81,7 +81,7 @@ class PickDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup() as box:
-            box.border_title = self.title_text
+            box.border_title = Text(self.title_text)
             box.border_subtitle = "↑↓ choose · enter picks · esc cancels"
             items = []
             for label, ident, reason in self.options:

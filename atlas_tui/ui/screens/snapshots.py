@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
+from atlas_tui.cloud.sizes import stored_bytes
 from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
@@ -35,12 +36,13 @@ def snapshot_row(s: Snapshot, now: Any, exact: bool, stuck_after: timedelta | No
     state: Any = fmt.state(s.state)
     if stuck_after is not None and is_stuck(s, now, stuck_after):
         state = Text("⚠ stuck", style="bold red")  # whoever started it
+    stored = stored_bytes(s.raw)  # physicalsize, or an older server's size; None: unknown
     return Row(
         key=s.id,
         cells=(s.name, state, fmt.interval_word(s.intervaltype),
-               fmt.age(s.created, now, exact=exact), fmt.size(s.physicalsize),
+               fmt.age(s.created, now, exact=exact), fmt.size(stored),
                fmt.yes_no(s.revertable)),
-        values=(s.name.lower(), s.state, s.intervaltype, s.created, s.physicalsize,
+        values=(s.name.lower(), s.state, s.intervaltype, s.created, stored,
                 s.revertable),
     )
 

@@ -4,6 +4,7 @@ and the detail pane for the selected row."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,13 +25,16 @@ class AtlasHeader(Static):
     """
 
     def __init__(self, profile: str, host: str, read_only: bool, version: str = "",
-                 warning: str | None = None) -> None:
+                 warning: str | None = None,
+                 clock_known: Callable[[], bool] | None = None) -> None:
         super().__init__(id="atlas-header")
         self.profile = profile
         self.host = host
         self.read_only = read_only
         self.version = version
         self.warning = warning
+        # False when the server sends no Date header: ages use this computer's clock.
+        self.clock_known = clock_known
 
     def render(self) -> Text:
         text = Text(" atlas-tui ", style="bold")
@@ -41,12 +45,14 @@ class AtlasHeader(Static):
             error = self.app.current_theme.error or "red"
             text.append(" │ ")
             text.append(f" {self.warning} ", style=f"bold #ffffff on {error}")
-        if self.read_only:
+        if self.read_only:  # before anything optional: it must never be cut off
             text.append(" │ ")
             text.append("READ-ONLY", style="bold reverse")
-        # Last: at 80 columns the version is the part that may be cut off, not the warnings.
         if self.version:
             text.append(f" │ CloudStack {self.version}", style="dim")
+        if self.clock_known is not None and not self.clock_known():
+            # No Date header (CloudStack sends none): times are this computer's, skew unknown.
+            text.append(" │ local clock", style="dim")
         return text
 
 

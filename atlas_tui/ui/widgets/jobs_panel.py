@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from atlas_tui.cloud.durations import compact
+
 if TYPE_CHECKING:
     from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 
@@ -19,8 +21,7 @@ MAX_LINES = 6
 
 
 def elapsed(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h"
+    return compact(seconds)
 
 
 def job_line(job: TrackedJob, width: int) -> Text:
