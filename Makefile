@@ -24,6 +24,7 @@ test: lint
 # `make bench BENCH_ARGS=--quick` (scale:1000 only, ~3 min); see bench/README.md.
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+	$(VENV)/bin/python bench/restore_latency_bench.py
 
 screenshots: $(STAMP)
 	$(VENV)/bin/python -m atlas_tui.screenshots screenshots

@@ -336,6 +336,33 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.unfinished_restores.pop(vm_id, None)
         return ""
 
+    # -- restore drills -------------------------------------------------------------------
+
+    def start_drills(self, snapshots: list[Any]) -> None:
+        """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
+        kept; on the App, so closing the screen does not stop them."""
+        from atlas_tui.cloud.drill import DrillResult, drill_many
+
+        if self.session is None or self.tracker is None or not snapshots:
+            return
+        tracker, total, done = self.tracker, len(snapshots), [0]
+
+        async def await_job(started: Any) -> Any:
+            tracker.track(started, label=f"Drill: {started.command}", target="restore drill")
+            return await tracker.wait(started.jobid)
+
+        def told(result: DrillResult) -> None:
+            done[0] += 1
+            self.notify(f"{result.volume_name} from {result.snapshot_name}: {result.verdict}, "
+                        f"{result.text} ({done[0]}/{total})", title="Restore drill",
+                        severity="information" if result.ok else "error", markup=False,
+                        timeout=8 if result.ok else 15)
+
+        self.notify(f"Restore drill of {total} snapshot(s) started", title="Restore drill",
+                    timeout=4)
+        self.run_worker(drill_many(self.session.client, snapshots, await_job, on_result=told),
+                        group="drill", exit_on_error=False)
+
     # -- leaving ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:

@@ -700,6 +700,11 @@ class CloudClient:
             "attachVolume", id=volume_id, virtualmachineid=vm_id, deviceid=device_id
         )
 
+    async def delete_volume(self, volume_id: str) -> None:
+        """deleteVolume (synchronous). The app deletes unasked only the volume a restore
+        drill created, by the id its createVolume returned (cloud/drill.py)."""
+        await self._write("deleteVolume", id=volume_id)
+
     async def detach_volume(self, volume_id: str) -> JobStarted:
         return await self._start("detachVolume", id=volume_id)
 

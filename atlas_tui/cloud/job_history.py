@@ -72,3 +72,32 @@ def job_words(job: AsyncJob, names: dict[str, str] | None = None) -> tuple[str, 
     if job.status is JobStatus.FAILED and job.error_text:
         state = f"failed: {job.error_text}"
     return label, state
+
+
+def server_job_diagnostic(job: AsyncJob, label: str) -> str:
+    """Plain text for a support ticket about a job the server listed (not tracked here)."""
+    def at(when: object) -> str:
+        return when.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(when, "strftime") else "-"
+
+    return "\n".join([
+        f"atlas-tui job diagnostic: {label}",
+        f"job id:        {job.jobid}",
+        f"command:       {api_name(job.cmd)} ({job.cmd})",
+        f"instance:      {job.instancetype or '-'} {job.instanceid or '-'}",
+        f"created:       {at(job.created)}",
+        f"completed:     {at(job.completed)}",
+        f"status:        {job_words(job)[1]}",
+        "source:        listAsyncJobs (the account's recent jobs)",
+    ])
+
+
+def past_action_diagnostic(action: PastAction) -> str:
+    return "\n".join([
+        f"atlas-tui job diagnostic: {action.label}",
+        f"time:          {action.time}",
+        f"command:       {action.command}",
+        f"target:        {action.target or '-'}",
+        f"job id:        {action.jobid or '-'}",
+        f"outcome:       {action.outcome}",
+        "source:        this profile's audit log",
+    ])

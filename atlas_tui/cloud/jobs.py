@@ -294,6 +294,7 @@ class JobTracker:
         stuck_after: timedelta = timedelta(minutes=10),
         min_interval_s: float = 0.5,
         max_interval_s: float = 10.0,
+        urgent_interval_s: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         snapshot_states: bool = True,
         adopt_foreign: bool = True,
@@ -305,6 +306,9 @@ class JobTracker:
         self.stuck_after = stuck_after
         self.min_interval_s = min_interval_s
         self.max_interval_s = max(max_interval_s, min_interval_s)
+        # While someone awaits a job (a restore's next step), poll at this fixed cadence:
+        # no backoff between the server ending the job and the next step starting.
+        self.urgent_interval_s = urgent_interval_s
         self.clock = clock
         self.snapshot_states = snapshot_states
         self.adopt_foreign = adopt_foreign
@@ -461,6 +465,7 @@ class JobTracker:
             # Mark an exception as retrieved even if every waiter was cancelled meanwhile.
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._waiters[jobid] = future
+            self._wake.set()  # a sleep chosen before anyone waited is cut short (_sleep)
         # shield: one cancelled waiter must not cancel the future the others await.
         return await asyncio.shield(future)
 
@@ -515,7 +520,13 @@ class JobTracker:
                 self.interval_s = self.min_interval_s
             else:
                 self.interval_s = min(self.interval_s * BACKOFF, self.max_interval_s)
+            if self._urgent():
+                self.interval_s = min(self.interval_s, self.urgent_interval_s)
             self.intervals.append(self.interval_s)
+
+    def _urgent(self) -> bool:
+        """Someone awaits a job still in flight (a restore step)."""
+        return any(not f.done() for f in self._waiters.values())
 
     def _poke(self) -> None:
         self._added = True
@@ -528,6 +539,9 @@ class JobTracker:
             if not wakeable:
                 await asyncio.sleep(left)
                 return
+            if self._urgent() and left > self.urgent_interval_s:
+                deadline = loop.time() + self.urgent_interval_s
+                continue
             if self._added:
                 # A job was added: look at it soon rather than after a long backoff.
                 self._added = False

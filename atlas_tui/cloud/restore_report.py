@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.errors import CloudError, ErrorKind
 from atlas_tui.cloud.journal import Journal, now_iso
 from atlas_tui.cloud.models import Template, VirtualMachine, Volume
 from atlas_tui.cloud.restore_plan import GIB, Mode, RestorePlan
@@ -91,7 +91,7 @@ async def read_server(client: CloudClient, journal: Journal) -> ServerRead:
             view.vm, view.attached = await asyncio.gather(
                 client.virtual_machine(vm_id), client.volumes_of(vm_id))
         ids = tracked_volume_ids(journal)
-        found = await asyncio.gather(*(client.volume(i) for i in ids))
+        found = await asyncio.gather(*(volume_or_none(client, i) for i in ids))
         view.volumes = dict(zip(ids, found, strict=True))
         if "new_template" in created:
             mine = {t.id: t for t in await client.templates("self")}
@@ -101,6 +101,17 @@ async def read_server(client: CloudClient, journal: Journal) -> ServerRead:
     except CloudError as err:
         view.error = err.text
     return view
+
+
+async def volume_or_none(client: CloudClient, volume_id: str) -> Volume | None:
+    """A volume by id, or None once it is gone: the server answers a deleted id with a
+    parameter error (431), not with an empty list."""
+    try:
+        return await client.volume(volume_id)
+    except CloudError as err:
+        if err.kind is ErrorKind.PARAM:
+            return None
+        raise
 
 
 def where(vol: Volume | None) -> str:

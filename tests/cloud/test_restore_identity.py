@@ -219,3 +219,38 @@ async def test_the_plan_reads_a_copied_schedule_as_the_policies_screen_does(
     new_id = Journal.load(Path(outcome.journal_path)).created_resources["new_volume"]
     [copied] = await rc.snapshot_policies(new_id)
     assert copied.schedule == "00:03" and policy_words(copied).startswith("daily at 03:00")
+
+
+async def test_the_tracker_polls_at_a_fixed_cadence_while_a_restore_waits(sim_frozen):
+    """While someone awaits a job, the tracker's chosen sleeps stay at the urgent cadence;
+    with nobody waiting it backs off as before. (Chosen intervals, not timings.)"""
+    from atlas_tui.cloud.jobs import JobTracker
+
+    sim, client = sim_frozen
+    [data] = await client.volumes(name="DATA-42")
+    started = await client.create_snapshot(data.id)  # the clock stands still: never ends
+    tracker = JobTracker(client, min_interval_s=0.01, max_interval_s=0.4,
+                         urgent_interval_s=0.02)
+    poller = asyncio.create_task(tracker.run())
+    try:
+        tracker.track(started, label="Snapshot DATA-42", target="DATA-42")
+        while tracker.ticks < 12:
+            await asyncio.sleep(0.01)
+        assert max(tracker.intervals) > 0.02  # backed off: nobody waits
+        waiter = asyncio.create_task(tracker.wait(started.jobid))
+        await asyncio.sleep(0)
+        ticks = tracker.ticks
+        while tracker.ticks < ticks + 6:
+            await asyncio.sleep(0.01)
+        assert list(tracker.intervals)[-5:] == [0.02] * 5
+        sim.clock.advance(600)  # the job ends: the waiter gets it
+        assert (await asyncio.wait_for(waiter, 10)).jobid == started.jobid
+    finally:
+        poller.cancel()
+
+
+@pytest.fixture
+async def sim_frozen():
+    async with running_sim(speed=0) as server, \
+            CloudClient(profile_for(server), retry=FAST_RETRY) as c:
+        yield server, c

@@ -163,8 +163,10 @@ async def test_failed_job_shows_the_server_text(sim: SimServer) -> None:
         await until(pilot, lambda: "secondary storage full" in notes(app))
         await pilot.press("colon", *"jobs", "enter")
         jobs = await loaded(pilot, JobsScreen)
-        assert cells(jobs.query_one(FastTable), "result") == [
-            "Failed to create snapshot: secondary storage full"]
+        # Below the demo's own stuck snapshot (DATA-46, Creating since 04:30: issue 11).
+        table = jobs.query_one(FastTable)
+        assert [r for r, by in zip(cells(table, "result"), cells(table, "by"), strict=True)
+                if by == "you"] == ["Failed to create snapshot: secondary storage full"]
         assert "Traceback" not in screen_text(app)
 
 

@@ -21,7 +21,13 @@ from textual.widgets import Static
 
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.job_history import PastAction, job_words, past_actions
+from atlas_tui.cloud.job_history import (
+    PastAction,
+    job_words,
+    past_action_diagnostic,
+    past_actions,
+    server_job_diagnostic,
+)
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.models import AsyncJob, Snapshot
 from atlas_tui.cloud.stuck import is_stuck, oldest_stuck, snapshot_diagnostic, stuck_advice
@@ -169,21 +175,33 @@ class JobsScreen(ActingScreen):
         live = self._jobs()
         seen = {j.jobid for j in live}
         rows = [job_row(j) for j in live]
+        tracked = {j.entity_id for j in live if j.stuck}
+        now = self.session.client.server_now()
+        rows += [stuck_row(s, now) for s in self.stuck
+                 if s.id not in tracked]  # stuck snapshots started elsewhere, after ours
         inv = self.session.inventory
         names = {i: v.name for i, v in inv.vms.items()} | {i: v.name for i, v in
                                                             inv.volumes.items()}
         rows += [server_job_row(j, names) for j in self.server_jobs if j.jobid not in seen]
         seen |= {j.jobid for j in self.server_jobs}
         rows += [past_row(i, a) for i, a in enumerate(self.past) if a.jobid not in seen]
-        tracked = {j.entity_id for j in live if j.stuck}
-        rows[:0] = [stuck_row(s, self.session.client.server_now()) for s in self.stuck
-                    if s.id not in tracked]  # first: what needs a decision
         table.set_rows(rows)
         self._note()
 
     def _selected(self) -> TrackedJob | None:
         key = self.query_one(FastTable).cursor_key
         return next((j for j in self._jobs() if j.jobid == key), None)
+
+    def _other_diagnostic(self) -> str:
+        """For a row of the server's list or of the audit log: its plain-text diagnostic."""
+        key = self.query_one(FastTable).cursor_key or ""
+        if key.startswith("server:"):
+            job = next((j for j in self.server_jobs if f"server:{j.jobid}" == key), None)
+            return server_job_diagnostic(job, job_words(job)[0]) if job is not None else ""
+        if key.startswith("audit:"):
+            index = int(key.split(":", 1)[1])
+            return past_action_diagnostic(self.past[index]) if index < len(self.past) else ""
+        return ""
 
     def _stuck_selected(self) -> Snapshot | None:
         key = self.query_one(FastTable).cursor_key or ""
@@ -222,6 +240,11 @@ class JobsScreen(ActingScreen):
             self.notify("diagnostic copied", timeout=2)
             return
         job = self._selected()
+        other = self._other_diagnostic()
+        if job is None and other:
+            copy_plain(self.app, other)
+            self.notify("diagnostic copied", timeout=2)
+            return
         if job is None:
             self.notify("nothing selected", severity="warning")
             return

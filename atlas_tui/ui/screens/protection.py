@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.drill import load_results, verified_words
 from atlas_tui.cloud.protection import (
     PERIODS,
     ProtectionInventory,
@@ -54,7 +55,16 @@ BASE_COLUMNS = [
     Column("policies", "POLICIES", min_width=12, max_width=30, priority=70),
     Column("newest", "NEWEST", min_width=14, max_width=16, priority=75),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=85, align="right"),
+    # The last restore drill of the volume's snapshots (T): never or failed is flagged.
+    Column("verified", "VERIFIED", min_width=10, max_width=12, priority=60),
 ]
+
+
+def verified_cell(entry: dict[str, Any] | None, orphaned: bool) -> Text:
+    if orphaned:
+        return Text("—", style="dim")
+    words, flagged = verified_words(entry)
+    return Text(("⚠ " if flagged else "") + words, style="yellow" if flagged else "green")
 
 
 def cost_column(currency: str) -> Column:
@@ -129,6 +139,7 @@ class ProtectionScreen(BrowseScreen):
         table_rows = []
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         stats = self.inventory.fold.stats if self.inventory is not None else {}
+        drills = load_results()
         for order, r in enumerate(self.rows):
             newest: str | Text = fmt.age(r.newest, now, exact=exact)
             folded = stats.get(r.key)
@@ -142,9 +153,11 @@ class ProtectionScreen(BrowseScreen):
                  else schedule_summary(h.policy for h in r.policies)),
                 newest,
                 fmt.size_sum(r.bytes, r.unsized),
+                verified_cell(drills.get(r.key), r.status is Status.ORPHANED),
             ]
             values: list[Any] = [order, r.volume_name.lower(), r.vm_name.lower(),
-                                 len(r.policies), r.newest, r.bytes]
+                                 len(r.policies), r.newest, r.bytes,
+                                 (drills.get(r.key) or {}).get("verified_at", "")]
             if rate is not None:
                 cost = money(monthly_cost(r.bytes, rate))
                 cells.append(("≥ " + cost) if r.unsized and r.bytes else

@@ -53,8 +53,9 @@ class SnapshotsScreen(ActingScreen):
         Binding("s", "snapshot", "Snapshot now", id="snapshot"),
         Binding("D", "delete", "Delete", id="delete"),
         Binding("p", "policies", "Policies", id="policies"),
+        Binding("T", "drill", "Test restore", id="drill"),
     ]
-    MUTATING = frozenset({"snapshot", "delete", "restore"})
+    MUTATING = frozenset({"snapshot", "delete", "restore", "drill"})
 
     def __init__(self, vm: VirtualMachine | None, volume: Volume,
                  focus_snapshot: str | None = None) -> None:
@@ -143,6 +144,12 @@ class SnapshotsScreen(ActingScreen):
         reason = super().unavailable(action)
         if reason is None and action == "delete" and not self._chosen():
             return "no snapshot selected"
+        if reason is None and action == "drill":
+            chosen = self._chosen()
+            if not chosen:
+                return "no snapshot selected"
+            if not any(s.backed_up for s in chosen):
+                return "only BackedUp snapshots can be drilled"
         if reason is None and action == "restore":
             chosen = self._chosen()
             if len(chosen) != 1:
@@ -167,6 +174,12 @@ class SnapshotsScreen(ActingScreen):
     async def action_delete(self) -> None:
         if not self.refuse_if_unavailable("delete"):
             await self.delete_snapshots_flow(self._chosen())
+
+    def action_drill(self) -> None:
+        """T: prove the chosen snapshots restore (a drill volume, checked, then deleted)."""
+        if self.refuse_if_unavailable("drill"):
+            return
+        self.atlas.start_drills(self._chosen())
 
     def action_policies(self) -> None:
         from atlas_tui.ui.screens.policies import PoliciesScreen
