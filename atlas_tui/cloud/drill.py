@@ -10,6 +10,8 @@ per volume, for the protection view's "last verified" column.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -72,7 +74,14 @@ async def drill(client: CloudClient, snap: Snapshot, offerings: list[DiskOfferin
             snap.id, name=drill_name(snap), disk_offering_id=offering.id if offering else None,
             zone_id=snap.zoneid or None, size_gib=custom)
         result.drill_volume_id = started.entity_id or ""
-        job = await await_job(started)
+        try:
+            job = await await_job(started)
+        except asyncio.CancelledError:
+            # Stopped mid-drill: the volume is already the server's; remove it once its job
+            # ends (by the id its call returned), even though this drill is cancelled.
+            _cleanups.add(task := asyncio.ensure_future(_cleanup(client, started, await_job)))
+            task.add_done_callback(_cleanups.discard)
+            raise
         result.seconds = round(time.monotonic() - started_at, 1)
         if not job.succeeded:
             result.text = f"createVolume failed; the server said: {job.error_text or 'failed'}"
@@ -95,6 +104,23 @@ async def drill(client: CloudClient, snap: Snapshot, offerings: list[DiskOfferin
     except CloudError as err:
         result.text = f"the server said: {err.text}"
     return _done(result)
+
+
+_cleanups: set[asyncio.Future[None]] = set()  # cleanups of stopped drills, kept alive
+
+
+async def _cleanup(client: CloudClient, started: JobStarted, await_job: AwaitJob) -> None:
+    """After a stop: wait for the drill's createVolume to end, then delete that volume."""
+    result = DrillResult("", "", "", "", "", False, "", drill_volume_id=started.entity_id or "")
+    with contextlib.suppress(CloudError):
+        await await_job(started)
+    await _remove(client, result)
+
+
+async def drain_cleanups() -> None:
+    """Wait for stopped drills' cleanups (tests; the app lets them run in the background)."""
+    while _cleanups:
+        await asyncio.gather(*list(_cleanups), return_exceptions=True)
 
 
 async def _remove(client: CloudClient, result: DrillResult) -> None:
@@ -167,9 +193,8 @@ async def drill_many(client: CloudClient, snaps: list[Snapshot], await_job: Awai
                      parallel: int = 3,
                      on_result: Callable[[DrillResult], None] | None = None,
                      ) -> list[DrillResult]:
-    """Drill several snapshots, a few at a time; each result is kept as it comes."""
-    import asyncio
-
+    """Drill several snapshots, a few at a time; each result is kept as it comes. Cancelled
+    (stopped), the drills not started never start and a started one's volume is deleted."""
     offerings = await client.disk_offerings()
     gate = asyncio.Semaphore(parallel)
 
