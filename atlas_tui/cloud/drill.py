@@ -189,21 +189,68 @@ def verified_words(entry: dict[str, Any] | None) -> tuple[str, bool]:
 
 
 
+class DrillProgress:
+    """Where each drill of a run is, for a live view: snapshot id -> state in words."""
+
+    def __init__(self, snaps: list[Snapshot]) -> None:
+        self.snaps = list(snaps)
+        self.states: dict[str, str] = {s.id: "waiting" for s in snaps}
+        self.results: dict[str, DrillResult] = {}
+        self.stopped = False
+        self.finished = False
+
+    def stop_rest(self) -> None:
+        """After a stop: the drills not done will not be (a started one's volume is
+        deleted once its job ends)."""
+        self.stopped = True
+        for sid, state in self.states.items():
+            if sid not in self.results:
+                self.states[sid] = "stopped (its drill volume is deleted)" \
+                    if state == "restoring" else "stopped"
+
+
 async def drill_many(client: CloudClient, snaps: list[Snapshot], await_job: AwaitJob, *,
                      parallel: int = 3,
                      on_result: Callable[[DrillResult], None] | None = None,
+                     progress: DrillProgress | None = None,
                      ) -> list[DrillResult]:
     """Drill several snapshots, a few at a time; each result is kept as it comes. Cancelled
     (stopped), the drills not started never start and a started one's volume is deleted."""
-    offerings = await client.disk_offerings()
     gate = asyncio.Semaphore(parallel)
+    try:
+        offerings = await client.disk_offerings()
 
-    async def one(snap: Snapshot) -> DrillResult:
-        async with gate:
-            result = await drill(client, snap, offerings, await_job)
-        keep_result(result)
-        if on_result is not None:
-            on_result(result)
-        return result
+        async def one(snap: Snapshot) -> DrillResult:
+            async with gate:
+                if progress is not None:
+                    progress.states[snap.id] = "restoring"
+                result = await drill(client, snap, offerings, await_job)
+            keep_result(result)
+            if progress is not None:
+                progress.results[snap.id] = result
+                progress.states[snap.id] = result.verdict
+            if on_result is not None:
+                on_result(result)
+            return result
 
-    return list(await asyncio.gather(*(one(s) for s in snaps)))
+        return list(await asyncio.gather(*(one(s) for s in snaps)))
+    except asyncio.CancelledError:
+        if progress is not None:
+            progress.stop_rest()
+        raise
+    finally:
+        if progress is not None:
+            progress.finished = True
+
+
+async def newest_backed_up(client: CloudClient, volume_ids: list[str],
+                           ) -> tuple[list[Snapshot], list[str]]:
+    """The newest BackedUp snapshot of each volume, and the volumes that have none."""
+    found, without = [], []
+    for vid in volume_ids:
+        backed = [s for s in await client.snapshots_of(vid) if s.backed_up]
+        if backed:
+            found.append(max(backed, key=lambda s: s.created.timestamp() if s.created else 0.0))
+        else:
+            without.append(vid)
+    return found, without

@@ -107,9 +107,10 @@ class InstancesScreen(ActingScreen):
         Binding("s", "snapshot", "Snapshot", id="snapshot"),
         Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
         Binding("P", "protection", "Protection", id="protection"),
+        Binding("T", "drill", "Test restore", id="drill", show=False),
         Binding("q", "quit", "Quit", id="quit-home", show=False),
     ]
-    MUTATING = frozenset({"snapshot", "vm_snapshot"})
+    MUTATING = frozenset({"snapshot", "vm_snapshot", "drill"})
     can_go_back = False
 
     def __init__(self) -> None:
@@ -282,7 +283,8 @@ class InstancesScreen(ActingScreen):
         if reason is None and action in self.MUTATING:
             if not self._chosen_vms():
                 return "no instance selected"
-            if action == "snapshot" and "volumes" not in self.session.inventory.loaded:
+            if action in ("snapshot", "drill") \
+                    and "volumes" not in self.session.inventory.loaded:
                 return "volumes are still loading"
         return reason
 
@@ -297,6 +299,32 @@ class InstancesScreen(ActingScreen):
             self.notify("no volumes attached", severity="warning")
             return
         await self.snapshot_flow(volumes, inventory.vms)
+
+    @work(group="action", exit_on_error=False)
+    async def action_drill(self) -> None:
+        """T: drill the newest BackedUp snapshot of each disk of the selected (or marked)
+        instances, with a live view of the drills."""
+        from atlas_tui.cloud.drill import newest_backed_up
+        from atlas_tui.cloud.errors import CloudError
+
+        if self.refuse_if_unavailable("drill"):
+            return
+        inventory = self.session.inventory
+        volumes = [v for vm_id in self._chosen_vms() for v in inventory.volumes_of(vm_id)]
+        try:
+            snaps, without = await newest_backed_up(self.session.client,
+                                                    [v.id for v in volumes])
+        except CloudError as err:
+            self.notify(f"could not read the snapshots: {err.text}", severity="error",
+                        markup=False)
+            return
+        if without:
+            names = ", ".join(inventory.volumes[v].name for v in without
+                              if v in inventory.volumes)
+            self.notify(f"no BackedUp snapshot to drill of {names}", severity="warning",
+                        markup=False)
+        if snaps:
+            self.atlas.start_drills(snaps, show=True)
 
     @work(group="action", exit_on_error=False)
     async def action_vm_snapshot(self) -> None:
