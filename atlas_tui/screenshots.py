@@ -277,27 +277,35 @@ async def restores(pilot: Pilot, sim: SimServer) -> None:
     await pilot.pause(0.2)
 
 
-async def drill(pilot: Pilot, sim: SimServer) -> None:
-    """`T` on a BackedUp snapshot: a drill volume made from it, checked, deleted; the result
-    told (and kept for the protection view). The demo clock moves a minute at a time."""
-    from atlas_tui.cloud.drill import load_results
+def _job_reads(sim: SimServer) -> int:
+    return sim.state.calls["queryAsyncJobResult"] + sim.state.calls["listAsyncJobs"]
 
-    await snapshots(pilot)
+
+async def drill(pilot: Pilot, sim: SimServer) -> None:
+    """`T` on hello-atlas: the newest BackedUp snapshot of each disk restored to a drill
+    volume, checked, deleted; the live view of the drills at the end (the demo clock moves a
+    minute at a time, so "restored in" is the same every run)."""
+    from atlas_tui.ui.screens.drills import DrillsScreen
+
+    await _home(pilot)
     app = pilot.app
     with demo_clock(sim):
-        await pilot.press("T")
-        await pilot.pause(0.3)
-        app.clear_notifications()  # "started": the result says more
+        await pilot.press("T")  # the cursor is on hello-atlas, the first row
+        await until(pilot, lambda: isinstance(app.screen, DrillsScreen), what="the drills")
+        screen = app.screen
         for _ in range(60):
-            if load_results():
+            if screen.progress.finished:  # type: ignore[attr-defined]
                 break
+            polls = _job_reads(sim)
             sim.clock.advance(60)
-            await pilot.pause(0.3)
-        await until(pilot, lambda: not [w for w in app.workers
-                                        if w.group == "drill" and w.is_running],
-                    what="the drill to end")
-    await pilot.press("J")
-    await pilot.pause(0.3)
+            # The jobs read after each minute (not a wall-clock pause): the same figures.
+            await until(pilot, lambda p=polls: _job_reads(sim) > p  # type: ignore[misc]
+                        or screen.progress.finished,  # type: ignore[attr-defined]
+                        what="the drills' jobs read")
+            await pilot.pause(0.1)
+    await pilot.press("J")  # the jobs panel would hide the rows' results
+    app.clear_notifications()
+    await pilot.pause(0.7)  # the view's next repaint
 
 
 SCENES: dict[str, Scene] = {

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     Column("volume", "VOLUME", min_width=10, max_width=24),
-    Column("snapshot", "SNAPSHOT", min_width=12, max_width=34),
+    Column("snapshot", "SNAPSHOT", min_width=12, max_width=26),
     Column("state", "STATE", min_width=8, max_width=14),
     Column("result", "RESULT", min_width=10, max_width=80),
 ]
@@ -49,6 +49,7 @@ class DrillsScreen(BrowseScreen):
     def __init__(self, progress: DrillProgress) -> None:
         super().__init__()
         self.progress = progress
+        self._was_finished = False
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name, "restore drill")
@@ -72,6 +73,9 @@ class DrillsScreen(BrowseScreen):
         done = len(p.results)
         ok = sum(r.ok for r in p.results.values())
         words = (f"{done} of {len(p.snaps)} drilled: {ok} verified, {done - ok} failed")
+        if p.finished != self._was_finished:  # x goes from the footer
+            self._was_finished = p.finished
+            self.refresh_bindings()
         if p.stopped:
             words += " · stopped"
         elif not p.finished:
