@@ -66,8 +66,9 @@ async def test_t_on_a_vm_drills_each_disk_live_and_leaves_its_volumes_alone(
                 break
             sim.clock.advance(5)
             await pilot.pause(0.03)
-        await pilot.pause(0.6)  # the view's next repaint
-        assert cells(table, "state") == ["verified", "verified"]
+        assert screen.progress.finished
+        await until(pilot, lambda: cells(table, "state") == ["verified", "verified"],
+                    what="the view to show both drills verified")
         assert "2 of 2 drilled: 2 verified, 0 failed" in screen_text(app)
     # On the server: a drill volume per disk, created and deleted again; the VM's own
     # volumes where they were.
@@ -83,6 +84,7 @@ async def test_x_stops_the_drill_and_leaves_no_drill_volume(sim: SimServer) -> N
     app = app_for(sim)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _drill_hello_atlas(pilot, app)
+        table = screen.query_one(FastTable)
         await until(pilot, lambda: sim.state.calls["createVolume"] >= 1)
         await pilot.press("x")  # the clock is frozen: the drills' jobs have not ended
         await until(pilot, lambda: screen.progress.finished, what="the stop")
@@ -92,8 +94,7 @@ async def test_x_stops_the_drill_and_leaves_no_drill_volume(sim: SimServer) -> N
                 break
             sim.clock.advance(5)
             await pilot.pause(0.03)
-        await pilot.pause(0.6)
-        assert "stopped" in screen_text(app)
+        await until(pilot, lambda: "stopped" in cells(table, "state"), what="the stopped rows")
     # On the server: every drill volume made was deleted; nothing else was.
     made = sim.state.calls["createVolume"]
     assert made >= 1 and sim.state.calls["deleteVolume"] == made
