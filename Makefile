@@ -21,9 +21,9 @@ lint: $(STAMP)
 test: lint
 	$(VENV)/bin/python -m pytest
 
+# `make bench BENCH_ARGS=--quick` (scale:1000 only, ~3 min); see bench/README.md.
 bench: $(STAMP)
-	$(VENV)/bin/python bench/run.py
-	$(VENV)/bin/python bench/poll_bench.py
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 	$(VENV)/bin/python bench/restore_latency_bench.py
 
 screenshots: $(STAMP)

@@ -338,10 +338,11 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     # -- restore drills -------------------------------------------------------------------
 
-    def start_drills(self, snapshots: list[Any]) -> None:
+    def start_drills(self, snapshots: list[Any], *, show: bool = False) -> None:
         """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
-        kept; on the App, so closing the screen does not stop them."""
-        from atlas_tui.cloud.drill import DrillResult, drill_many
+        kept; on the App, so closing the screen does not stop them. `show`: open the live
+        view of the drills (many of them: a VM's disks, a marked set)."""
+        from atlas_tui.cloud.drill import DrillProgress, DrillResult, drill_many
 
         if self.session is None or self.tracker is None or not snapshots:
             return
@@ -358,10 +359,23 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                         severity="information" if result.ok else "error", markup=False,
                         timeout=8 if result.ok else 15)
 
+        progress = DrillProgress(snapshots)
         self.notify(f"Restore drill of {total} snapshot(s) started", title="Restore drill",
                     timeout=4)
-        self.run_worker(drill_many(self.session.client, snapshots, await_job, on_result=told),
+        self.run_worker(drill_many(self.session.client, snapshots, await_job, on_result=told,
+                                   progress=progress),
                         group="drill", exit_on_error=False)
+        if show:
+            from atlas_tui.ui.screens.drills import DrillsScreen
+
+            self.push_screen(DrillsScreen(progress))
+
+    def stop_drills(self) -> None:
+        """Stop the running drills: none more starts; a drill volume already created is
+        still deleted once its job ends (cloud/drill.py)."""
+        self.workers.cancel_group(self, "drill")
+        self.notify("Restore drill stopped: drill volumes already made are deleted",
+                    title="Restore drill", timeout=6)
 
     # -- leaving ----------------------------------------------------------------------------
 

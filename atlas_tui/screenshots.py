@@ -232,6 +232,82 @@ async def _run_restore(pilot: Pilot, sim: SimServer, *, fail: str = "") -> None:
     await pilot.pause(0.1)
 
 
+@contextlib.contextmanager
+def demo_clock(sim: SimServer) -> Iterator[None]:
+    """Journals and drills read the wall clock; in a scene they read the demo's frozen one,
+    so the history's times and a drill's duration are the same every run."""
+    import types
+
+    from atlas_tui.cloud import drill as drilling
+    from atlas_tui.cloud import journal, restore_report, restore_run
+
+    def now_iso() -> str:
+        return sim.clock.now().isoformat(timespec="milliseconds")
+
+    clock = types.SimpleNamespace(monotonic=lambda: sim.clock.now().timestamp())
+    patched = [(journal, "now_iso", now_iso), (restore_run, "now_iso", now_iso),
+               (restore_report, "now_iso", now_iso), (drilling, "now_iso", now_iso),
+               (drilling, "time", clock)]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patched]
+    for module, name, value in patched:
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+
+
+async def restores(pilot: Pilot, sim: SimServer) -> None:
+    """`:restore` after a root swap that rolled back (the server refused the attach): the
+    history, with the cursor on it so the note tells what the server said and what is left."""
+    from atlas_tui.ui.screens.restores import RestoresScreen
+    from atlas_tui.ui.widgets.table import FastTable
+
+    with demo_clock(sim):
+        await _run_restore(
+            pilot, sim, fail="failjob:attachVolume!Failed to attach volume: device busy")
+    await pilot.press("escape")  # back from the finished restore's progress
+    await loaded(pilot, SnapshotsScreen)
+    await pilot.press("J")  # the jobs panel would hide the note
+    await pilot.press("colon", *"restore", "enter")
+    screen = await loaded(pilot, RestoresScreen)
+    table = screen.query_one(FastTable)
+    await until(pilot, lambda: table.row_count > 0, what="the restore history")
+    await pilot.pause(0.2)
+
+
+def _job_reads(sim: SimServer) -> int:
+    return sim.state.calls["queryAsyncJobResult"] + sim.state.calls["listAsyncJobs"]
+
+
+async def drill(pilot: Pilot, sim: SimServer) -> None:
+    """`T` on hello-atlas: the newest BackedUp snapshot of each disk restored to a drill
+    volume, checked, deleted; the live view of the drills at the end (the demo clock moves a
+    minute at a time, so "restored in" is the same every run)."""
+    from atlas_tui.ui.screens.drills import DrillsScreen
+
+    await _home(pilot)
+    app = pilot.app
+    with demo_clock(sim):
+        await pilot.press("T")  # the cursor is on hello-atlas, the first row
+        await until(pilot, lambda: isinstance(app.screen, DrillsScreen), what="the drills")
+        screen = app.screen
+        for _ in range(60):
+            if screen.progress.finished:  # type: ignore[attr-defined]
+                break
+            polls = _job_reads(sim)
+            sim.clock.advance(60)
+            # The jobs read after each minute (not a wall-clock pause): the same figures.
+            await until(pilot, lambda p=polls: _job_reads(sim) > p  # type: ignore[misc]
+                        or screen.progress.finished,  # type: ignore[attr-defined]
+                        what="the drills' jobs read")
+            await pilot.pause(0.1)
+    await pilot.press("J")  # the jobs panel would hide the rows' results
+    app.clear_notifications()
+    await pilot.pause(0.7)  # the view's next repaint
+
+
 SCENES: dict[str, Scene] = {
     "instances": instances,
     "filter": filtered,
@@ -256,6 +332,8 @@ SIM_SCENES: dict[str, Callable[[Pilot, SimServer], Awaitable[None]]] = {
     "restore-done": lambda pilot, sim: _run_restore(pilot, sim),
     "restore-rollback": lambda pilot, sim: _run_restore(
         pilot, sim, fail="failjob:attachVolume!Failed to attach volume: device busy"),
+    "restores": restores,
+    "drill": drill,
 }
 
 
@@ -283,19 +361,42 @@ async def _steady_cursor(pilot: Pilot) -> None:
 async def shoot(outdir: Path, names: list[str]) -> list[Path]:
     written = []
     for name in names:
-        sim = demo_sim()  # a fresh demo per scene: scenes that act change nothing else
-        await sim.start()
-        try:
-            app = demo_app(sim.endpoint)
-            async with app.run_test(size=SIZE, notifications=True) as pilot:
-                await play(name, pilot, sim)
-                path = outdir / f"{name}.svg"
-                path.write_text(app.export_screenshot(title=f"atlas-tui: {name}"),
-                                encoding="utf-8")
-                written.append(path)
-        finally:
-            await sim.stop()
+        with _scratch_state():  # scenes that restore or drill keep journals: not in yours
+            written.append(await _shoot_one(outdir, name))
     return written
+
+
+@contextlib.contextmanager
+def _scratch_state() -> Iterator[None]:
+    import os
+    import tempfile
+
+    from atlas_tui.cloud.settings import STATE_DIR_ENV
+
+    before = os.environ.get(STATE_DIR_ENV)
+    with tempfile.TemporaryDirectory(prefix="atlas-shots-") as scratch:
+        os.environ[STATE_DIR_ENV] = scratch
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(STATE_DIR_ENV, None)
+            else:
+                os.environ[STATE_DIR_ENV] = before
+
+
+async def _shoot_one(outdir: Path, name: str) -> Path:
+    sim = demo_sim()  # a fresh demo per scene: scenes that act change nothing else
+    await sim.start()
+    try:
+        app = demo_app(sim.endpoint)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await play(name, pilot, sim)
+            path = outdir / f"{name}.svg"
+            path.write_text(app.export_screenshot(title=f"atlas-tui: {name}"), encoding="utf-8")
+            return path
+    finally:
+        await sim.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ per volume, for the protection view's "last verified" column.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -72,7 +74,14 @@ async def drill(client: CloudClient, snap: Snapshot, offerings: list[DiskOfferin
             snap.id, name=drill_name(snap), disk_offering_id=offering.id if offering else None,
             zone_id=snap.zoneid or None, size_gib=custom)
         result.drill_volume_id = started.entity_id or ""
-        job = await await_job(started)
+        try:
+            job = await await_job(started)
+        except asyncio.CancelledError:
+            # Stopped mid-drill: the volume is already the server's; remove it once its job
+            # ends (by the id its call returned), even though this drill is cancelled.
+            _cleanups.add(task := asyncio.ensure_future(_cleanup(client, started, await_job)))
+            task.add_done_callback(_cleanups.discard)
+            raise
         result.seconds = round(time.monotonic() - started_at, 1)
         if not job.succeeded:
             result.text = f"createVolume failed; the server said: {job.error_text or 'failed'}"
@@ -95,6 +104,23 @@ async def drill(client: CloudClient, snap: Snapshot, offerings: list[DiskOfferin
     except CloudError as err:
         result.text = f"the server said: {err.text}"
     return _done(result)
+
+
+_cleanups: set[asyncio.Future[None]] = set()  # cleanups of stopped drills, kept alive
+
+
+async def _cleanup(client: CloudClient, started: JobStarted, await_job: AwaitJob) -> None:
+    """After a stop: wait for the drill's createVolume to end, then delete that volume."""
+    result = DrillResult("", "", "", "", "", False, "", drill_volume_id=started.entity_id or "")
+    with contextlib.suppress(CloudError):
+        await await_job(started)
+    await _remove(client, result)
+
+
+async def drain_cleanups() -> None:
+    """Wait for stopped drills' cleanups (tests; the app lets them run in the background)."""
+    while _cleanups:
+        await asyncio.gather(*list(_cleanups), return_exceptions=True)
 
 
 async def _remove(client: CloudClient, result: DrillResult) -> None:
@@ -163,22 +189,68 @@ def verified_words(entry: dict[str, Any] | None) -> tuple[str, bool]:
 
 
 
+class DrillProgress:
+    """Where each drill of a run is, for a live view: snapshot id -> state in words."""
+
+    def __init__(self, snaps: list[Snapshot]) -> None:
+        self.snaps = list(snaps)
+        self.states: dict[str, str] = {s.id: "waiting" for s in snaps}
+        self.results: dict[str, DrillResult] = {}
+        self.stopped = False
+        self.finished = False
+
+    def stop_rest(self) -> None:
+        """After a stop: the drills not done will not be (a started one's volume is
+        deleted once its job ends)."""
+        self.stopped = True
+        for sid, state in self.states.items():
+            if sid not in self.results:
+                self.states[sid] = "stopped (its drill volume is deleted)" \
+                    if state == "restoring" else "stopped"
+
+
 async def drill_many(client: CloudClient, snaps: list[Snapshot], await_job: AwaitJob, *,
                      parallel: int = 3,
                      on_result: Callable[[DrillResult], None] | None = None,
+                     progress: DrillProgress | None = None,
                      ) -> list[DrillResult]:
-    """Drill several snapshots, a few at a time; each result is kept as it comes."""
-    import asyncio
-
-    offerings = await client.disk_offerings()
+    """Drill several snapshots, a few at a time; each result is kept as it comes. Cancelled
+    (stopped), the drills not started never start and a started one's volume is deleted."""
     gate = asyncio.Semaphore(parallel)
+    try:
+        offerings = await client.disk_offerings()
 
-    async def one(snap: Snapshot) -> DrillResult:
-        async with gate:
-            result = await drill(client, snap, offerings, await_job)
-        keep_result(result)
-        if on_result is not None:
-            on_result(result)
-        return result
+        async def one(snap: Snapshot) -> DrillResult:
+            async with gate:
+                if progress is not None:
+                    progress.states[snap.id] = "restoring"
+                result = await drill(client, snap, offerings, await_job)
+            keep_result(result)
+            if progress is not None:
+                progress.results[snap.id] = result
+                progress.states[snap.id] = result.verdict
+            if on_result is not None:
+                on_result(result)
+            return result
 
-    return list(await asyncio.gather(*(one(s) for s in snaps)))
+        return list(await asyncio.gather(*(one(s) for s in snaps)))
+    except asyncio.CancelledError:
+        if progress is not None:
+            progress.stop_rest()
+        raise
+    finally:
+        if progress is not None:
+            progress.finished = True
+
+
+async def newest_backed_up(client: CloudClient, volume_ids: list[str],
+                           ) -> tuple[list[Snapshot], list[str]]:
+    """The newest BackedUp snapshot of each volume, and the volumes that have none."""
+    found, without = [], []
+    for vid in volume_ids:
+        backed = [s for s in await client.snapshots_of(vid) if s.backed_up]
+        if backed:
+            found.append(max(backed, key=lambda s: s.created.timestamp() if s.created else 0.0))
+        else:
+            without.append(vid)
+    return found, without

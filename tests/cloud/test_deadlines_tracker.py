@@ -61,7 +61,7 @@ async def test_one_request_hangs_while_two_jobs_finish_and_a_restore_completes(
     async with running_sim(speed=2000) as sim:  # jobs end within milliseconds of real time
         if hung == "queryAsyncJobResult":
             # Finished jobs leave the list at once: every end is learnt by a query.
-            sim.settings["sim.finished.jobs.listed.seconds"] = "0"
+            sim.settings["job.expire.minutes"] = "0"
         async with CloudClient(profile_for(sim, timeout_s=60), retry=FAST_RETRY) as client, \
                 tracking(client) as tracker:
             pauses: list[str | None] = []

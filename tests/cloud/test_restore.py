@@ -4,7 +4,6 @@ data, and the journal. Results are checked with the server's own reads (listVolu
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +33,7 @@ from atlas_tui.cloud.restore import (
     restores_dir,
     run_tag,
 )
-from tests.conftest import FAST_RETRY, profile_for, running_sim
+from tests.conftest import FAST_RETRY, profile_for
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -42,17 +41,6 @@ if TYPE_CHECKING:
 GIB = 1024**3
 
 
-@pytest.fixture
-async def rsim() -> AsyncIterator[SimServer]:
-    # Fast enough that every job ends within milliseconds of real time.
-    async with running_sim(speed=2000) as server:
-        yield server
-
-
-@pytest.fixture
-async def rc(rsim: SimServer) -> AsyncIterator[CloudClient]:
-    async with CloudClient(profile_for(rsim), retry=FAST_RETRY) as c:
-        yield c
 
 
 async def vm_named(client: CloudClient, name: str) -> VirtualMachine:

@@ -3,30 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
-
-import pytest
 
 from atlas_tui.cloud.client import CloudClient
 from atlas_tui.cloud.drill import drill, keep_result, load_results, verified_words
 from tests.cloud.test_restore import snapshot_of
-from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
 
 
-@pytest.fixture
-async def rsim() -> AsyncIterator[SimServer]:
-    async with running_sim(speed=2000) as server:
-        yield server
-
-
-@pytest.fixture
-async def rc(rsim: SimServer) -> AsyncIterator[CloudClient]:
-    async with CloudClient(profile_for(rsim), retry=FAST_RETRY) as c:
-        yield c
 
 
 def waiter(client: CloudClient):

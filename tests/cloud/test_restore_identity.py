@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,16 +34,6 @@ if TYPE_CHECKING:
 GIB = 1024**3
 
 
-@pytest.fixture
-async def rsim() -> AsyncIterator[SimServer]:
-    async with running_sim(speed=2000) as server:
-        yield server
-
-
-@pytest.fixture
-async def rc(rsim: SimServer) -> AsyncIterator[CloudClient]:
-    async with CloudClient(profile_for(rsim), retry=FAST_RETRY) as c:
-        yield c
 
 
 def run(client: CloudClient, plan, journal: Journal | None = None) -> RestoreRunner:

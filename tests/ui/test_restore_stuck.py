@@ -77,3 +77,65 @@ async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: Sim
         await until(pilot, lambda: len(stuck_labels()) == 2)
         assert any("DATA-42" in label for label in stuck_labels()), stuck_labels()
         assert any("DATA-46" in label for label in stuck_labels()), stuck_labels()
+
+
+async def test_row_screens_give_the_advice_and_y_copies_the_diagnostic(sim: SimServer) -> None:
+    """Instances, volumes and protection show more than the mark: the guide's advice with the
+    configured support address, and y copies the diagnostic of the server's stuck snapshots."""
+    stuck = [s for s in sim.state.snapshots.values()
+             if s.state == "Creating" and s.volume.name == "DATA-46"]
+    assert stuck  # the demo's snapshot stuck in Creating on win-fileserver
+    settings = Settings(support_address="ops@example.org")
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        home = await loaded(pilot, InstancesScreen)
+        table = home.query_one("#instances", FastTable)
+        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        vm_id = next(r.vm.id for r in home._rows if r.vm.name == "win-fileserver")
+        table.move_cursor_to_key(vm_id)
+        await pilot.pause()
+        _title, fields = home.detail_of(table, vm_id)  # type: ignore[misc]
+        advice = fields["atlas-tui: stuck"]["advice"]
+        assert any("Contact support at ops@example.org" in line for line in advice)
+        await pilot.press("i")
+        await pilot.pause(0.2)
+        assert "atlas-tui: stuck" in screen_text(app)
+        await pilot.press("i", "y")
+        await until(pilot, lambda: app.clipboard.startswith("atlas-tui: stuck snapshot"))
+        assert all(s.id in app.clipboard for s in stuck) and "ops@example.org" in app.clipboard
+
+        # A row with nothing stuck: y is still the id.
+        other = next(r.vm.id for r in home._rows if r.vm.name == "web-01")
+        table.move_cursor_to_key(other)
+        await pilot.press("y")
+        await until(pilot, lambda: app.clipboard == other)
+
+        table.move_cursor_to_key(vm_id)
+        await pilot.press("enter")
+        volumes = await loaded(pilot, VolumesScreen)
+        vtable = volumes.query_one("#volumes", FastTable)
+        data = next(r.volume.id for r in volumes.detail.volumes  # type: ignore[union-attr]
+                    if r.volume.name == "DATA-46")
+        vtable.move_cursor_to_key(data)
+        await pilot.pause()
+        _title, fields = volumes.detail_of(vtable, data)  # type: ignore[misc]
+        assert "atlas-tui: stuck" in fields and fields["id"] == data
+        app.copy_to_clipboard("")
+        await pilot.press("y")
+        await until(pilot, lambda: app.clipboard.startswith("atlas-tui: stuck snapshot"))
+        assert all(s.id in app.clipboard for s in stuck)
+
+        await pilot.press("colon", *"protection", "enter")
+        prot = await loaded(pilot, ProtectionScreen)
+        ptable = prot.query_one(FastTable)
+        await until(pilot, lambda: ptable.row_count > 0)
+        ptable.move_cursor_to_key(data)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "A snapshot of DATA-46 is stuck" in text
+        assert "Contact support at ops@example.org" in text
+        app.copy_to_clipboard("")
+        await pilot.press("y")
+        await until(pilot, lambda: app.clipboard.startswith("atlas-tui: stuck snapshot"))
+        assert all(s.id in app.clipboard for s in stuck)

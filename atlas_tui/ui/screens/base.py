@@ -176,12 +176,20 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     def _tick(self) -> None:
         crumbs = self.query_one(Breadcrumbs)
         crumbs.refresh()
-        if self.updated is None or not self.is_current:
+        if self.updated is None or not self.is_current or self.loading_now:
             return
         # Big accounts reload slowly: never spend more than a fifth of the time loading.
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
             self.refresh_data()
+
+    @property
+    def loading_now(self) -> bool:
+        """A load of this screen is under way. The timer must not start another: the load
+        worker is exclusive, so a new one cancels it, and a reload slower than the timer's
+        tick would be cancelled on every tick and never finish."""
+        return any(w.node is self and w.group == "load" and not w.is_finished
+                   for w in self.app.workers)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def refresh_data(self) -> None:

@@ -18,6 +18,7 @@ from atlas_tui.cloud.restore_report import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
+from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -106,9 +107,10 @@ class InstancesScreen(ActingScreen):
         Binding("s", "snapshot", "Snapshot", id="snapshot"),
         Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
         Binding("P", "protection", "Protection", id="protection"),
+        Binding("T", "drill", "Test restore", id="drill", show=False),
         Binding("q", "quit", "Quit", id="quit-home", show=False),
     ]
-    MUTATING = frozenset({"snapshot", "vm_snapshot"})
+    MUTATING = frozenset({"snapshot", "vm_snapshot", "drill"})
     can_go_back = False
 
     def __init__(self) -> None:
@@ -212,7 +214,35 @@ class InstancesScreen(ActingScreen):
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)
-        return (f"instance {vm.name}", vm.raw) if vm else None
+        if vm is None:
+            return None
+        if self._stuck_row(key) is not None:  # the mark's advice first, then the server's data
+            return f"instance {vm.name}", {**stuck_detail(vm.name, self.support), **vm.raw}
+        return f"instance {vm.name}", vm.raw
+
+    @property
+    def support(self) -> str:
+        return self.atlas.settings.support_address
+
+    def _stuck_row(self, key: str | None) -> InstanceRow | None:
+        """The row under `key` if a snapshot of one of its disks is stuck."""
+        if "snapshots" not in self.session.inventory.loaded:
+            return None
+        row = next((r for r in self._rows if r.vm.id == key), None)
+        after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        now = self.session.client.server_now()
+        return row if row is not None and oldest_stuck(row.oldest_in_progress, now, after) \
+            else None
+
+    def action_copy_id(self) -> None:
+        """On a stuck row, y copies the diagnostic of its stuck snapshots; else the id."""
+        key = self.query_one("#instances", FastTable).cursor_key
+        if self._stuck_row(key) is None or key is None:
+            super().action_copy_id()
+            return
+        volume_ids = [v.id for v in self.session.inventory.volumes_of(key)]
+        self.run_worker(copy_stuck_diagnostics(self, volume_ids), group="stuck-diagnostic",
+                        exclusive=True, exit_on_error=False)
 
     def action_open(self) -> None:
         table = self.query_one("#instances", FastTable)
@@ -253,7 +283,8 @@ class InstancesScreen(ActingScreen):
         if reason is None and action in self.MUTATING:
             if not self._chosen_vms():
                 return "no instance selected"
-            if action == "snapshot" and "volumes" not in self.session.inventory.loaded:
+            if action in ("snapshot", "drill") \
+                    and "volumes" not in self.session.inventory.loaded:
                 return "volumes are still loading"
         return reason
 
@@ -268,6 +299,32 @@ class InstancesScreen(ActingScreen):
             self.notify("no volumes attached", severity="warning")
             return
         await self.snapshot_flow(volumes, inventory.vms)
+
+    @work(group="action", exit_on_error=False)
+    async def action_drill(self) -> None:
+        """T: drill the newest BackedUp snapshot of each disk of the selected (or marked)
+        instances, with a live view of the drills."""
+        from atlas_tui.cloud.drill import newest_backed_up
+        from atlas_tui.cloud.errors import CloudError
+
+        if self.refuse_if_unavailable("drill"):
+            return
+        inventory = self.session.inventory
+        volumes = [v for vm_id in self._chosen_vms() for v in inventory.volumes_of(vm_id)]
+        try:
+            snaps, without = await newest_backed_up(self.session.client,
+                                                    [v.id for v in volumes])
+        except CloudError as err:
+            self.notify(f"could not read the snapshots: {err.text}", severity="error",
+                        markup=False)
+            return
+        if without:
+            names = ", ".join(inventory.volumes[v].name for v in without
+                              if v in inventory.volumes)
+            self.notify(f"no BackedUp snapshot to drill of {names}", severity="warning",
+                        markup=False)
+        if snaps:
+            self.atlas.start_drills(snaps, show=True)
 
     @work(group="action", exit_on_error=False)
     async def action_vm_snapshot(self) -> None:

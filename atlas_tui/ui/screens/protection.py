@@ -28,6 +28,7 @@ from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -84,7 +85,7 @@ class ProtectionScreen(BrowseScreen):
     ]
     DEFAULT_CSS = """
     ProtectionScreen #protection { height: 1fr; }
-    ProtectionScreen #protection-note { height: auto; max-height: 4; padding: 0 1; }
+    ProtectionScreen #protection-note { height: auto; max-height: 9; padding: 0 1; }
     ProtectionScreen #protection-summary { height: auto; padding: 0 1; }
     """
 
@@ -205,6 +206,10 @@ class ProtectionScreen(BrowseScreen):
         note = Text()
         if row is not None:
             note.append_text(self._reason(row, self.session.client.server_now()))
+            if self._stuck(row.key):
+                note.append("\n")
+                note.append_text(stuck_note(row.volume_name, self.atlas.settings.support_address))
+                note.rstrip()
             # Storage of this volume and of its whole instance, and their cost per month.
             note.append(f"\n{row.volume_name} {self._storage(row.bytes, row.unsized)}",
                         style="dim")
@@ -255,7 +260,28 @@ class ProtectionScreen(BrowseScreen):
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         inventory = self.inventory
         volume = inventory.volumes.get(key) if inventory else None
-        return (f"volume {volume.name}", volume.raw) if volume else None
+        if volume is None:
+            return None
+        if self._stuck(key):  # the mark's advice first, then the server's data
+            support = self.atlas.settings.support_address
+            return f"volume {volume.name}", {**stuck_detail(volume.name, support), **volume.raw}
+        return f"volume {volume.name}", volume.raw
+
+    def _stuck(self, key: str | None) -> bool:
+        """Is a snapshot of the volume under `key` stuck (the mark in NEWEST)?"""
+        folded = self.inventory.fold.stats.get(key) if self.inventory and key else None
+        after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        return folded is not None and oldest_stuck(
+            folded.oldest_in_progress, self.session.client.server_now(), after)
+
+    def action_copy_id(self) -> None:
+        """On a stuck volume, y copies the diagnostic of its stuck snapshots; else the id."""
+        row = self.selected()
+        if row is None or not self._stuck(row.key):
+            super().action_copy_id()
+            return
+        self.run_worker(copy_stuck_diagnostics(self, [row.key]), group="stuck-diagnostic",
+                        exclusive=True, exit_on_error=False)
 
     # -- actions -------------------------------------------------------------------------
 

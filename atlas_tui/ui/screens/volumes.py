@@ -19,6 +19,7 @@ from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
+from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -149,7 +150,29 @@ class VolumesScreen(ActingScreen):
             snap = next((s for s in self.detail.vm_snapshots if s.id == key), None)
             return (f"VM snapshot {snap.displayname}", snap.raw) if snap else None
         row = self.volume_row(key)
-        return (f"volume {row.volume.name}", row.volume.raw) if row else None
+        if row is None:
+            return None
+        if self._stuck(row):  # the mark's advice first, then the server's data
+            support = self.atlas.settings.support_address
+            return f"volume {row.volume.name}", {**stuck_detail(row.volume.name, support),
+                                                 **row.volume.raw}
+        return f"volume {row.volume.name}", row.volume.raw
+
+    def _stuck(self, row: VolumeRow) -> bool:
+        after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        return oldest_stuck(row.stats.oldest_in_progress, self.session.client.server_now(),
+                            after)
+
+    def action_copy_id(self) -> None:
+        """On a stuck volume, y copies the diagnostic of its stuck snapshots; else the id."""
+        table = self.active_table()
+        row = self.volume_row(table.cursor_key) if table is not None \
+            and table.id != "vm-snapshots" else None
+        if row is None or not self._stuck(row):
+            super().action_copy_id()
+            return
+        self.run_worker(copy_stuck_diagnostics(self, [row.volume.id]), group="stuck-diagnostic",
+                        exclusive=True, exit_on_error=False)
 
     def affected_by(self, job: TrackedJob) -> bool:
         ids = {self.vm.id}
