@@ -16,10 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.errors import CloudError
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 from atlas_tui.sim.commands import REGISTRY
 from atlas_tui.sim.view import VERSIONS
 
+from ..conftest import FAST_RETRY, profile_for
 from .conftest import FIXED_START, Api
 
 GENERIC = "Internal error executing command, please contact your system administrator"
@@ -330,6 +333,11 @@ async def test_row13_entities_in_texts_print_as_compact_json(api: Api) -> None:
                           volumeType="DATADISK")
     assert allocated.status == 431 and allocated.inner["errortext"] == (
         f"Volume: Volume {volume_json} is not in Ready state but Allocated. Cannot take snapshot.")
+    # The app keeps the server's text as it came (braces and quotes are plain text to it).
+    async with CloudClient(profile_for(api.sim), retry=FAST_RETRY) as client:
+        with pytest.raises(CloudError) as seen:
+            await client.create_snapshot(vol["id"])
+    assert seen.value.code == 431 and seen.value.text == allocated.inner["errortext"]
 
     root = await api.volume("ROOT-42")
     started = await api.ok("createSnapshot", volumeid=root["id"])  # not BackedUp yet
