@@ -1,7 +1,10 @@
 """Request parameters as the server's ParamProcessWorker reads them.
 
-Names are matched case-insensitively (libcloud sends ``virtualMachineId``); an empty value counts
-as absent; unknown names are ignored. Errors carry the server's exact texts.
+Names are matched exactly, as ``ParamProcessWorker.processParameters`` does
+(``params.get(parameterAnnotation.name())``, ~193) with the lowercase names of ``ApiConstants``:
+``virtualMachineId`` is not ``virtualmachineid`` but an unknown name, and unknown names are ignored.
+Only the signature check (``ApiServer.verifyRequest``) folds case, and only to sign. An empty value
+counts as absent. Errors carry the server's exact texts.
 """
 
 from __future__ import annotations
@@ -20,9 +23,7 @@ _INT = re.compile(r"[+-]?\d+")
 class Params:
     def __init__(self, api: str, raw: Mapping[str, str]) -> None:
         self.api = api
-        self.values: dict[str, str] = {}
-        for name, value in raw.items():
-            self.values.setdefault(name.lower(), value)
+        self.values: dict[str, str] = dict(raw)
 
     def has(self, name: str) -> bool:
         return bool(self.values.get(name))

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from cs import AIOCloudStack, CloudStack, CloudStackApiException
+from libcloud.common.types import ProviderError
 from libcloud.compute.providers import get_driver
 from libcloud.compute.types import Provider
 
@@ -30,7 +31,6 @@ from ..conftest import DEFAULT_VIEW  # noqa: E402
 from .guide_flow import (  # noqa: E402
     CORRECT_DAILY,
     DATA_NAME,
-    GIB,
     GUIDE_DAILY,
     POLL,
     RESTORED_NAME,
@@ -242,9 +242,14 @@ def test_libcloud_inventory(threaded: SimServer) -> None:
     ]
 
 
-def test_libcloud_drops_snapshot_and_device(threaded: SimServer) -> None:
-    """Why the libcloud adapter sends createVolume and attachVolume(deviceid=0) raw: libcloud
-    3.9's ``create_volume(snapshot=)`` and ``attach_volume(device=)`` silently ignore them."""
+def test_libcloud_volume_calls_send_names_a_real_server_ignores(threaded: SimServer) -> None:
+    """Why the libcloud adapter sends createVolume and attachVolume raw. libcloud 3.9's
+    ``create_volume`` sends ``diskOfferingId``/``zoneId`` (and drops ``snapshot=``), and
+    ``attach_volume`` sends ``virtualMachineId`` (and drops ``device=``). CloudStack looks each
+    parameter up by its exact lowercase name (``ParamProcessWorker.java`` ~193,
+    ``params.get(parameterAnnotation.name())``), so those names are unknown and ignored: the
+    server refuses both calls as if the values were never sent. Finding: these two libcloud
+    methods cannot work against a real CloudStack; the simulator used to fold case and hid it."""
     url = urlparse(threaded.endpoint)
     driver = get_driver(Provider.CLOUDSTACK)(
         key=threaded.api_key,
@@ -259,16 +264,20 @@ def test_libcloud_drops_snapshot_and_device(threaded: SimServer) -> None:
     data = next(v for v in driver.list_volumes(node=node) if v.name == DATA_NAME)
     snap = driver.create_volume_snapshot(data)
     assert snap.extra["volume_id"] == data.id
+    volumes_before = threaded.state.volumes.copy()
 
-    vol = driver.create_volume(20, "not-from-snapshot", snapshot=snap)
-    [raw] = driver._sync_request("listVolumes", params={"id": vol.id})["volume"]
-    assert "snapshotid" not in raw and raw["state"] == "Allocated"  # a blank disk
-    assert raw["size"] == 20 * GIB
+    with pytest.raises(ProviderError) as refused:
+        driver.create_volume(20, "not-from-snapshot", snapshot=snap)
+    assert refused.value.http_code == 431
+    assert str(refused.value.value) == (
+        "At least one of disk Offering ID or snapshot ID must be passed whilst creating volume")
+    assert threaded.state.volumes.keys() == volumes_before.keys()  # nothing was created
 
-    # deviceid=0 on a running VM that has a ROOT would fail the job; libcloud never sends it.
-    assert driver.attach_volume(node, vol, device="0") is True
-    attached = driver.ex_get_volume(vol.id)
-    assert (attached.extra["volume_type"], attached.extra["device_id"]) == ("DATADISK", 2)
-    assert driver.detach_volume(attached) and driver.destroy_volume(attached)
+    with pytest.raises(ProviderError) as missing:
+        driver.attach_volume(node, data)
+    assert missing.value.http_code == 431
+    assert str(missing.value.value) == (
+        "Unable to execute API command attachvolume due to missing parameter virtualmachineid")
+
     assert driver.destroy_volume_snapshot(snap)
     assert snap.id not in {s.id for s in driver.list_snapshots()}

@@ -15,6 +15,7 @@ from ..jobs import HALT, JobEngine, JobPlan, Step
 from ..model import GIB, INTERVALS, Job, Snapshot, Volume
 from ..render import snapshot as render_snapshot
 from ..state import SimState
+from ..texts import volume_text
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ def snapshot_in_flight(state: SimState, snap: Snapshot) -> bool:
 def check_can_snapshot(state: SimState, volume: Volume) -> None:
     """allocSnapshot's synchronous checks, in the server's order."""
     if volume.state != "Ready":
-        raise param_error(
-            f"VolumeId: {volume.id} is not in Ready state but {volume.state}. Cannot take snapshot."
+        raise param_error(  # "Volume: %s is not in %s state but %s..." with the VolumeVO
+            f"Volume: {volume_text(volume)} is not in Ready state but {volume.state}. Cannot take "
+            "snapshot."
         )
     if volume.storage is None:
         raise param_error(

@@ -12,7 +12,7 @@ from ..jobs import JobPlan, Step
 from ..model import GIB, ROOT_DETACH_HYPERVISORS, Vm, Volume
 from ..render import volume as render_volume
 from ..state import SimState
-from ..texts import vm_text, volume_text
+from ..texts import snapshot_text, vm_text, volume_text
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match, success
 
 NOT_ATTACHED_TEXT = "Please specify a volume that is not attached to any VM."
@@ -103,9 +103,9 @@ def create_volume(ctx: Ctx) -> Reply:
     if size_gib is not None and size_gib <= 0:  # ~906
         raise param_error(f"Invalid size for volume creation: {size_gib}")
     if snap is not None and snap.state != "BackedUp":
-        raise param_error(
-            f"Snapshot id={snap.dbid} is not in BackedUp state yet and can't be used for volume "
-            "creation"
+        raise param_error(  # "Snapshot %s is not in %s state yet..." with the SnapshotVO
+            f"Snapshot {snapshot_text(snap)} is not in BackedUp state yet and can't be used for "
+            "volume creation"
         )
     if offering is not None and offering.iscustomized and snap is None and not size_gib:
         raise param_error("This disk offering requires a custom size specified")
