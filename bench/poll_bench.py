@@ -45,13 +45,15 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import pct  # noqa: E402  (bench/ is on the path: scripts run as bench/x.py)
 
 from atlas_tui.cloud.client import CloudClient  # noqa: E402
 from atlas_tui.cloud.config import Profile  # noqa: E402
@@ -65,15 +67,6 @@ BASELINE_INTERVAL_S = 2.0
 POLLING = ("listAsyncJobs", "listSnapshots", "queryAsyncJobResult")
 TARGET_CALLS_PER_MIN = 36
 TARGET_DETECT_P95_MS = 2000
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 class TimedSim(SimProcess):

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from time import monotonic
 
+from common import pct
 from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Input
@@ -92,15 +93,6 @@ def keystrokes() -> list[str]:
     """Queries after each keystroke: typing TYPED, then backspacing to empty."""
     typed = [TYPED[: i + 1] for i in range(len(TYPED))]
     return typed + [TYPED[:i] for i in range(len(TYPED) - 1, -1, -1)]
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 def timed(fn: Callable[[], object]) -> float:
