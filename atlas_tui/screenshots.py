@@ -20,9 +20,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.api.config import Profile
 from atlas_tui.cloud.session import DEMO_SOURCE
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -184,7 +184,7 @@ async def jobs_panel(pilot: Pilot) -> None:
 @contextlib.contextmanager
 def fixed_run_tags() -> Iterator[None]:
     """Restore names carry a random per-run tag: a fixed one while a scene plans."""
-    from atlas_tui.cloud import restore_plan as planning
+    from atlas_tui.cloud.restore import plan as planning
 
     planning.run_tags.append(lambda: "5ce4e5")
     try:
@@ -238,8 +238,10 @@ def demo_clock(sim: SimServer) -> Iterator[None]:
     so the history's times and a drill's duration are the same every run."""
     import types
 
-    from atlas_tui.cloud import drill as drilling
-    from atlas_tui.cloud import journal, restore_report, restore_run
+    from atlas_tui.cloud.restore import drill as drilling
+    from atlas_tui.cloud.restore import journal
+    from atlas_tui.cloud.restore import report as restore_report
+    from atlas_tui.cloud.restore import runner as restore_run
 
     def now_iso() -> str:
         return sim.clock.now().isoformat(timespec="milliseconds")
@@ -371,7 +373,7 @@ def _scratch_state() -> Iterator[None]:
     import os
     import tempfile
 
-    from atlas_tui.cloud.settings import STATE_DIR_ENV
+    from atlas_tui.cloud.private_files import STATE_DIR_ENV
 
     before = os.environ.get(STATE_DIR_ENV)
     with tempfile.TemporaryDirectory(prefix="atlas-shots-") as scratch:

@@ -116,8 +116,8 @@ async def run_app(endpoint: str, api_key: str, secret_key: str, *,
     from textual import events
 
     from atlas_tui.app import AtlasApp
-    from atlas_tui.cloud.config import Profile
-    from atlas_tui.cloud.settings import Settings
+    from atlas_tui.cloud.api.config import Profile
+    from atlas_tui.settings import Settings
     from atlas_tui.ui.screens.base import FilterBar
     from atlas_tui.ui.screens.instances import InstancesScreen
     from atlas_tui.ui.widgets.table import FastTable

@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume, parse_items
+from atlas_tui.cloud.api.models import Snapshot, VirtualMachine, Volume, parse_items
 
 ZONE = str(uuid.UUID(int=3))
 

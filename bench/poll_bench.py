@@ -55,10 +55,10 @@ sys.path.insert(0, str(ROOT))
 
 from common import pct  # noqa: E402  (bench/ is on the path: scripts run as bench/x.py)
 
-from atlas_tui.cloud.client import CloudClient  # noqa: E402
-from atlas_tui.cloud.config import Profile  # noqa: E402
+from atlas_tui.cloud.api.client import CloudClient  # noqa: E402
+from atlas_tui.cloud.api.config import Profile  # noqa: E402
+from atlas_tui.cloud.api.models import Volume  # noqa: E402
 from atlas_tui.cloud.jobs import JobTracker  # noqa: E402
-from atlas_tui.cloud.models import Volume  # noqa: E402
 from atlas_tui.sim.process import SimProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"

@@ -31,13 +31,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from atlas_tui.cloud.client import CloudClient  # noqa: E402
-from atlas_tui.cloud.config import Profile  # noqa: E402
+from atlas_tui.cloud.api.client import CloudClient  # noqa: E402
+from atlas_tui.cloud.api.config import Profile  # noqa: E402
 from atlas_tui.cloud.jobs import JobTracker  # noqa: E402
-from atlas_tui.cloud.journal import Journal  # noqa: E402
-from atlas_tui.cloud.restore_plan import gather_context, plan_root_swap  # noqa: E402
-from atlas_tui.cloud.restore_run import RestoreRunner  # noqa: E402
-from atlas_tui.cloud.restore_task import RestoreTask  # noqa: E402
+from atlas_tui.cloud.restore.journal import Journal  # noqa: E402
+from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap  # noqa: E402
+from atlas_tui.cloud.restore.runner import RestoreRunner  # noqa: E402
+from atlas_tui.cloud.restore.task import RestoreTask  # noqa: E402
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient, RetryPolicy
-from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.api.client import CloudClient, RetryPolicy
+from atlas_tui.cloud.api.config import Profile
 from atlas_tui.cloud.session import DEMO_SOURCE
 from atlas_tui.screenshots import FROZEN_AT
 

@@ -20,8 +20,9 @@ from aiohttp import web
 
 import atlas_tui
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.settings import Settings, state_dir, state_path
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.private_files import state_dir, state_path
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.instances import InstancesScreen

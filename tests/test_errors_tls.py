@@ -22,8 +22,8 @@ from rich.color import Color
 from rich.style import Style
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.config import Profile, discover
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.cloud.api.config import Profile, discover
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.protocol import Protocol
 from atlas_tui.ui.screens.instances import InstancesScreen

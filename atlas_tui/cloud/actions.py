@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from atlas_tui.cloud import rules
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.jobs import JobTracker
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import (
     AsyncJob,
     JobStarted,
     Snapshot,
@@ -25,6 +24,7 @@ from atlas_tui.cloud.models import (
     VMSnapshot,
     Volume,
 )
+from atlas_tui.cloud.jobs import JobTracker
 from atlas_tui.cloud.rules import snapshot_name, vm_state_for_revert
 
 # What CloudStack tells a non-admin for an unexpected server error (BaseCmd.USER_ERROR_MESSAGE).

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from atlas_tui.cloud.api.redact import MASK, is_secret_name, redact_text
 from atlas_tui.cloud.private_files import append_private, tighten
-from atlas_tui.cloud.redact import MASK, is_secret_name, redact_text
 
 
 def redact(params: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import Snapshot, SnapshotPolicy, VirtualMachine, VMSnapshot, Volume
 from atlas_tui.cloud.inventory import SnapshotStats
-from atlas_tui.cloud.models import Snapshot, SnapshotPolicy, VirtualMachine, VMSnapshot, Volume
 
 
 @dataclass(frozen=True)

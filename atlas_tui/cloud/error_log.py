@@ -16,9 +16,9 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from atlas_tui.cloud.api.redact import redact_text
+from atlas_tui.cloud.api.text import clean_text
 from atlas_tui.cloud.private_files import append_private, tighten
-from atlas_tui.cloud.redact import redact_text
-from atlas_tui.cloud.text import clean_text
 
 MAX_BYTES = 1 << 20
 

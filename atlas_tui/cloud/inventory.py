@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
     INTERVAL_NAMES,
     Raw,

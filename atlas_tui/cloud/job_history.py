@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atlas_tui.cloud.api.models import AsyncJob, JobStatus
 from atlas_tui.cloud.jobs import VERBS, api_name
-from atlas_tui.cloud.models import AsyncJob, JobStatus
 
 TARGET_KEYS = ("name", "id", "volumeid", "virtualmachineid", "snapshotid", "vmsnapshotid")
 

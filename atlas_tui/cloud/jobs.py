@@ -53,10 +53,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from atlas_tui.cloud.client import CloudClient, list_page
-from atlas_tui.cloud.durations import duration
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.client import CloudClient, list_page
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import (
     AsyncJob,
     JobStarted,
     JobStatus,
@@ -65,6 +64,7 @@ from atlas_tui.cloud.models import (
     SnapshotState,
     parse_items,
 )
+from atlas_tui.cloud.durations import duration
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+
+import platformdirs
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+APP_NAME = "atlas-tui"
+STATE_DIR_ENV = "ATLAS_TUI_STATE_DIR"
 
 
 def private_dir(path: Path) -> Path:
@@ -40,3 +45,15 @@ def append_private(path: Path, text: str) -> None:
         with contextlib.suppress(PermissionError):
             os.fchmod(f.fileno(), FILE_MODE)
         f.write(text)
+
+
+def state_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the audit log, the error log and the journals go (not created here)."""
+    env = os.environ if env is None else env
+    override = env.get(STATE_DIR_ENV, "").strip()
+    return Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`state_path()`, created (owner-only) if missing. Raises OSError if it cannot be."""
+    return private_dir(state_path(env))  # an existing, looser directory is tightened too

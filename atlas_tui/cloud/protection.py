@@ -20,9 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.inventory import Inventory, SnapshotStats
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import (
     INTERVAL_NAMES,
     Raw,
     SnapshotPolicy,
@@ -31,6 +30,7 @@ from atlas_tui.cloud.models import (
     Volume,
     parse_date,
 )
+from atlas_tui.cloud.inventory import Inventory, SnapshotStats
 
 __all__ = [
     "DEFAULT_MAXSNAPS_LIMIT",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
     Capabilities,
     Snapshot,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.config import Profile
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.api.models import Capabilities
 from atlas_tui.cloud.inventory import Inventory
-from atlas_tui.cloud.models import Capabilities
 
 DEMO_SOURCE = "embedded simulator"  # Profile.source of the --demo profile
 

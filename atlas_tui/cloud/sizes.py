@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from atlas_tui.cloud.models import Snapshot, Volume
+from atlas_tui.cloud.api.models import Snapshot, Volume
 
 
 def _first_size(raw: Mapping[str, Any], *keys: str) -> tuple[int | None, str]:

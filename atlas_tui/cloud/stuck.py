@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from atlas_tui.cloud.models import IN_PROGRESS_SNAPSHOT_STATES, Snapshot
+from atlas_tui.cloud.api.models import IN_PROGRESS_SNAPSHOT_STATES, Snapshot
 
 DEFAULT_SUPPORT = "help@runatlas.is"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy
+from atlas_tui.cloud.api.models import INTERVAL_NAMES, SnapshotPolicy
 from atlas_tui.cloud.schedule import (
     WEEKDAYS,
     Finding,

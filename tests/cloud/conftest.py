@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for, running_sim
 

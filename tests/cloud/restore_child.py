@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from atlas_tui.cloud.client import CloudClient, RetryPolicy
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.restore_run import RestoreRunner
+from atlas_tui.cloud.api.client import CloudClient, RetryPolicy
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.runner import RestoreRunner
 
 
 async def main(path: Path) -> int:

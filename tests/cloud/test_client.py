@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atlas_tui.cloud.api.client import CloudClient, RetryPolicy, java_url_encode, sign
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import JobStatus
 from atlas_tui.cloud.audit import AuditLog
-from atlas_tui.cloud.client import CloudClient, RetryPolicy, java_url_encode, sign
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.models import JobStatus
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for, running_sim
 
@@ -97,7 +97,7 @@ async def test_tilde_in_a_value_signs_like_java(client: CloudClient) -> None:
 
 
 async def test_unreachable_endpoint_is_a_transport_error() -> None:
-    from atlas_tui.cloud.config import Profile
+    from atlas_tui.cloud.api.config import Profile
 
     profile = Profile("nowhere", "http://127.0.0.1:9/client/api", "k", "s", "test", timeout_s=2)
     async with CloudClient(profile, retry=RetryPolicy(attempts=2, base_delay_s=0.01)) as c:

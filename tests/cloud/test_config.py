@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_tui.cloud.config import ConfigError, Profile, discover, list_profiles
+from atlas_tui.cloud.api.config import ConfigError, Profile, discover, list_profiles
 
 SECRET = "s3cr3t%Z9_tOpSecretValue-xyz"
 SECRET2 = "another-S3CRET-value-9876"

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from atlas_tui.cloud.client import CloudClient, RetryPolicy
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.client import CloudClient, RetryPolicy
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.faults import FaultSet, parse_rule
 from tests.conftest import FAST_RETRY, profile_for

@@ -5,7 +5,7 @@ simulator over loopback HTTP)."""
 from __future__ import annotations
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.start import ConnectErrorScreen

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.restore import gather_context, plan_data_swap
-from atlas_tui.cloud.restore_task import RestoreTask
+from atlas_tui.cloud.restore.task import RestoreTask
 from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 KEYS = {"listAsyncJobs": "list", "queryAsyncJobResult": "job:"}  # tracker.outstanding's names

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.drill import _cleanups, drain_cleanups, drill_many
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.restore.drill import _cleanups, drain_cleanups, drill_many
 from tests.cloud.test_restore import snapshot_of
 from tests.cloud.test_restore_drill import waiter
 from tests.conftest import FAST_RETRY, profile_for, running_sim

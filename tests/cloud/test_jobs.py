@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import JobStarted, JobStatus, Volume
 from atlas_tui.cloud.jobs import (
     NO_SERVER_CLOCK,
     JobTracker,
@@ -23,7 +24,6 @@ from atlas_tui.cloud.jobs import (
     TrackedJob,
     api_name,
 )
-from atlas_tui.cloud.models import JobStarted, JobStatus, Volume
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, make_sim, profile_for
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from atlas_tui.cloud.journal import JOURNAL_FORMAT, Journal
+from atlas_tui.cloud.restore.journal import JOURNAL_FORMAT, Journal
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from atlas_tui.cloud.client import MAX_COUNT, CloudClient
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.client import MAX_COUNT, CloudClient
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.session import DEMO_SOURCE
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for

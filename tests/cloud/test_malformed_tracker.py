@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.cloud.jobs import JobTracker
-from atlas_tui.cloud.restore_plan import gather_context, networks_of
+from atlas_tui.cloud.restore.plan import gather_context, networks_of
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.seeds import ZONE_ADVANCED_ID
 from tests.cloud.test_jobs import MAX_S, MIN_S, running, snapshot_of, until, volume

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import (
     AsyncJob,
     Capabilities,
     DiskOffering,

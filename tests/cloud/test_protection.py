@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.models import SnapshotPolicy, VirtualMachine, Volume
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import SnapshotPolicy, VirtualMachine, Volume
 from atlas_tui.cloud.protection import (
     GIB,
     PERIODS,

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.redact import redact_text, redact_url
 from atlas_tui.cloud.audit import AuditLog
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.config import Profile
 from atlas_tui.cloud.error_log import ErrorLog
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.journal import Journal, restores_dir
-from atlas_tui.cloud.redact import redact_text, redact_url
+from atlas_tui.cloud.private_files import state_dir
 from atlas_tui.cloud.restore import RestoreRunner, gather_context, plan_root_swap
-from atlas_tui.cloud.settings import state_dir
+from atlas_tui.cloud.restore.journal import Journal, restores_dir
 from tests.conftest import FAST_RETRY, running_sim
 
 SECRETS = ("alice", "hunter2", "T0KEN-123", "APIKEY-xyz", "SIG/abc=")

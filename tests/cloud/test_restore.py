@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.models import AsyncJob, DiskOffering, JobStarted, Snapshot, VirtualMachine
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import AsyncJob, DiskOffering, JobStarted, Snapshot, VirtualMachine
 from atlas_tui.cloud.restore import (
     EventKind,
     Journal,

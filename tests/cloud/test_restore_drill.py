@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.drill import drill, keep_result, load_results, verified_words
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.restore.drill import drill, keep_result, load_results, verified_words
 from tests.cloud.test_restore import snapshot_of
 
 if TYPE_CHECKING:

@@ -32,9 +32,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.journal import Journal
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.config import Profile
 from atlas_tui.cloud.restore import (
     EventKind,
     RestoreEvent,
@@ -44,6 +43,7 @@ from atlas_tui.cloud.restore import (
     gather_context,
     plan_root_swap,
 )
+from atlas_tui.cloud.restore.journal import Journal
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
 from atlas_tui.sim.process import SimProcess
 from tests.conftest import FAST_RETRY, make_sim, profile_for

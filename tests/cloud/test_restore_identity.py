@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.journal import Journal
+from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.restore import (
     RestoreRunner,
     gather_context,
     plan_attach,
     plan_root_swap,
 )
-from atlas_tui.cloud.restore_report import read_server
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.report import read_server
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
 from tests.cloud.test_restore import snapshot_of, vm_named
 from tests.cloud.test_restore_faults import CHILD, KillSim

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from atlas_tui.cloud.text import clean_any, clean_json_text, clean_text
+from atlas_tui.cloud.api.text import clean_any, clean_json_text, clean_text
 
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import Snapshot
 from atlas_tui.cloud.durations import compact, duration
-from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.inventory import SnapshotStats
 from atlas_tui.cloud.jobs import JobTracker
-from atlas_tui.cloud.models import Snapshot
 from atlas_tui.cloud.protection import summarize
 from atlas_tui.cloud.restore import (
     PlanBlocked,

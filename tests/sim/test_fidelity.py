@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY, SimServer
 from atlas_tui.sim.commands import REGISTRY
 from atlas_tui.sim.view import VERSIONS

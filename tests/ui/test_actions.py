@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.jobs import JobTracker
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapshotDialog
 from atlas_tui.ui.screens.instances import InstancesScreen

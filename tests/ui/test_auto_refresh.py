@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from tests.conftest import profile_for

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.base import FilterBar
 from atlas_tui.ui.screens.help import HelpScreen

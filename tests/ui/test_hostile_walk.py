@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.seeds import HOSTILE, HOSTILE_CLICK_FILE
 from atlas_tui.ui.screens.base import FilterBar

@@ -4,7 +4,7 @@ the app still running; `r` loads the list once the server answers properly again
 from __future__ import annotations
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen

@@ -3,7 +3,7 @@ message naming listAsyncJobs, the app running, and the other pending job adopted
 
 from __future__ import annotations
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from tests.cloud.test_jobs import volume

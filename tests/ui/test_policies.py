@@ -13,9 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.models import SnapshotPolicy
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import SnapshotPolicy
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen

@@ -3,7 +3,7 @@ backups were last verified, and flags the never verified."""
 
 from __future__ import annotations
 
-from atlas_tui.cloud.drill import load_results
+from atlas_tui.cloud.restore.drill import load_results
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.drills import DrillsScreen
 from atlas_tui.ui.screens.instances import InstancesScreen

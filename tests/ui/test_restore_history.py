@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.restore_plan import gather_context, plan_attach, plan_root_swap
-from atlas_tui.cloud.restore_run import RestoreRunner
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.plan import gather_context, plan_attach, plan_root_swap
+from atlas_tui.cloud.restore.runner import RestoreRunner
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.restore import RestoreModeDialog
@@ -95,9 +95,9 @@ async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
 async def test_jobs_after_a_restart_shows_the_server_jobs_and_the_audit_log(
     sim: SimServer,
 ) -> None:
+    from atlas_tui.cloud.api.errors import CloudError
     from atlas_tui.cloud.audit import AuditLog
-    from atlas_tui.cloud.errors import CloudError
-    from atlas_tui.cloud.settings import state_dir
+    from atlas_tui.cloud.private_files import state_dir
     from atlas_tui.ui.screens.jobs import JobsScreen
 
     # "Before the restart": a snapshot taken and a refused call, through an audited client

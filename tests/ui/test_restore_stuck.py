@@ -5,8 +5,8 @@ guide's advice naming the support address, and its diagnostic one key away."""
 from __future__ import annotations
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.jobs import JobsScreen

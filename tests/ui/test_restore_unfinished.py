@@ -4,10 +4,10 @@ the VM has no root disk, whatever caused it."""
 
 from __future__ import annotations
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.restore_plan import gather_context, plan_root_swap
-from atlas_tui.cloud.restore_run import RestoreRunner
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap
+from atlas_tui.cloud.restore.runner import RestoreRunner
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog

@@ -7,11 +7,11 @@ journal a crash leaves is picked up at the next start.
 from __future__ import annotations
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.restore_plan import gather_context, plan_root_swap
-from atlas_tui.cloud.restore_run import RestoreRunner
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap
+from atlas_tui.cloud.restore.runner import RestoreRunner
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.restore import (

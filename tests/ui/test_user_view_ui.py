@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from atlas_tui.app import AtlasApp, Launch
-from atlas_tui.cloud.settings import Settings
+from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen

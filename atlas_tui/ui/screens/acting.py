@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from atlas_tui.cloud import rules
 from atlas_tui.cloud.actions import SnapshotTarget, default_targets
-from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.models import Snapshot, VirtualMachine, VMSnapshot, Volume
-from atlas_tui.cloud.restore_plan import (
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import Snapshot, VirtualMachine, VMSnapshot, Volume
+from atlas_tui.cloud.restore.plan import (
     Mode,
     RestoreContext,
     RestorePlan,

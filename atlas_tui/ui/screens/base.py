@@ -21,9 +21,9 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.text import clean_text
 from atlas_tui.cloud.session import DEMO_SOURCE
-from atlas_tui.cloud.text import clean_text
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable

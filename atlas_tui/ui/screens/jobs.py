@@ -19,8 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import AsyncJob, Snapshot
 from atlas_tui.cloud.audit import AuditLog
-from atlas_tui.cloud.errors import CloudError
 from atlas_tui.cloud.job_history import (
     PastAction,
     job_words,
@@ -29,7 +30,6 @@ from atlas_tui.cloud.job_history import (
     server_job_diagnostic,
 )
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.models import AsyncJob, Snapshot
 from atlas_tui.cloud.stuck import is_stuck, oldest_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain

@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.models import INTERVAL_NAMES, SnapshotPolicy, VirtualMachine, Volume
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import INTERVAL_NAMES, SnapshotPolicy, VirtualMachine, Volume
 from atlas_tui.ui.policy_text import (
     next_run_short,
     next_runs_text,

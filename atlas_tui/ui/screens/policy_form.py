@@ -27,8 +27,8 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.models import SnapshotPolicy, Volume
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import SnapshotPolicy, Volume
 from atlas_tui.cloud.protection import DEFAULT_MAXSNAPS_LIMIT, limit_from_error
 from atlas_tui.cloud.schedule import (
     WEEKDAYS,
@@ -46,7 +46,7 @@ from atlas_tui.ui.policy_text import policy_words, run_lines
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
-    from atlas_tui.cloud.client import CloudClient
+    from atlas_tui.cloud.api.client import CloudClient
 
 # What the server told us about `snapshot.max.<interval>` (a normal user cannot read it),
 # remembered per client, i.e. per connected session.

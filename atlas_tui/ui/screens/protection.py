@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from atlas_tui.cloud.drill import load_results, verified_words
 from atlas_tui.cloud.protection import (
     PERIODS,
     ProtectionInventory,
@@ -24,6 +23,7 @@ from atlas_tui.cloud.protection import (
     monthly_cost,
     summarize,
 )
+from atlas_tui.cloud.restore.drill import load_results, verified_words
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary

@@ -16,11 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.models import Snapshot
-from atlas_tui.cloud.restore_history import RestoreRecord, history
-from atlas_tui.cloud.restore_task import RestoreTask
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import Snapshot
+from atlas_tui.cloud.restore.history import RestoreRecord, history
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.task import RestoreTask
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.api.models import Snapshot, VirtualMachine, Volume
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.models import Snapshot, VirtualMachine, Volume
 from atlas_tui.cloud.sizes import stored_bytes
 from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt

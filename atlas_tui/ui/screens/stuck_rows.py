@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from atlas_tui.cloud.errors import CloudError
+from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui.screens.base import copy_plain
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atlas_tui.cloud.journal import Journal, restores_dir
+from atlas_tui.cloud.restore.journal import Journal, restores_dir
 
 OUTCOME_WORDS = {
     "succeeded": "restored",

@@ -12,11 +12,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError, ErrorKind
-from atlas_tui.cloud.journal import Journal, now_iso
-from atlas_tui.cloud.models import Template, VirtualMachine, Volume
-from atlas_tui.cloud.restore_plan import GIB, Mode, RestorePlan
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import Template, VirtualMachine, Volume
+from atlas_tui.cloud.restore.journal import Journal, now_iso
+from atlas_tui.cloud.restore.plan import GIB, Mode, RestorePlan
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Settings live in ``settings.toml`` in the platform config directory
 (``~/.config/atlas-tui/settings.toml`` on Linux, ``~/Library/Application Support/atlas-tui/``
 on macOS; ``$ATLAS_TUI_CONFIG_DIR`` overrides the directory). The file is optional, and so is
 every key in it. Credentials never go here: they come from ``~/.cmk/config``,
-``~/.cloudstack.ini`` or the ``CLOUDSTACK_*`` variables (see ``atlas_tui.cloud.config``).
+``~/.cloudstack.ini`` or the ``CLOUDSTACK_*`` variables (see ``atlas_tui.cloud.api.config``).
 
 Keys, with their defaults::
 
@@ -43,22 +43,19 @@ from typing import Any
 
 import platformdirs
 
-from atlas_tui.cloud.private_files import private_dir
+from atlas_tui.cloud.private_files import APP_NAME
 
 __all__ = [
     "CONFIG_DIR_ENV",
-    "STATE_DIR_ENV",
     "Settings",
     "SettingsError",
     "config_dir",
     "load_settings",
     "settings_path",
-    "state_dir",
 ]
 
-APP_NAME = "atlas-tui"
+
 CONFIG_DIR_ENV = "ATLAS_TUI_CONFIG_DIR"
-STATE_DIR_ENV = "ATLAS_TUI_STATE_DIR"
 SETTINGS_FILE = "settings.toml"
 
 
@@ -101,18 +98,6 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def settings_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / SETTINGS_FILE
-
-
-def state_path(env: Mapping[str, str] | None = None) -> Path:
-    """Where the audit log, the error log and the journals go (not created here)."""
-    env = os.environ if env is None else env
-    override = env.get(STATE_DIR_ENV, "").strip()
-    return Path(override).expanduser() if override else platformdirs.user_state_path(APP_NAME)
-
-
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    """`state_path()`, created (owner-only) if missing. Raises OSError if it cannot be."""
-    return private_dir(state_path(env))  # an existing, looser directory is tightened too
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from atlas_tui.cloud.redact import redact_text
-from atlas_tui.cloud.text import clean_text
+from atlas_tui.cloud.api.redact import redact_text
+from atlas_tui.cloud.api.text import clean_text
 
 
 class ErrorKind(StrEnum):

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from atlas_tui.cloud.redact import redact_url
+from atlas_tui.cloud.api.redact import redact_url
 
 __all__ = [
     "ENV_PROFILE",

@@ -20,18 +20,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError
-from atlas_tui.cloud.journal import now_iso
-from atlas_tui.cloud.models import AsyncJob, DiskOffering, JobStarted, Snapshot
-from atlas_tui.cloud.restore_plan import (
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError
+from atlas_tui.cloud.api.models import AsyncJob, DiskOffering, JobStarted, Snapshot
+from atlas_tui.cloud.private_files import state_dir
+from atlas_tui.cloud.restore.journal import now_iso
+from atlas_tui.cloud.restore.plan import (
     created_volume_size,
     gib_text,
     pick_disk_offering,
     snapshot_label,
 )
-from atlas_tui.cloud.restore_report import volume_or_none
-from atlas_tui.cloud.settings import state_dir
+from atlas_tui.cloud.restore.report import volume_or_none
 
 AwaitJob = Callable[[JobStarted], Awaitable[AsyncJob]]
 

@@ -11,7 +11,7 @@ with any offset (one that does not read is no date, as before).
 
 Every model keeps the raw dict it came from (`raw`), so the detail pane can show every
 field with its exact value, while the rest of the app works with typed attributes. Strings
-were already made safe before the answer was decoded (atlas_tui.cloud.text).
+were already made safe before the answer was decoded (atlas_tui.cloud.api.text).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import msgspec
 
-from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 
 Raw = dict[str, Any]
 

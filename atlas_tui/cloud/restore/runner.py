@@ -27,13 +27,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.api.models import AsyncJob, JobStarted, SnapshotPolicy
 from atlas_tui.cloud.jobs import api_name
-from atlas_tui.cloud.journal import Journal, now_iso
-from atlas_tui.cloud.models import AsyncJob, JobStarted, SnapshotPolicy
-from atlas_tui.cloud.restore_plan import Mode, RestorePlan, Step
-from atlas_tui.cloud.restore_report import Check, build_report, read_server
+from atlas_tui.cloud.restore.journal import Journal, now_iso
+from atlas_tui.cloud.restore.plan import Mode, RestorePlan, Step
+from atlas_tui.cloud.restore.report import Check, build_report, read_server
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,9 @@ import aiohttp
 from cs import AIOCloudStack, CloudStackApiException, CloudStackException
 from cs.client import unwrap_response
 
-from atlas_tui.cloud.config import Profile
-from atlas_tui.cloud.errors import CloudError, ErrorKind, ReadOnlyError, kind_for_code
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.config import Profile
+from atlas_tui.cloud.api.errors import CloudError, ErrorKind, ReadOnlyError, kind_for_code
+from atlas_tui.cloud.api.models import (
     AsyncJob,
     Capabilities,
     DiskOffering,
@@ -57,7 +57,7 @@ from atlas_tui.cloud.models import (
     malformed,
     parse_items,
 )
-from atlas_tui.cloud.text import clean_json_text
+from atlas_tui.cloud.api.text import clean_json_text
 
 PAGE_SIZE = 500
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a page of 500 items is well under 1 MiB
@@ -156,7 +156,7 @@ class _Transport(AIOCloudStack):
             raise
         status = response.status
         # The text boundary: every string of the answer is made safe before it is decoded
-        # (atlas_tui.cloud.text), so nothing built from it can carry a control sequence.
+        # (atlas_tui.cloud.api.text), so nothing built from it can carry a control sequence.
         text = clean_json_text(_decode(body, response.charset))
         if not json:
             if status != 200:

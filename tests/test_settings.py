@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from atlas_tui.cloud.settings import (
+from atlas_tui.cloud.private_files import state_dir
+from atlas_tui.settings import (
     Settings,
     SettingsError,
     config_dir,
     load_settings,
     settings_path,
-    state_dir,
 )
 
 

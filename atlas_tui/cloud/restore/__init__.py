@@ -9,8 +9,8 @@ At start: `Journal.unfinished()` lists restores a crash left open; offer
 `RestoreRunner.resume(client, journal)` or `RestoreRunner.rollback_from(client, journal)`.
 """
 
-from atlas_tui.cloud.journal import Journal, restores_dir
-from atlas_tui.cloud.restore_plan import (
+from atlas_tui.cloud.restore.journal import Journal, restores_dir
+from atlas_tui.cloud.restore.plan import (
     ApiCall,
     Blocker,
     Mode,
@@ -30,7 +30,7 @@ from atlas_tui.cloud.restore_plan import (
     run_tag,
     snapshot_label,
 )
-from atlas_tui.cloud.restore_run import (
+from atlas_tui.cloud.restore.runner import (
     EventKind,
     KeptResource,
     PlanBlocked,

@@ -37,10 +37,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from atlas_tui.cloud.private_files import private_dir, tighten
-from atlas_tui.cloud.redact import redact_url
-from atlas_tui.cloud.restore_plan import RestorePlan
-from atlas_tui.cloud.settings import state_dir
+from atlas_tui.cloud.api.redact import redact_url
+from atlas_tui.cloud.private_files import private_dir, state_dir, tighten
+from atlas_tui.cloud.restore.plan import RestorePlan
 
 JOURNAL_FORMAT = 1
 FINISHED = frozenset({"succeeded", "rolled-back"})

@@ -8,12 +8,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from atlas_tui.cloud.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import AsyncJob, JobStarted
 from atlas_tui.cloud.jobs import JobTracker
-from atlas_tui.cloud.journal import Journal
-from atlas_tui.cloud.models import AsyncJob, JobStarted
-from atlas_tui.cloud.restore_plan import RestorePlan
-from atlas_tui.cloud.restore_run import RestoreEvent, RestoreOutcome, RestoreRunner
+from atlas_tui.cloud.restore.journal import Journal
+from atlas_tui.cloud.restore.plan import RestorePlan
+from atlas_tui.cloud.restore.runner import RestoreEvent, RestoreOutcome, RestoreRunner
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from atlas_tui.cloud.client import CloudClient
-from atlas_tui.cloud.models import (
+from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import (
     DiskOffering,
     Network,
     OsType,

@@ -1,0 +1,1 @@
+"""The CloudStack API: the client on cs.AIOCloudStack, errors, typed models, profiles."""
