@@ -19,9 +19,10 @@ Figures:
 * `rss_mb`: the app process's peak resident set (`VmHWM` in /proc/PID/status) read just before
   it quits, the larger of the two app processes (the keystroke run and the idle run, which
   visits every screen). `rss_after_load_mb`: the same, read right after the full load.
-* `idle_bytes_per_min`: per screen (volumes of vm-00000 and snapshots of its first volume;
-  protection; jobs: each reached with a `:` jump or enter from the one before, pushed on top
-  of the instances list; then the instances list itself, back with escape), the bytes the app
+* `idle_bytes_per_min`: per screen (volumes of vm-00000 (`:vm`), the policies of its first
+  volume (`p`), that volume's snapshots (escape, enter); protection, jobs, restores (`:`
+  jumps): each pushed on top of the instances list; then the instances list itself, back
+  with escape), the bytes the app
   wrote to the terminal during `idle_s` seconds while nothing changed on the simulator (speed
   0: its clock stands still), after the screen had loaded and 2 s of settling, scaled to a
   minute (x 60 / idle_s). The lists refresh on their own every 30 s (the default), so a 30 s
@@ -51,10 +52,10 @@ ROWS, COLS = 24, 80
 SETTLE_S = 0.4
 MISS_S = 3.0
 QUIET_SETTINGS = "refresh_seconds = 3600\n"
-SCREENS = ("instances", "volumes", "snapshots", "protection", "jobs")
+SCREENS = ("instances", "volumes", "policies", "snapshots", "protection", "jobs", "restores")
 # The instances list last: the others are opened while the first load is fresh, before the
 # list's own auto refresh comes due (a refresh replaces the inventory the `:vm` jump reads).
-IDLE_ORDER = ("volumes", "snapshots", "protection", "jobs", "instances")
+IDLE_ORDER = ("volumes", "policies", "snapshots", "protection", "jobs", "restores", "instances")
 
 
 class Terminal:
@@ -225,20 +226,30 @@ def jump(term: Terminal, text: str) -> None:
     term.send(KEYS["enter"])
 
 
-def open_screen(term: Terminal, name: str) -> None:
-    """Screens are pushed on top of the instances list in IDLE_ORDER: `:` jumps, but the
-    snapshots of the VM's first volume (ROOT), opened with enter from its volumes; the
-    instances list comes last, back down the stack with escape."""
+def open_screen(term: Terminal, name: str, stack: list[str]) -> None:
+    """Screens are pushed on top of the instances list in IDLE_ORDER (`stack` holds them):
+    `:` jumps, but the policies (`p`) and the snapshots (enter) of the VM's first volume
+    (ROOT), opened from its volumes; the instances list comes last, back down the stack with
+    escape."""
     if name == "volumes":
         jump(term, "vm vm-00000")
+    elif name == "policies":
+        term.send(b"p")
     elif name == "snapshots":
-        term.send(KEYS["enter"])
-    elif name == "instances":
-        for _ in range(len(IDLE_ORDER) - 1):
+        while stack and stack[-1] != "volumes":  # back to the volumes
             term.send(KEYS["escape"])
             term.pump(0.5)
+            stack.pop()
+        term.send(KEYS["enter"])
+    elif name == "instances":
+        while stack:
+            term.send(KEYS["escape"])
+            term.pump(0.5)
+            stack.pop()
     else:
         jump(term, name)
+    if name != "instances":
+        stack.append(name)
     wait = 60 if name == "instances" else 120
     if term.until(loaded(term, name), wait) is None:
         raise LookupError(f"the {name} screen did not load in {wait} s")
@@ -284,9 +295,10 @@ def measure_pty(endpoint: str, api_key: str, secret_key: str, vms: int, *,
         term.wait_for(loaded(term, "instances"), "the loaded instances list", 300)
         idle: dict[str, float | None] = {}
         problems: dict[str, str] = {}
+        stack: list[str] = []
         for name in IDLE_ORDER:
             try:
-                open_screen(term, name)
+                open_screen(term, name, stack)
             except LookupError as e:
                 problems[name] = f"{e}; it shows {term.lines()[1].strip()!r}"
                 if name != "instances":  # the list is on screen whatever its state

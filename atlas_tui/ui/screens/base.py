@@ -9,6 +9,7 @@ unavailable instead of hiding it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -173,10 +174,28 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         self.set_interval(1.0, self._tick)
         self.refresh_data()
 
+    def on_top_every(self, seconds: float, callback: Callable[[], object]) -> Timer:
+        """A timer calling `callback` while this screen is on top only (see `_tick`)."""
+
+        def tick() -> None:
+            if self.on_top:
+                callback()
+
+        return self.set_interval(seconds, tick)
+
+    @property
+    def on_top(self) -> bool:
+        """The top of the screen stack. Not `is_current`: Textual counts the screen right
+        below the top as current too (it may show through), and a widget repainted there
+        makes it repaint the whole screen on top: a list ticking under another list, or
+        under a dialog, would rewrite the terminal every second."""
+        return self.is_active
+
     def _tick(self) -> None:
-        crumbs = self.query_one(Breadcrumbs)
-        crumbs.refresh()
-        if self.updated is None or not self.is_current or self.loading_now:
+        if not self.on_top:
+            return  # under another screen: it catches up when it is on top again
+        self.query_one(Breadcrumbs).tick()  # the age's own cells, when it reads differently
+        if self.updated is None or self.loading_now:
             return
         # Big accounts reload slowly: never spend more than a fifth of the time loading.
         period = max(self._auto_refresh_s, 5 * self._last_load_s)

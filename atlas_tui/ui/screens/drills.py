@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from atlas_tui.ui.screens.base import BrowseScreen
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -59,7 +60,7 @@ class DrillsScreen(BrowseScreen):
         yield Static(id="drill-note")
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self.rerender)  # the drills move on their own
+        self.on_top_every(0.5, self.rerender)  # the drills move on their own
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
@@ -80,7 +81,7 @@ class DrillsScreen(BrowseScreen):
             words += " · stopped"
         elif not p.finished:
             words += " · x stops the rest"
-        self.query_one("#drill-note", Static).update(Text(words))
+        quiet_update(self.query_one("#drill-note", Static), Text(words))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":

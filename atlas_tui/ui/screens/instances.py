@@ -19,6 +19,7 @@ from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -210,7 +211,7 @@ class InstancesScreen(ActingScreen):
         for name, flag in flagged[:3]:  # first, where the eye lands: not to be missed
             summary.append(f"⚠ {name}: {flag} · ", style="bold red")
         summary.append(" · ".join(parts))
-        self.query_one("#summary", Static).update(summary)
+        quiet_update(self.query_one("#summary", Static), summary)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)

@@ -34,6 +34,7 @@ from atlas_tui.cloud.stuck import is_stuck, oldest_stuck, snapshot_diagnostic, s
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.jobs_panel import elapsed
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -128,7 +129,7 @@ class JobsScreen(ActingScreen):
         yield Static(id="job-note")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.rerender)  # elapsed times tick
+        self.on_top_every(1.0, self.rerender)  # elapsed times tick
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
@@ -224,7 +225,7 @@ class JobsScreen(ActingScreen):
                         f"{snap.state}.\n", style="bold yellow")
             for i, advice in enumerate(stuck_advice(support), 1):
                 note.append(f"{i}. {advice}\n")
-        self.query_one("#job-note", Static).update(note)
+        quiet_update(self.query_one("#job-note", Static), note)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         job = self._selected()

@@ -24,6 +24,7 @@ from atlas_tui.ui.policy_text import (
 )
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -125,7 +126,7 @@ class PoliciesScreen(BrowseScreen):
                 note.append(f'f fixes it: schedule "{policy.schedule}" → "{fix.fix}"\n',
                             style="yellow")
             note.append(next_runs_text(policy, self.session.client.server_now()), style="dim")
-        self.query_one("#policy-note", Static).update(note)
+        quiet_update(self.query_one("#policy-note", Static), note)
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         policy = next((p for p in self.policies if p.id == key), None)

@@ -29,6 +29,7 @@ from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -191,7 +192,7 @@ class ProtectionScreen(BrowseScreen):
             text.append(f" ≈ {at_least}{money(s.monthly_cost, self.currency)}/month",
                         style="bold")
             text.append(f" at {self.rate:g} {self.currency}/GiB", style="dim")
-        self.query_one("#protection-summary", Static).update(text)
+        quiet_update(self.query_one("#protection-summary", Static), text)
 
     @on(FastTable.CursorMoved)
     def _moved(self) -> None:
@@ -218,7 +219,7 @@ class ProtectionScreen(BrowseScreen):
                 plural = "s" if storage.volumes != 1 else ""
                 note.append(f" · {storage.vm_name} ({storage.volumes} volume{plural}) "
                             f"{self._storage(storage.bytes, storage.unsized)}", style="dim")
-        self.query_one("#protection-note", Static).update(note)
+        quiet_update(self.query_one("#protection-note", Static), note)
 
     def _storage(self, size: int, unsized: int = 0) -> str:
         text = f"snapshots {fmt.size_sum(size, unsized)}"

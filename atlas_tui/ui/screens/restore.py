@@ -32,6 +32,7 @@ from atlas_tui.cloud.restore.plan import Mode, RestorePlan
 from atlas_tui.cloud.restore.runner import EventKind, RestoreOutcome
 from atlas_tui.cloud.restore.task import RestoreTask
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.tick import Tick
 
 MODE_TEXT = {
@@ -421,7 +422,8 @@ class RestoreProgressScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.restore.subscribe(lambda _t: self.call_later(self._paint))
-        self.set_interval(1.0, self._paint)
+        # On top only: a widget repainted on a screen below repaints the whole screen on top.
+        self.set_interval(1.0, lambda: self.is_active and self._paint())
         self._paint()
 
     def on_unmount(self) -> None:
@@ -436,7 +438,7 @@ class RestoreProgressScreen(Screen[None]):
                    if e.kind in (EventKind.STEP_FINISHED, EventKind.STEP_SKIPPED,
                                  EventKind.STEP_OPTIONAL_FAILED))
         self.query_one("#bar", ProgressBar).update(progress=done)
-        self.query_one("#progress-text", Static).update(progress_text(self.restore))
+        quiet_update(self.query_one("#progress-text", Static), progress_text(self.restore))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One escape key, worded for the moment: "the restore goes on" only while it does.

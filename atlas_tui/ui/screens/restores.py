@@ -24,6 +24,7 @@ from atlas_tui.cloud.restore.task import RestoreTask
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -137,7 +138,7 @@ class RestoresScreen(ActingScreen):
         yield Static(id="restore-note")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.rerender)  # a running restore's step count moves
+        self.on_top_every(1.0, self.rerender)  # a running restore's step count moves
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
@@ -182,7 +183,7 @@ class RestoresScreen(ActingScreen):
             if record.unfinished:
                 note.append("Unfinished: enter offers to resume it or roll it back.\n",
                             style="bold red")
-        self.query_one("#restore-note", Static).update(note)
+        quiet_update(self.query_one("#restore-note", Static), note)
 
     @on(FastTable.CursorMoved)
     def _moved(self) -> None:

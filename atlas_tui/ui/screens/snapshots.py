@@ -18,6 +18,7 @@ from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -112,7 +113,7 @@ class SnapshotsScreen(ActingScreen):
             note.append(f"{snap.name} is stuck in {snap.state}.\n", style="bold red")
             for i, advice in enumerate(stuck_advice(self.atlas.settings.support_address), 1):
                 note.append(f"{i}. {advice}\n")
-        self.query_one("#snap-note", Static).update(note)
+        quiet_update(self.query_one("#snap-note", Static), note)
 
     @on(FastTable.CursorMoved)
     def _cursor_note(self) -> None:

@@ -20,6 +20,7 @@ from atlas_tui.ui import format as fmt
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
+from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -116,7 +117,7 @@ class VolumesScreen(ActingScreen):
             # The restore path's first obstacle, said where the user looks.
             title.append(": they block attach, detach and revert", style="yellow")
         title.append(f" · VM {self.vm.state} · tab ⇄", style="dim")
-        self.query_one("#vm-snap-title", Static).update(title)
+        quiet_update(self.query_one("#vm-snap-title", Static), title)
 
     @staticmethod
     def _volume_row(r: VolumeRow, now: Any, exact: bool,

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -57,7 +58,11 @@ class AtlasHeader(Static):
 
 
 class Breadcrumbs(Static):
-    """`demo › hello-atlas › ROOT-42 › snapshots`, and how fresh the list is."""
+    """`demo › hello-atlas › ROOT-42 › snapshots`, and how fresh the list is.
+
+    The age moves on its own: `tick()` (every second) repaints the cells of the age text
+    alone, and only when it reads differently; it reads in steps of 10 s, then of a minute,
+    so an idle screen writes a few bytes a minute to the terminal, not a line a second."""
 
     DEFAULT_CSS = """
     Breadcrumbs { height: 1; color: $text-muted; }
@@ -67,27 +72,50 @@ class Breadcrumbs(Static):
     updated: reactive[datetime | None] = reactive(None)
     status: reactive[str] = reactive("")
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # The right-hand text as last rendered, and the cell it starts at.
+        self._right = ""
+        self._right_x = 0
+        self._path_len = 0
+
     def render(self) -> Text:
         text = Text(" ")
         for i, part in enumerate(self.path):
             if i:
                 text.append(" › ", style="dim")
             text.append(part, style="bold" if i == len(self.path) - 1 else "")
+        self._path_len = text.cell_len
         right = self.status or self._freshness()
+        self._right, self._right_x = right, self._right_start(right)
         if right:
-            pad = max(1, self.size.width - text.cell_len - len(right) - 1)
-            text.append(" " * pad)
+            text.append(" " * (self._right_x - self._path_len))
             text.append(right, style="dim")
         return text
+
+    def _right_start(self, right: str) -> int:
+        return self._path_len + max(1, self.size.width - self._path_len - len(right) - 1)
+
+    def tick(self) -> None:
+        """Repaint the age's cells if the age reads differently now (see the class doc)."""
+        right = self.status or self._freshness()
+        if right == self._right:
+            return
+        x = min(self._right_x, self._right_start(right))
+        width = self.size.width
+        if x + max(len(right), len(self._right)) + 1 > width or not self._right:
+            self.refresh()  # no room to be right-aligned: the line as a whole
+        else:
+            self.refresh(Region(x, 0, width - x, 1))
 
     def _freshness(self) -> str:
         if self.updated is None:
             return "loading…"
         seconds = int((datetime.now(self.updated.tzinfo) - self.updated).total_seconds())
-        if seconds < 5:
+        if seconds < 10:
             return "updated just now"
-        if seconds < 120:
-            return f"updated {seconds}s ago"
+        if seconds < 60:
+            return f"updated {seconds // 10 * 10}s ago"
         return f"updated {seconds // 60}m ago"
 
 

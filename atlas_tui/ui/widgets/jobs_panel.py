@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.dom import NoScreen
 from textual.widgets import Static
 
 from atlas_tui.cloud.durations import compact
+from atlas_tui.ui.widgets.quiet import quiet_update
 
 if TYPE_CHECKING:
     from atlas_tui.cloud.jobs import JobTracker, TrackedJob
@@ -75,7 +77,18 @@ class JobsPanel(Static):
                  if not j.done or (j.finished_at is not None and now - j.finished_at < RECENT_S)]
         return shown[:MAX_LINES]
 
+    def _on_top(self) -> bool:
+        try:
+            return self.screen.is_active  # not is_current: see BrowseScreen.on_top
+        except NoScreen:
+            return False
+
     def refresh_jobs(self) -> None:
+        """Show the jobs now. Only on the screen on top (the screen's resume calls this
+        again): a widget repainted on a screen below makes Textual repaint the whole screen
+        on top; and only when the text changed, so an idle panel writes nothing."""
+        if not self._on_top():
+            return
         jobs = [] if self.hidden_by_user else self.visible_jobs()
         self.set_class(not jobs, "-empty")
         if not jobs:
@@ -90,4 +103,4 @@ class JobsPanel(Static):
             if i:
                 lines.append("\n")
             lines.append_text(job_line(job, width))
-        self.update(lines)
+        quiet_update(self, lines)

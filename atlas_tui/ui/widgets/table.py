@@ -12,6 +12,7 @@ import asyncio
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from time import monotonic
 from typing import Any, ClassVar
 
@@ -41,6 +42,17 @@ ELLIPSIS = "…"
 SORT_ARROWS = ("▲", "▼")
 # Control characters from API data (names, descriptions) would corrupt the terminal.
 _CONTROL = {c: " " for c in [*range(32), 127]}
+
+
+def _same_cell(a: CellValue, b: CellValue) -> bool:
+    """Two display cells that render alike (Rich's Text == leaves out the base style)."""
+    if a.__class__ is Text and b.__class__ is Text:
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans  # type: ignore[union-attr]
+    return a == b
+
+
+def _same_cells(a: tuple[CellValue, ...], b: tuple[CellValue, ...]) -> bool:
+    return len(a) == len(b) and all(_same_cell(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _fit(text: str, width: int, align: Align) -> str:
@@ -289,12 +301,43 @@ class FastTable(ScrollView, can_focus=True):
         self._data_changed()
 
     def set_rows(self, rows: Iterable[Row], *, requested_at: float | None = None) -> None:
-        """Replace all rows; the cursor stays on its row key if that row still exists."""
-        self._request("set_rows", requested_at)
+        """Replace all rows; the cursor stays on its row key if that row still exists.
+
+        Only what reads differently is repainted: with the same columns, column widths and
+        row count on screen, a line showing the same row as before repaints only the cells
+        whose text changed (an age, "3 minutes ago" becoming "4 minutes ago"), and a refresh
+        that brings the same data repaints nothing, so an idle screen stays quiet on the
+        terminal. Anything else repaints the table."""
+        before = self._lines_on_screen()
+        old_layout, old_count = self._layout, self.model.visible_count
+        cached = self._strips.keys()  # at most cache_size entries: cheap at any row count
+        old_rows = {key: self.model.get_row(key) for key, _, _ in cached}
         start = monotonic()
         self.model.set_rows(rows)
         self.timings.set_rows_ms = (monotonic() - start) * 1000
-        self._data_changed()
+        if old_layout is None or self.model.visible_count != old_count or not self.is_mounted:
+            self._request("set_rows", requested_at)
+            self._data_changed()
+            return
+        self._layout = None
+        if self._current_layout(self.scrollable_content_region.width) != old_layout[1]:
+            self._request("set_rows", requested_at)
+            self._data_changed()
+            return
+        self._layout = old_layout  # the same object: the cached strips stay valid
+        for key, row in old_rows.items():
+            new = self.model.get_row(key)
+            if row is None or new is None or not _same_cells(row.cells, new.cells):
+                self._discard_strips(key)
+        if self._scroll_to_cursor():  # the cursor's row moved out of sight
+            self._request("set_rows", requested_at)
+            self.refresh()
+        else:
+            regions = self._changed_regions(before, self._lines_on_screen())
+            if regions:
+                self._request("set_rows", requested_at)
+                self.refresh(*regions)
+        self._post_cursor_moved()
 
     def update_row(
         self, key: str, cells: tuple[CellValue, ...], values: tuple[Any, ...] | None = None
@@ -302,9 +345,7 @@ class FastTable(ScrollView, can_focus=True):
         """Change one row in place (O(1) + repaint of its line if on screen)."""
         if not self.model.update_row(key, cells, values):
             return False
-        for cursor in (False, True):
-            for marked in (False, True):
-                self._strips.discard((key, cursor, marked))
+        self._discard_strips(key)
         line = self._screen_line_of(key)
         if line is not None:
             self.refresh(Region(0, line, self.size.width, 1))
@@ -595,6 +636,49 @@ class FastTable(ScrollView, can_focus=True):
         return [self.model.columns[i].key for i, _ in self._current_layout(width)]
 
     # -- internals -----------------------------------------------------------------------
+
+    def _discard_strips(self, key: str) -> None:
+        for cursor in (False, True):
+            for marked in (False, True):
+                self._strips.discard((key, cursor, marked))
+
+    def _lines_on_screen(self) -> list[tuple[Any, ...]]:
+        """What each table line below the header shows: (row key, cursor, marked, cells),
+        or the empty table's message."""
+        model = self.model
+        if not model.view:
+            return [(None, False, False, (self.empty_message, model.row_count, model.query.text))]
+        top = self.scroll_offset.y
+        lines: list[tuple[Any, ...]] = []
+        for position in range(top, min(top + self._page_height(), len(model.view))):
+            row = model.row_at(position)
+            lines.append((row.key, position == model.cursor, row.key in model.marked, row.cells))
+        return lines
+
+    def _changed_regions(self, before: list[tuple[Any, ...]],
+                         after: list[tuple[Any, ...]]) -> list[Region]:
+        """The regions to repaint between two `_lines_on_screen()`: a line showing another
+        row (or the cursor, a mark) whole; on a line showing the same row, the changed cells."""
+        width = self.size.width
+        spans: list[tuple[int, int]] = []  # (x, width) per shown column
+        x = GUTTER
+        layout = self._current_layout(self.scrollable_content_region.width)
+        for _index, col_width in layout:
+            spans.append((x, col_width))
+            x += col_width + self.gap
+        regions: list[Region] = []
+        for line, (old, new) in enumerate(zip_longest(before, after), start=1):
+            if old is None or new is None or old[:3] != new[:3]:
+                regions.append(Region(0, line, width, 1))
+                continue
+            if old[0] is None:  # the empty table's message
+                if old[3] != new[3]:
+                    regions.append(Region(0, line, width, 1))
+                continue
+            for (index, _), (cx, cw) in zip(layout, spans, strict=True):
+                if not _same_cell(old[3][index], new[3][index]):
+                    regions.append(Region(cx, line, cw, 1))
+        return regions
 
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
