@@ -25,7 +25,9 @@ Figures:
   with escape), the bytes the app
   wrote to the terminal during `idle_s` seconds while nothing changed on the simulator (speed
   0: its clock stands still), after the screen had loaded and 2 s of settling, scaled to a
-  minute (x 60 / idle_s). The lists refresh on their own every 30 s (the default), so a 30 s
+  minute (x 60 / idle_s); the window starts once the app has written nothing for 1.5 s (the
+  tail of a load: the list below may still be finishing its own). The lists refresh on their
+  own every 30 s (the default), so a 30 s
   window holds about one refresh; a shorter window may hold none. `idle_problems` names a
   screen that did not load.
 """
@@ -211,8 +213,20 @@ def measure_filter(term: Terminal, query: str, rounds: int) -> dict[str, Any]:
             "filter_query": query}
 
 
+def quiet(term: Terminal, gap_s: float = 1.5, timeout: float = 30.0) -> None:
+    """Read until the app has written nothing for `gap_s` (the screen's load, or a load of
+    the screen below that was still running when this one was pushed, has ended)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        written = term.written
+        term.pump(gap_s)
+        if term.written == written:
+            return
+
+
 def idle_bytes(term: Terminal, idle_s: float) -> float:
     term.pump(2.0)
+    quiet(term)
     before = term.written
     term.pump(idle_s)
     return (term.written - before) * 60 / idle_s
@@ -246,6 +260,10 @@ def open_screen(term: Terminal, name: str, stack: list[str]) -> None:
             term.send(KEYS["escape"])
             term.pump(0.5)
             stack.pop()
+        for _ in range(3):  # an escape that a busy app took for the start of a sequence
+            if term.until(loaded(term, name), 5) is not None:
+                break
+            term.send(KEYS["escape"])
     else:
         jump(term, name)
     if name != "instances":

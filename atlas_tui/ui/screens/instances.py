@@ -138,6 +138,10 @@ class InstancesScreen(ActingScreen):
         self._last_paint = 0.0
         painted: set[str] = set()  # parts whose complete list has been painted
         dirty = False
+        # A reload keeps the rows on screen as they are until the new lists are all in (then
+        # one set_rows repaints only what changed): painting it part by part would show "…"
+        # in every column again and rewrite the whole table on every auto refresh.
+        reload = self.full_load_at is not None
 
         def on_update(part: str) -> None:
             # Volume, policy and snapshot columns show "…" until their whole list is in, so
@@ -146,6 +150,9 @@ class InstancesScreen(ActingScreen):
             # `_repaint_every` s, which grows with the cost of a paint so that streaming pages
             # never leaves the UI busy repainting.
             nonlocal dirty
+            if reload:
+                dirty = True
+                return
             if part in inventory.loaded:
                 if part not in painted:
                     painted.add(part)
