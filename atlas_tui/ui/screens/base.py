@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from atlas_tui.cloud.session import Session
 
 
+LOADING_AFTER_S = 0.5  # a refresh says "loading…" once it has run this long
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
 
 
@@ -213,7 +214,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     @work(exclusive=True, group="load", exit_on_error=False)
     async def refresh_data(self) -> None:
         crumbs = self.query_one(Breadcrumbs)
-        crumbs.status = "loading…"
+        # "loading…" once the load has taken a moment: a quick refresh would flash it and
+        # back, two rewrites of the line for nothing (an idle screen must stay quiet).
+        slow = self.set_timer(LOADING_AFTER_S, lambda: setattr(crumbs, "status", "loading…"))
         started = time.monotonic()
         try:
             await self.load()
@@ -231,6 +234,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         except Exception:
             crumbs.status = "load failed: r to retry"
             raise  # a bug: ReportsWorkerErrors reports it (message, errors.log); the app runs on
+        finally:
+            slow.stop()  # also when this load is cancelled by a newer one
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
         crumbs.updated = self.updated
