@@ -30,4 +30,4 @@ screenshots: $(STAMP)
 	$(VENV)/bin/python -m atlas_tui.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

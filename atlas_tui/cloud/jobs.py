@@ -625,7 +625,7 @@ class JobTracker:
         return tj.command in SNAPSHOT_JOBS or (
             tj.last is not None and tj.last.instancetype == "Snapshot")
 
-    def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
+    def _list_since(self, pending: list[TrackedJob]) -> dict[str, Any]:
         """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
         A job not yet seen is known only by this computer's time: without the server's
         clock (no Date header) that could be after the job, so no `startdate` is sent."""

@@ -3,6 +3,8 @@ listSnapshotPolicies, deleteSnapshotPolicies. All synchronous."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import ApiError, param_error
 from ..model import INTERVALS, Policy, Volume
 from ..render import policy as render_policy
@@ -83,7 +85,7 @@ def list_policies(ctx: Ctx) -> ListReply:
     volume = p.entity("volumeid", state.volumes)
     keyword = p.str("keyword")
 
-    def build():
+    def build() -> Iterator[Policy]:
         if one is not None:
             pool = [one]
         else:

@@ -7,7 +7,7 @@ checks of deleteSnapshot and revertSnapshot run in ``execute()``, so they fail t
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import JobError, RuleError, param_error, runtime_error
@@ -193,7 +193,8 @@ def list_snapshots(ctx: Ctx) -> ListReply:
     snapshottype = (p.str("snapshottype") or "").upper()
     intervaltype = (p.str("intervaltype") or "").upper()
 
-    def build():
+    def build() -> Iterator[Snapshot]:
+        pool: Iterable[Snapshot]
         if one is not None:
             pool = [one]
         elif ids is not None:

@@ -3,6 +3,8 @@ volume (create-type; its checks are in ``create()``, so they fail the request)."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import invalid_value, param_error
 from ..jobs import JobPlan, Step
 from ..model import Template
@@ -44,7 +46,7 @@ def list_templates(ctx: Ctx) -> ListReply:
             return t.ready and (t.owned or t.public)
         return True
 
-    def build():
+    def build() -> Iterator[Template]:
         pool = [one] if one is not None else ids if ids is not None else state.templates.values()
         for t in pool:
             if not visible(t):

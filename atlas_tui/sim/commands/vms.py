@@ -3,6 +3,8 @@ deployVirtualMachine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import JobError, RuleError, param_error
 from ..jobs import JobPlan, Step
 from ..model import GIB, Vm, Volume
@@ -23,7 +25,7 @@ def list_vms(ctx: Ctx) -> ListReply:
     zoneid = p.str("zoneid")
     hypervisor = p.str("hypervisor")
 
-    def build():
+    def build() -> Iterator[Vm]:
         pool = [one] if one is not None else ids if ids is not None else state.vms.values()
         for v in pool:
             if name is not None and name.lower() not in v.name.lower():  # substring match

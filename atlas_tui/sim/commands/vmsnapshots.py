@@ -26,7 +26,7 @@ def list_vmsnapshots(ctx: Ctx) -> ListReply:
     keyword = p.str("keyword")
     wanted_state = p.str("state")
 
-    def build():
+    def build() -> list[VmSnapshot]:
         if one is not None:
             pool = [one]
         elif ids is not None:

@@ -7,6 +7,8 @@ checks are in ``create()``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from ..errors import JobError, RuleError, param_error, too_long
 from ..jobs import JobPlan, Step
 from ..model import GIB, ROOT_DETACH_HYPERVISORS, Vm, Volume
@@ -32,7 +34,8 @@ def list_volumes(ctx: Ctx) -> ListReply:
     zoneid = p.str("zoneid")
     diskoffering = p.str("diskofferingid")
 
-    def build():
+    def build() -> Iterator[Volume]:
+        pool: Iterable[Volume]
         if one is not None:
             pool = [one]
         elif ids is not None:

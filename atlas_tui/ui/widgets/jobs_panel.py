@@ -6,6 +6,7 @@ hides itself when there is nothing to show. `J` hides or shows it on every scree
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -54,7 +55,7 @@ class JobsPanel(Static):
     def __init__(self, tracker: JobTracker | None) -> None:
         super().__init__(id="jobs-panel", classes="-empty")
         self.tracker = tracker
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.hidden_by_user = False
 
     def on_mount(self) -> None:
