@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from textual.pilot import Pilot
 
@@ -33,6 +34,7 @@ SIZE = (80, 24)
 FROZEN_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday morning, for stable ages
 
 Scene = Callable[[Pilot], Awaitable[None]]
+S = TypeVar("S", bound=BrowseScreen)
 
 
 async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0,
@@ -45,8 +47,7 @@ async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 
         await pilot.pause(0.02)
 
 
-async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
-                 timeout: float = 15.0) -> BrowseScreen:
+async def loaded(pilot: Pilot, screen_type: type[S], timeout: float = 15.0) -> S:
     """Wait until the current screen is a `screen_type` that has finished loading."""
     app = pilot.app
 
@@ -56,7 +57,9 @@ async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
 
     await until(pilot, ready, timeout, f"{screen_type.__name__} to load")
     await pilot.pause()
-    return app.screen  # type: ignore[return-value]
+    screen = app.screen
+    assert isinstance(screen, screen_type)
+    return screen
 
 
 def demo_sim() -> SimServer:
@@ -116,7 +119,7 @@ async def details(pilot: Pilot) -> None:
 async def policies(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("p")
-    await loaded(pilot)
+    await loaded(pilot, BrowseScreen)
 
 
 async def help_keys(pilot: Pilot) -> None:
@@ -128,7 +131,7 @@ async def help_keys(pilot: Pilot) -> None:
 async def jobs(pilot: Pilot) -> None:
     await _home(pilot)
     await pilot.press("colon", *"jobs", "enter")
-    await loaded(pilot)
+    await loaded(pilot, BrowseScreen)
 
 
 async def policy_form(pilot: Pilot) -> None:
@@ -158,7 +161,7 @@ async def protection(pilot: Pilot) -> None:
     app.push_screen(ProtectionScreen())
     screen = await loaded(pilot, ProtectionScreen)
     # The cursor on the deleted volume's snapshots, so the note explains that row.
-    orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")  # type: ignore[attr-defined]
+    orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")
     screen.query_one(FastTable).move_cursor_to_key(orphan)
     await pilot.pause(0.2)
 

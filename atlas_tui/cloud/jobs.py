@@ -288,7 +288,7 @@ class TrackedJob:
         return "\n".join(lines)
 
 
-JobCallback = Callable[[TrackedJob], None]
+JobCallback = Callable[[TrackedJob], object]  # what it returns is not used
 PausedCallback = Callable[[str | None], None]
 
 

@@ -23,6 +23,7 @@ from atlas_tui.cloud.protection import (
     policy_health,
     summarize,
 )
+from tests.helpers import present
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -217,7 +218,8 @@ async def test_protection_inventory_folds_the_one_snapshot_walk(client: CloudCli
     # Independently: the newest BackedUp DAILY snapshot of ROOT-42, asked per volume.
     daily = [s for s in await client.snapshots(volumeid=root42.id)
              if s.intervaltype == "DAILY" and s.backed_up]
-    assert inventory.fold.newest_good[(root42.id, "DAILY")] == max(s.created for s in daily)  # type: ignore[type-var]
+    newest = max(present(s.created) for s in daily)
+    assert inventory.fold.newest_good[(root42.id, "DAILY")] == newest
     assert inventory.stats_by_volume[root42.id].count == len(
         await client.snapshots(volumeid=root42.id))
     rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,

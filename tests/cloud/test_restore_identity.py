@@ -27,6 +27,7 @@ from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
 from tests.cloud.test_restore import snapshot_of, vm_named
 from tests.cloud.test_restore_faults import CHILD, KillSim
 from tests.conftest import FAST_RETRY, profile_for, running_sim
+from tests.helpers import present
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -148,7 +149,7 @@ async def test_a_crash_during_create_volume_resumes_to_its_own_volume(tmp_path: 
             started = await client.create_volume_from_snapshot(
                 snap.id, name=name, disk_offering_id=plan.options["diskofferingid"])
             await client.wait(started.jobid, poll_s=0.05)
-            decoy = started.entity_id
+            decoy = present(started.entity_id)
             journal = Journal.create(plan, tmp_path, endpoint=sim.endpoint)
             await sim.faults("latency:createVolume=1500ms")
             env = dict(os.environ, ATLAS_SIM_ENDPOINT=sim.endpoint,

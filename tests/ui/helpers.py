@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from atlas_tui.app import AtlasApp
+from atlas_tui.cloud.session import Session
 from atlas_tui.screenshots import loaded, until
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.widgets.table import FastTable
+from tests.helpers import present
 
-__all__ = ["cells", "loaded", "press_and_reload", "screen_text", "until"]
+__all__ = ["atlas_of", "cells", "loaded", "present", "press_and_reload", "screen_as",
+           "screen_text", "session_of", "until"]
+
+S = TypeVar("S", bound=Screen[Any])
 
 
 async def press_and_reload(pilot: Pilot, screen: BrowseScreen, *keys: str,
@@ -41,3 +50,23 @@ def screen_text(app: AtlasApp) -> str:
     svg = app.export_screenshot()
     text = " ".join(re.findall(r">([^<>]*)</text>", svg))
     return html.unescape(text).replace("\xa0", " ")
+
+
+def atlas_of(pilot: Pilot[Any]) -> AtlasApp:
+    """The app a pilot drives, as the AtlasApp it is."""
+    app = pilot.app
+    assert isinstance(app, AtlasApp)
+    return app
+
+
+def session_of(app: AtlasApp) -> Session:
+    """The app's session, which exists once the app has connected."""
+    assert app.session is not None
+    return app.session
+
+
+def screen_as(app: App[Any], screen_type: type[S]) -> S:
+    """The current screen, which the test expects to be a `screen_type`."""
+    screen = app.screen
+    assert isinstance(screen, screen_type)
+    return screen

@@ -27,7 +27,7 @@ RUN_ACROSS_VIEWS = True
 
 
 def app_for(sim: SimServer, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())
 
 
 def crumbs(app: AtlasApp) -> tuple[str, ...]:
@@ -37,7 +37,7 @@ def crumbs(app: AtlasApp) -> tuple[str, ...]:
 async def open_hello(pilot) -> VolumesScreen:
     await loaded(pilot, InstancesScreen)
     await pilot.press("slash", *"hello-atlas", "enter", "enter")
-    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, VolumesScreen)
 
 
 async def test_home_lists_instances_with_protection(sim: SimServer) -> None:
@@ -45,7 +45,7 @@ async def test_home_lists_instances_with_protection(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, InstancesScreen)
         table = screen.query_one(FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)
         await pilot.pause(0.3)
         names = cells(table, "name")
         assert "hello-atlas" in names and "db-01" in names
@@ -140,7 +140,7 @@ async def test_jump_to_vm_volume_snapshot_and_jobs(sim: SimServer) -> None:
     app = app_for(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)
         await pilot.press("colon", *"vm web-01", "enter")
         await loaded(pilot, VolumesScreen)
         assert crumbs(app)[1] == "web-01"

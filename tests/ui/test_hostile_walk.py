@@ -53,7 +53,7 @@ MAX_DEPTH = 4
 @pytest.fixture
 async def hostile_sim() -> Iterator[SimServer]:
     async with running_sim(seed="hostile", speed=0) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def hostile_app(sim: SimServer) -> AtlasApp:
@@ -198,7 +198,7 @@ async def open_vm(pilot: Pilot, app: AtlasApp, vm_id: str) -> VolumesScreen:
     home = await loaded(pilot, InstancesScreen)
     home.query_one(FastTable).move_cursor_to_key(vm_id)
     await pilot.press("enter")
-    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, VolumesScreen)
 
 
 @pytest.mark.slow
@@ -248,7 +248,7 @@ async def test_flows_over_hostile_names_show_plain_text(
         await pilot.press("escape", "D")
         await until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
         await click_everything(pilot, tmp_path)
-        app.screen.query_one("#confirm", Input).value = app.screen.expected  # type: ignore[attr-defined]
+        app.screen.query_one("#confirm", Input).value = app.screen.expected
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is volumes)
         await until(pilot, lambda: not state.vmsnapshots or all(
@@ -293,10 +293,10 @@ async def test_flows_over_hostile_names_show_plain_text(
             await pilot.press("down")
             await check(pilot, tmp_path)
         for select in dialog.query("Select"):
-            select.expanded = True  # type: ignore[attr-defined]
+            select.expanded = True
             await settle(pilot)
             await check(pilot, tmp_path)
-            select.expanded = False  # type: ignore[attr-defined]
+            select.expanded = False
         modes = dialog.query_one("#modes", OptionList)  # the first possible mode's plan
         modes.focus()
         modes.highlighted = next(i for i, o in enumerate(modes.options) if not o.disabled)
@@ -304,8 +304,8 @@ async def test_flows_over_hostile_names_show_plain_text(
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
         await check(pilot, tmp_path)
         plan = app.screen
-        if plan.plan.runnable:  # type: ignore[attr-defined]
-            plan.query_one("#confirm", Input).value = plan.plan.confirm_text  # type: ignore[attr-defined]
+        if plan.plan.runnable:
+            plan.query_one("#confirm", Input).value = plan.plan.confirm_text
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
             for _ in range(60):

@@ -16,7 +16,7 @@ from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
 
 
 def app_for(sim: SimServer) -> AtlasApp:
-    return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+    return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
 
 
 def notes(app: AtlasApp) -> str:
@@ -43,7 +43,7 @@ async def test_volumes_of_an_instance_with_a_malformed_answer(sim: SimServer) ->
         assert app.is_running and app.screen is screen
         assert cells(screen.query_one("#volumes", FastTable), "name") == []
         # The fault is spent: `r` shows the volumes, and nothing changed on the server.
-        await press_and_reload(pilot, screen, "r")  # type: ignore[arg-type]
+        await press_and_reload(pilot, screen, "r")
         assert cells(screen.query_one("#volumes", FastTable), "name") == ["ROOT-42", "DATA-42"]
         assert server_state(sim) == before
 
@@ -61,6 +61,6 @@ async def test_home_with_an_absurd_count(sim: SimServer) -> None:
         # One page asked, not 10**9 / 500 of them.
         assert sim.state.calls["listVirtualMachines"] == 1
         screen = app.screen
-        await press_and_reload(pilot, screen, "r")  # type: ignore[arg-type]
+        await press_and_reload(pilot, screen, "r")
         assert "hello-atlas" in cells(screen.query_one(FastTable), "name")
         assert server_state(sim) == before

@@ -74,13 +74,13 @@ async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, PickDialog))
         vms = app.screen.query_one("#pick")
-        index = next(i for i, o in enumerate(vms.options)  # type: ignore[attr-defined]
+        index = next(i for i, o in enumerate(vms.options)
                      if str(o.prompt).startswith("hello-atlas "))
-        vms.highlighted = index  # type: ignore[attr-defined]
+        vms.highlighted = index
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickDialog)
                     and "snapshot" in app.screen.title_text)
-        picks = app.screen.query_one("#pick").options  # type: ignore[attr-defined]
+        picks = app.screen.query_one("#pick").options
         states = [str(o.prompt).split(" · ")[3].split("  ")[0] for o in picks]
         backed = [o for o in picks if not o.disabled]
         assert states[:len(backed)] == ["BackedUp"] * len(backed)  # BackedUp first
@@ -89,7 +89,7 @@ async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
         assert created == sorted(created, reverse=True)  # newest first
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        assert app.screen.facts.snapshot == snaps[backed[0].id].name  # type: ignore[attr-defined]
+        assert app.screen.facts.snapshot == snaps[backed[0].id].name
 
 
 async def test_jobs_after_a_restart_shows_the_server_jobs_and_the_audit_log(

@@ -46,7 +46,7 @@ async def test_after_a_cut_off_restore_the_dialog_and_the_rows_say_no_root_disk(
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, UnfinishedRestoreDialog))
         dialog = app.screen
-        body = dialog.body().plain  # type: ignore[attr-defined]
+        body = dialog.body().plain
         assert "hello-atlas is Stopped and has no disk at device 0: it cannot boot." in body
         assert "Resume: checks the step in flight, then: Rename ROOT-42" in body
         assert "Roll back: undoes, newest first: Re-attach ROOT-42 to hello-atlas at " \

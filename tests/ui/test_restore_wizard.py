@@ -40,7 +40,7 @@ async def to_snapshots(pilot, vm: str, volume_row: int = 0) -> SnapshotsScreen:
     await pilot.press("slash", *vm, "enter", "enter")
     await loaded(pilot, VolumesScreen)
     await pilot.press(*["down"] * volume_row, "enter")
-    return await loaded(pilot, SnapshotsScreen)  # type: ignore[return-value]
+    return await loaded(pilot, SnapshotsScreen)
 
 
 async def finish(pilot, sim: SimServer, app: AtlasApp) -> None:
@@ -82,7 +82,7 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.press("enter")  # the first mode offered: replace the root disk
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = app.screen.plan
         commands = [s.call.command for s in plan.steps]
         assert commands[0] == "createVolume" and "attachVolume" in commands
         # The old root is renamed right after its detach (an optional step).
@@ -166,10 +166,10 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.pause(0.1)
         offer = app.screen.query_one("#delete_vm_snapshots")
-        assert "before-upgrade" in str(offer.label) and offer.value is False  # type: ignore[attr-defined]
+        assert "before-upgrade" in str(offer.label) and offer.value is False
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = app.screen.plan
         assert not plan.runnable
         assert "Cannot run yet" in screen_text(app)
         assert not app.screen.query("#confirm")  # nothing to type: it cannot run
@@ -177,10 +177,10 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        app.screen.query_one("#delete_vm_snapshots").value = True  # type: ignore[attr-defined]
+        app.screen.query_one("#delete_vm_snapshots").value = True
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = app.screen.plan
         assert plan.runnable
         assert [s.call.command for s in plan.steps].count("deleteVMSnapshot") == 2
 

@@ -61,7 +61,7 @@ def make_rows(n: int) -> list[Row]:
 
 
 def names(model: TableModel) -> list[str]:
-    return [model.row_at(p).cells[0] for p in range(model.visible_count)]  # type: ignore[misc]
+    return [model.row_at(p).cells[0] for p in range(model.visible_count)]
 
 
 # -- model: filter ------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_update_row_changes_search_text_without_moving_the_row() -> None:
     model.sort_by("name")
     position = model.position_of("uuid-00003")
     new = make_row(3)
-    assert model.update_row("uuid-00003", ("zzz-renamed", *new.cells[1:]), ("zzz", *new.values[1:]))  # type: ignore[misc]
+    assert model.update_row("uuid-00003", ("zzz-renamed", *new.cells[1:]), ("zzz", *new.values[1:]))
     assert model.position_of("uuid-00003") == position
     assert model.update_row("missing", new.cells) is False
     model.filter("zzz-renamed")
@@ -146,12 +146,12 @@ def test_update_row_changes_search_text_without_moving_the_row() -> None:
 def test_sort_uses_raw_values_not_display_text() -> None:
     model = TableModel(columns=COLUMNS, rows=make_rows(30))
     model.sort_by("storage")
-    sizes = [model.row_at(p).values[7] for p in range(30)]  # type: ignore[index]
+    sizes = [model.row_at(p).values[7] for p in range(30)]
     assert sizes == sorted(sizes)
     # As text "999 GB" < "99 GB" would be wrong; bytes sort numerically.
     assert model.row_at(0).cells[7] == "0 GB"
     model.sort_by("newest", reverse=True)
-    ages = [model.row_at(p).values[5] for p in range(30)]  # type: ignore[index]
+    ages = [model.row_at(p).values[5] for p in range(30)]
     assert ages == sorted(ages, reverse=True)
     # Newest first: "0 hours ago" rows (i % 24 == 0) lead.
     assert model.row_at(0).cells[5] == "0 hours ago"
@@ -491,7 +491,7 @@ async def test_large_set_rows_renders_only_visible_rows(monkeypatch: pytest.Monk
 
     def counting(self: FastTable, row: Row, *args: object) -> object:
         rendered.append(row.key)
-        return original(self, row, *args)  # type: ignore[arg-type]
+        return original(self, row, *args)
 
     monkeypatch.setattr(FastTable, "_render_row", counting)
     app = TableApp([])
@@ -559,6 +559,6 @@ class SnapshotApp(App[None]):
 
 
 def test_snapshot_80x24(snap_compare: object) -> None:
-    assert snap_compare(  # type: ignore[operator]
+    assert snap_compare(
         SnapshotApp(), press=["down", "space", "down", "down", "down"], terminal_size=(80, 24)
     )
