@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from rich.text import Text
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -37,8 +38,8 @@ def cells(table: FastTable, column: str) -> list[str]:
     out = []
     for position in range(table.visible_count):
         cell = table.model.row_at(position).cells[index]
-        out.append(cell.plain if hasattr(cell, "plain") else str(cell if not isinstance(cell, tuple)
-                                                                   else cell[0]))
+        out.append(cell.plain if isinstance(cell, Text) else str(cell if not isinstance(cell, tuple)
+                                                                 else cell[0]))
     return out
 
 

@@ -9,12 +9,14 @@ every state in between can be seen and asserted.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.jobs import JobTracker
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapshotDialog
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.jobs import JobsScreen
@@ -24,7 +26,7 @@ from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.tick import Tick as Checkbox
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, present, screen_as, screen_text, session_of, until
 
 WRITE_COMMANDS = ("createSnapshot", "deleteSnapshot", "createVMSnapshot", "revertToVMSnapshot",
                   "deleteVMSnapshot", "stopVirtualMachine", "startVirtualMachine",
@@ -32,7 +34,7 @@ WRITE_COMMANDS = ("createSnapshot", "deleteSnapshot", "createVMSnapshot", "rever
                   "createVolume", "attachVolume", "detachVolume", "createTemplate")
 
 
-def app_for(sim: SimServer, **launch: object) -> AtlasApp:
+def app_for(sim: SimServer, **launch: Any) -> AtlasApp:
     app = AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())
     return app
 
@@ -69,8 +71,10 @@ async def run_jobs(pilot, sim: SimServer, done: Callable[[], object],
         await pilot.pause(0.05)
     raise AssertionError("jobs did not finish")
 
+T = TypeVar("T")
 
-async def server(sim: SimServer, read: Callable[[CloudClient], Awaitable[object]]) -> object:
+
+async def server(sim: SimServer, read: Callable[[CloudClient], Awaitable[T]]) -> T:
     async with CloudClient(profile_for(sim)) as c:
         return await read(c)
 
@@ -126,7 +130,7 @@ async def test_all_volumes_of_an_instance_one_result_each(sim: SimServer) -> Non
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)
+        await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
         await pilot.press("slash", *"hello-atlas", "enter", "s")
         await until(pilot, lambda: isinstance(app.screen, SnapshotDialog))
         assert "Snapshot 2 volumes" in screen_text(app)
@@ -149,7 +153,7 @@ async def test_kvm_snapshot_disabled_is_explained_and_nothing_is_sent(sim: SimSe
         await pilot.press("s")
         await until(pilot, lambda: "kvm.snapshot.enabled off" in notes(app))
         assert not isinstance(app.screen, SnapshotDialog)
-        assert app.session is not None and app.session.client.calls["createSnapshot"] == 0
+        assert app.session is not None and session_of(app).client.calls["createSnapshot"] == 0
 
 
 async def test_failed_job_shows_the_server_text(sim: SimServer) -> None:
@@ -186,11 +190,11 @@ async def test_stuck_snapshot_advice_diagnostic_and_retry(sim: SimServer) -> Non
         assert "Stuck in Creating" in text and "Contact support" in text
         await pilot.press("y")
         assert job.jobid in app.clipboard and str(job.entity_id) in app.clipboard
-        calls = app.session.client.calls["createSnapshot"]
+        calls = session_of(app).client.calls["createSnapshot"]
         await pilot.press("R")
         # The retry re-issues the snapshot; the server may refuse it while the stuck one
         # holds the VM, and then says why.
-        await until(pilot, lambda: app.session.client.calls["createSnapshot"] == calls + 1)
+        await until(pilot, lambda: session_of(app).client.calls["createSnapshot"] == calls + 1)
         await until(pilot, lambda: "Retry snapshot of DATA-42" in notes(app))
         assert jobs.is_current
 
@@ -226,7 +230,8 @@ async def test_vm_snapshot_and_revert_with_typed_confirmation(sim: SimServer) ->
         await until(pilot, lambda: tracker.jobs)
         await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
         assert tracker.jobs[0].succeeded
-        made = await server(sim, lambda c: c.vm_snapshots(virtualmachineid=app.screen.vm.id))
+        vm_id = screen_as(app, VolumesScreen).vm.id
+        made = await server(sim, lambda c: c.vm_snapshots(virtualmachineid=vm_id))
         assert next(s.displayname for s in made).startswith("hello-atlas-")
 
         await pilot.press("escape")
@@ -234,7 +239,7 @@ async def test_vm_snapshot_and_revert_with_typed_confirmation(sim: SimServer) ->
         await pilot.press("tab")
         table = screen.query_one("#vm-snapshots", FastTable)
         await until(pilot, lambda: table.cursor_key is not None)
-        target = next(s for s in screen.detail.vm_snapshots
+        target = next(s for s in present(screen.detail).vm_snapshots
                       if s.displayname == "before-upgrade")
         table.move_cursor_to_key(target.id)
         await pilot.press("R")
@@ -287,7 +292,7 @@ async def test_in_progress_snapshot_is_refused_before_any_call(sim: SimServer) -
         await pilot.press("D")
         await until(pilot, lambda: "in progress" in notes(app))
         assert not isinstance(app.screen, TypeToConfirm)
-        assert app.session is not None and app.session.client.calls["deleteSnapshot"] == 0
+        assert app.session is not None and session_of(app).client.calls["deleteSnapshot"] == 0
 
 
 async def test_read_only_blocks_every_mutating_binding_and_palette_command(
@@ -305,7 +310,7 @@ async def test_read_only_blocks_every_mutating_binding_and_palette_command(
         walked: set[str] = set()
 
         async def walk() -> None:
-            screen = app.screen
+            screen = screen_as(app, BrowseScreen)
             screens.append(type(screen).__name__)
             assert screen.MUTATING, f"{type(screen).__name__} declares no mutating actions"
             for binding in screen._bindings.key_to_bindings.values():
@@ -342,7 +347,7 @@ async def test_read_only_blocks_every_mutating_binding_and_palette_command(
         assert "READ-ONLY" in screen_text(app)
         assert {"InstancesScreen.snapshot", "VolumesScreen.revert_vm_snapshot",
                 "SnapshotsScreen.delete", "JobsScreen.retry"} <= walked
-        client = app.session.client
+        client = session_of(app).client
         assert sum(client.calls[c] for c in WRITE_COMMANDS) == 0
         assert sum(sim.state.calls[c] for c in WRITE_COMMANDS) == 0
 

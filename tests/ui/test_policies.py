@@ -7,6 +7,7 @@ from the screen that made the change.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -23,10 +24,19 @@ from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfir
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import (
+    atlas_of,
+    cells,
+    loaded,
+    present,
+    screen_as,
+    screen_text,
+    session_of,
+    until,
+)
 
 
-def app_for(sim: SimServer, settings: Settings | None = None, **launch: object) -> AtlasApp:
+def app_for(sim: SimServer, settings: Settings | None = None, **launch: Any) -> AtlasApp:
     return AtlasApp(Launch(**launch), profile=profile_for(sim),
                     settings=settings or Settings())
 
@@ -39,10 +49,10 @@ async def server_policies(sim: SimServer, volume_name: str) -> list[SnapshotPoli
 
 
 async def open_policies(pilot: Pilot, volume_name: str) -> PoliciesScreen:
-    app: AtlasApp = pilot.app
+    app = atlas_of(pilot)
     await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: "volumes" in app.session.inventory.loaded)
-    inv = app.session.inventory
+    await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
+    inv = session_of(app).inventory
     volume = next(v for v in inv.volumes.values() if v.name == volume_name)
     app.push_screen(PoliciesScreen(inv.vms.get(volume.virtualmachineid), volume))
     return await loaded(pilot, PoliciesScreen)
@@ -52,7 +62,7 @@ async def open_form(pilot: Pilot, key: str) -> PolicyForm:
     await pilot.press(key)
     await until(pilot, lambda: isinstance(pilot.app.screen, PolicyForm), what="the form")
     await pilot.pause()
-    return pilot.app.screen
+    return screen_as(pilot.app, PolicyForm)
 
 
 async def type_into(pilot: Pilot, form: PolicyForm, field: str, text: str) -> None:
@@ -142,7 +152,7 @@ async def test_delete_needs_the_interval_name_typed(sim: SimServer) -> None:
         assert "not 'weekly'" in str(confirm.query_one("#confirm-msg", Static).render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PoliciesScreen))
-        assert app.session.client.calls["deleteSnapshotPolicies"] == 0
+        assert session_of(app).client.calls["deleteSnapshotPolicies"] == 0
         assert [p.interval for p in await server_policies(sim, "ROOT-43")] == ["WEEKLY"]
 
 
@@ -185,7 +195,7 @@ async def test_fix_is_refused_for_a_schedule_that_reads_as_it_runs(sim: SimServe
         await pilot.press("f")
         await pilot.pause()
         assert app.screen is screen
-        assert app.session.client.calls["createSnapshotPolicy"] == 0
+        assert session_of(app).client.calls["createSnapshotPolicy"] == 0
 
 
 async def test_w_shows_the_raw_policy_and_back(sim: SimServer) -> None:
@@ -286,7 +296,7 @@ async def test_bad_input_is_refused_inline_and_nothing_is_sent(
         msg = field_message(form, field)
         assert msg.has_class("error") and message in str(msg.render())
         assert form.query_one(f"#{field}", Input).has_focus
-        assert app.session.client.calls["createSnapshotPolicy"] == 0
+        assert session_of(app).client.calls["createSnapshotPolicy"] == 0
     assert await server_policies(sim, "DATA-44") == []
 
 
@@ -311,7 +321,7 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
         await type_into(pilot, form, "time", "01:30")
         await type_into(pilot, form, "keep", "5")
         await pilot.press("enter")
-        calls = app.session.client.calls
+        calls = session_of(app).client.calls
         await until(pilot, lambda: "exceeds limit [3]" in str(
             form.query_one("#server-error", Static).render()), what="the server's refusal")
         assert app.screen is form and calls["createSnapshotPolicy"] == 1
@@ -341,7 +351,7 @@ async def test_read_only_dims_and_blocks_every_change(sim: SimServer) -> None:
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen
-        calls = app.session.client.calls
+        calls = session_of(app).client.calls
         assert calls["createSnapshotPolicy"] == 0 and calls["deleteSnapshotPolicies"] == 0
     [guide] = await server_policies(sim, "ROOT-42")
     assert guide.schedule == "03:00"
@@ -404,8 +414,8 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
     app = app_for(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)
-        calls = app.session.client.calls
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
+        calls = session_of(app).client.calls
         before = calls.copy()
         await open_protection(pilot)
         made = calls - before
@@ -418,7 +428,7 @@ async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -
         hello = next(vm for vm in await c.virtual_machines() if vm.name == "hello-atlas")
         await c.stop_vm(hello.id)
         sim.clock.advance(600)
-        assert (await c.virtual_machine(hello.id)).state == "Stopped"
+        assert present(await c.virtual_machine(hello.id)).state == "Stopped"
     # Three days on: the first run after the stop still fires, the later ones are skipped.
     sim.clock.advance(3 * 86400)
     app = app_for(sim)

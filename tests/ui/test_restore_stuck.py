@@ -15,7 +15,7 @@ from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, screen_text, session_of, until
 
 
 async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: SimServer) -> None:
@@ -31,7 +31,7 @@ async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: Sim
     async with app.run_test(size=(100, 30)) as pilot:
         home = await loaded(pilot, InstancesScreen)
         table = home.query_one("#instances", FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         await pilot.pause(0.3)
         flagged = {name for name, n in zip(cells(table, "name"), cells(table, "newest"),
                                            strict=True) if n.startswith("⚠ stuck")}
@@ -90,7 +90,7 @@ async def test_row_screens_give_the_advice_and_y_copies_the_diagnostic(sim: SimS
     async with app.run_test(size=(120, 40)) as pilot:
         home = await loaded(pilot, InstancesScreen)
         table = home.query_one("#instances", FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         await pilot.pause(0.3)
         vm_id = next(r.vm.id for r in home._rows if r.vm.name == "win-fileserver")
         table.move_cursor_to_key(vm_id)
