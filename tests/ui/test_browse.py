@@ -22,7 +22,15 @@ from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.chrome import Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, session_of, until
+from tests.ui.helpers import (
+    cells,
+    loaded,
+    press_and_reload,
+    screen_as,
+    screen_text,
+    session_of,
+    until,
+)
 
 # Each test runs as a regular account on 4.22, as a root admin and against 4.15.
 RUN_ACROSS_VIEWS = True
@@ -169,7 +177,7 @@ async def test_help_lists_this_screens_keys(sim: SimServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause(0.1)
         assert "Keys on this screen" in screen_text(app)
-        keys = dict(app.screen.rows)
+        keys = dict(screen_as(app, HelpScreen).rows)
         assert keys["s"] == "Snapshot" and keys["p"] == "Policies" and keys["/"] == "Filter"
         assert keys["R"].startswith("Revert to VM snap — not now: select a VM snapshot")
         assert "ctrl+p" in keys
