@@ -38,7 +38,9 @@ from atlas_tui.cloud.api.models import (
     Zone,
     parse_items,
 )
-from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
+from atlas_tui.cloud.schedule.codec import Interval, ScheduleError, decode
+from atlas_tui.cloud.schedule.lint import lint
+from atlas_tui.cloud.schedule.words import describe
 from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
 
 GIB = 1024**3
