@@ -17,9 +17,10 @@ from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import SnapshotPolicy
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
@@ -122,7 +123,7 @@ async def test_create_edit_and_delete_each_interval(sim: SimServer, interval: st
         assert updated.maxsnaps == created.maxsnaps
 
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         before = screen.updated
         await pilot.press(*interval.lower(), "enter")
         await until(pilot, lambda: screen.updated != before, what="reload after delete")
@@ -135,14 +136,14 @@ async def test_delete_needs_the_interval_name_typed(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_policies(pilot, "ROOT-43")
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         confirm = app.screen
         await pilot.press(*"daily", "enter")  # the policy is WEEKLY
         assert app.screen is confirm
-        assert "not 'weekly'" in str(confirm.query_one("#confirm-msg", Static).render())
+        assert "not 'weekly'" in str(confirm.query_one("#mismatch", Static).render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PoliciesScreen))
-        assert app.session.client.calls["deleteSnapshotPolicies"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["deleteSnapshotPolicies"] == 0
         assert [p.interval for p in await server_policies(sim, "ROOT-43")] == ["WEEKLY"]
 
 
@@ -185,7 +186,7 @@ async def test_fix_is_refused_for_a_schedule_that_reads_as_it_runs(sim: SimServe
         await pilot.press("f")
         await pilot.pause()
         assert app.screen is screen
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
 
 
 async def test_w_shows_the_raw_policy_and_back(sim: SimServer) -> None:
@@ -286,7 +287,7 @@ async def test_bad_input_is_refused_inline_and_nothing_is_sent(
         msg = field_message(form, field)
         assert msg.has_class("error") and message in str(msg.render())
         assert form.query_one(f"#{field}", Input).has_focus
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
     assert await server_policies(sim, "DATA-44") == []
 
 
@@ -311,7 +312,7 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
         await type_into(pilot, form, "time", "01:30")
         await type_into(pilot, form, "keep", "5")
         await pilot.press("enter")
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = limited_sim.state.calls  # the server's own log of requests
         await until(pilot, lambda: "exceeds limit [3]" in str(
             form.query_one("#server-error", Static).render()), what="the server's refusal")
         assert app.screen is form and calls["createSnapshotPolicy"] == 1
@@ -341,7 +342,7 @@ async def test_read_only_dims_and_blocks_every_change(sim: SimServer) -> None:
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = sim.state.calls
         assert calls["createSnapshotPolicy"] == 0 and calls["deleteSnapshotPolicies"] == 0
     [guide] = await server_policies(sim, "ROOT-42")
     assert guide.schedule == "03:00"
@@ -405,7 +406,7 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
         await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = sim.state.calls
         before = calls.copy()
         await open_protection(pilot)
         made = calls - before

@@ -23,7 +23,8 @@ from atlas_tui.ui.policy_text import (
     policy_words,
 )
 from atlas_tui.ui.screens.base import BrowseScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -179,11 +180,11 @@ class PoliciesScreen(BrowseScreen):
         policy = self.selected()
         assert policy is not None
         word = policy.interval.lower()
-        body = (f"Delete the {word} policy of {self.volume.name}?\n"
-                f"  {policy_words(policy)}\n"
-                "No more recurring snapshots of this interval will be taken; the snapshots "
-                "it made stay.")
-        confirm = TypedConfirm(f"Delete {word} policy", body, word)
+        lines = [f"Delete the {word} policy of {self.volume.name}?",
+                 f"  {policy_words(policy)}",
+                 "No more recurring snapshots of this interval will be taken; the snapshots "
+                 "it made stay."]
+        confirm = TypeToConfirm(f"Delete {word} policy", lines, word)
         self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
 
     @work(group="policy-change", exit_on_error=False)
