@@ -20,7 +20,6 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Provider
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
@@ -33,13 +32,27 @@ from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.private_files import state_path
+from atlas_tui.cloud.restore.drill import DrillProgress, DrillResult, drill_many
 from atlas_tui.cloud.restore.journal import Journal
 from atlas_tui.cloud.restore.plan import RestorePlan
-from atlas_tui.cloud.restore.report import view_disks
+from atlas_tui.cloud.restore.report import choice_effects, read_server, view_disks
 from atlas_tui.cloud.restore.runner import PlanBlocked
 from atlas_tui.cloud.restore.task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
+from atlas_tui.ui.messages import JobChanged
+from atlas_tui.ui.screens.drills import DrillsScreen
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
+from atlas_tui.ui.screens.prompts import JumpPrompt
+from atlas_tui.ui.screens.protection import ProtectionScreen
+from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+from atlas_tui.ui.screens.restore import RestoreProgressScreen, UnfinishedRestoreDialog
+from atlas_tui.ui.screens.restores import RestoresScreen
+from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
+from atlas_tui.ui.screens.volumes import VolumesScreen
+from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -115,14 +128,6 @@ class ScreenActions(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), run, help=f"key: {key}")
-
-
-class JobChanged(Message):
-    """Posted to the current screen when a tracked job changes, so it can update rows."""
-
-    def __init__(self, job: TrackedJob) -> None:
-        super().__init__()
-        self.job = job
 
 
 class ConnectingScreen(Screen[None]):
@@ -216,9 +221,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        from atlas_tui.ui.screens.instances import InstancesScreen
-        from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
-
         self._show(ConnectingScreen("connecting…"))
         await self._close_session()
         try:
@@ -256,8 +258,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def start_restore(self, plan: RestorePlan, *, journal: Journal | None = None,
                       rollback: bool = False, replace: bool = False) -> RestoreTask:
         """Run a restore on the App (never on a screen) and show its progress."""
-        from atlas_tui.ui.screens.restore import RestoreProgressScreen
-
         assert self.session is not None and self.tracker is not None
         task = RestoreTask(plan)
         self.restores.append(task)
@@ -303,9 +303,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                         group="restore-offer", exit_on_error=False)
 
     async def _offer_one(self, journal: Journal) -> None:
-        from atlas_tui.cloud.restore.report import choice_effects, read_server
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
         if self.session is None:
             return
         vm_id = str((journal.plan.vm or {}).get("id") or "")
@@ -343,8 +340,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
         kept; on the App, so closing the screen does not stop them. `show`: open the live
         view of the drills (many of them: a VM's disks, a marked set)."""
-        from atlas_tui.cloud.restore.drill import DrillProgress, DrillResult, drill_many
-
         if self.session is None or self.tracker is None or not snapshots:
             return
         tracker, total, done = self.tracker, len(snapshots), [0]
@@ -367,8 +362,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                                    progress=progress),
                         group="drill", exit_on_error=False)
         if show:
-            from atlas_tui.ui.screens.drills import DrillsScreen
-
             self.push_screen(DrillsScreen(progress))
 
     def stop_drills(self) -> None:
@@ -383,8 +376,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     async def action_quit(self) -> None:
         """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
         behind and ask."""
-        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
-
         running = [t for t in self.restores if not t.finished]
         jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
                 if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
@@ -433,8 +424,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.screen.post_message(JobChanged(job))
 
     def action_toggle_jobs_panel(self) -> None:
-        from atlas_tui.ui.widgets.jobs_panel import JobsPanel
-
         self.jobs_panel_hidden = not self.jobs_panel_hidden
         for panel in self.screen.query(JobsPanel):
             panel.hidden_by_user = self.jobs_panel_hidden
@@ -507,8 +496,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "connect":  # a bug while connecting: "connecting…" must not stay up
-            from atlas_tui.ui.screens.start import ConnectErrorScreen
-
             profile = self._connecting
             hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
             self._show(ConnectErrorScreen(
@@ -541,8 +528,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def action_jump(self) -> None:
         if self.session is None:
             return
-        from atlas_tui.ui.screens.prompts import JumpPrompt
-
         names = sorted(vm.name for vm in self.session.inventory.vms.values())[:2000]
         self.push_screen(JumpPrompt(names), self._jump)
 
@@ -552,10 +537,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
-        from atlas_tui.ui.screens.jobs import JobsScreen
-        from atlas_tui.ui.screens.snapshots import SnapshotsScreen
-        from atlas_tui.ui.screens.volumes import VolumesScreen
-
         session = self.session
         if session is None:
             return
@@ -565,12 +546,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if word == "jobs":
             self.push_screen(JobsScreen())
         elif word in ("protection", "prot"):
-            from atlas_tui.ui.screens.protection import ProtectionScreen
-
             self.push_screen(ProtectionScreen())
         elif word in ("restore", "restores"):
-            from atlas_tui.ui.screens.restores import RestoresScreen
-
             self.push_screen(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),

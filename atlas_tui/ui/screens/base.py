@@ -24,6 +24,7 @@ from textual.widgets import Footer, Input
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.text import clean_text
 from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.ui.host import AppServices, services
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
@@ -32,9 +33,9 @@ from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from atlas_tui.app import AtlasApp, JobChanged
     from atlas_tui.cloud.jobs import TrackedJob
     from atlas_tui.cloud.session import Session
+    from atlas_tui.ui.messages import JobChanged
 
 
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
@@ -122,8 +123,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     # -- plumbing ------------------------------------------------------------------------
 
     @property
-    def atlas(self) -> AtlasApp:
-        return self.app  # type: ignore[return-value]
+    def atlas(self) -> AppServices:
+        """What this screen may use of the App (ui/host.py), not the App class itself."""
+        return services(self.app)
 
     @property
     def session(self) -> Session:
