@@ -24,7 +24,7 @@ from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
 
 
 def app_for(sim: SimServer, settings: Settings | None = None, **launch: object) -> AtlasApp:
@@ -408,10 +408,16 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
         await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
         calls = sim.state.calls
         before = calls.copy()
-        await open_protection(pilot)
-        made = calls - before
-        assert made == {"listVirtualMachines": 1, "listVolumes": 1, "listSnapshots": 1,
-                        "listSnapshotPolicies": 1}
+        screen = await open_protection(pilot)
+        # The home screen's inventory (or its load under way) is the one it shows: the
+        # server sees no second walk of the account.
+        lists = ("listVirtualMachines", "listVolumes", "listSnapshots", "listSnapshotPolicies")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 0)
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
+        # A refresh reads the account again, once, with account-wide lists.
+        await press_and_reload(pilot, screen, "r")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 1)
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
 
 
 async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -> None:
@@ -444,3 +450,8 @@ async def test_protection_opens_a_volumes_policies(sim: SimServer) -> None:
         await pilot.press("enter")
         policies = await loaded(pilot, PoliciesScreen)
         assert cells(policies.query_one(FastTable), "schedule") == ["03:00"]
+        # Back: what may have changed there is read again, and the session shares it.
+        walks = sim.state.calls["listSnapshots"]
+        await press_and_reload(pilot, screen, "escape")
+        assert sim.state.calls["listSnapshots"] == walks + 1
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]

@@ -116,6 +116,7 @@ class InstancesScreen(ActingScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[InstanceRow] = []
+        self._painted_from: Inventory | None = None
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -132,13 +133,11 @@ class InstancesScreen(ActingScreen):
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        inventory = Inventory()
-        self.session.inventory = inventory
         self._last_paint = 0.0
         painted: set[str] = set()  # parts whose complete list has been painted
         dirty = False
 
-        def on_update(part: str) -> None:
+        def on_update(inventory: Inventory, part: str) -> None:
             # Volume, policy and snapshot columns show "…" until their whole list is in, so
             # their pages change nothing on screen: paint each of those once, when complete.
             # Instance pages add rows: paint the first at once, then at most every
@@ -160,7 +159,8 @@ class InstancesScreen(ActingScreen):
             else:
                 dirty = True
 
-        await inventory.load(self.session.client, on_update)
+        # The session's one inventory, loaded afresh (or the load under way, joined).
+        inventory = await self.session.load_inventory(on_update)
         if dirty or not painted:
             self._paint(inventory)
         if self.full_load_at is None:
@@ -169,6 +169,7 @@ class InstancesScreen(ActingScreen):
     def _paint(self, inventory: Inventory) -> None:
         start = time.monotonic()
         self._rows = inventory.instance_rows()
+        self._painted_from = inventory
         self.rerender()
         now = time.monotonic()
         self._last_paint = now
@@ -177,7 +178,8 @@ class InstancesScreen(ActingScreen):
             self.first_rows_at = now
 
     def rerender(self) -> None:
-        inventory = self.session.inventory
+        # The inventory the rows came from: a reload fills a new one before it is shared.
+        inventory = self._painted_from or self.session.inventory
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
         table = self.query_one("#instances", FastTable)
