@@ -187,11 +187,15 @@ async def test_stuck_snapshot_advice_diagnostic_and_retry(sim: SimServer) -> Non
         await pilot.press("y")
         assert job.jobid in app.clipboard and str(job.entity_id) in app.clipboard
         calls = sim.state.calls["createSnapshot"]
+        made = len(sim.state.snapshots)
         await pilot.press("R")
-        # The retry re-issues the snapshot; the server may refuse it while the stuck one
-        # holds the VM, and then says why.
+        # The retry re-issues the snapshot; the server refuses it while the stuck one holds
+        # the volume (Snapshotting), and the user reads the server's reason.
         await until(pilot, lambda: sim.state.calls["createSnapshot"] == calls + 1)
         await until(pilot, lambda: "Retry snapshot of DATA-42" in notes(app))
+        assert "Retry snapshot of DATA-42: 0 of 1 done" in notes(app)
+        assert "is not in Ready state but Snapshotting" in notes(app)
+        assert len(sim.state.snapshots) == made  # refused: nothing was made
         assert jobs.is_current
 
 
