@@ -9,6 +9,7 @@ every state in between can be seen and asserted.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.api.client import CloudClient
@@ -230,7 +231,9 @@ async def test_vm_snapshot_and_revert_with_typed_confirmation(sim: SimServer) ->
         await run_jobs(pilot, sim, lambda: tracker.jobs[0].done)
         assert tracker.jobs[0].succeeded
         made = await server(sim, lambda c: c.vm_snapshots(virtualmachineid=app.screen.vm.id))  # type: ignore[attr-defined]
-        assert next(s.displayname for s in made).startswith("hello-atlas-")  # type: ignore[attr-defined]
+        # Named by the server's clock (weeks behind this machine's in the simulator).
+        stamp = f"{sim.clock.now().astimezone(UTC):%Y%m%d}"
+        assert next(s.displayname for s in made).startswith(f"hello-atlas-{stamp}-")  # type: ignore[attr-defined]
 
         await pilot.press("escape")
         screen = await open_vm(pilot, "app-01")
