@@ -130,8 +130,8 @@ async def test_twenty_jobs_cost_one_call_per_tick() -> None:
             assert all(j.state == "BackedUp" for j in jobs)
             # Exactly one call per tick, whatever the number of jobs (20 pollers: 20).
             assert polls(client) == tracker.ticks == sum(tracker.calls_made.values())
-            assert client.calls["queryAsyncJobResult"] == 0
-            assert client.calls["listSnapshots"] > 0  # the Creating/BackingUp steps
+            assert server.state.calls["queryAsyncJobResult"] == 0
+            assert server.state.calls["listSnapshots"] > 0  # the Creating/BackingUp steps
     finally:
         await server.stop()
 
@@ -277,10 +277,10 @@ async def test_a_job_gone_from_the_list_is_asked_for_directly(
     async with running(client) as tracker:
         job = await snapshot_of(client, tracker, "ROOT-42")
         await until(lambda: job.last is not None, "seen in the list")
-        assert client.calls["queryAsyncJobResult"] == 0
+        assert sim.state.calls["queryAsyncJobResult"] == 0
         sim.clock.advance(300)
         result = await asyncio.wait_for(tracker.wait(job.jobid), 10)
-    assert result.succeeded and client.calls["queryAsyncJobResult"] >= 1
+    assert result.succeeded and sim.state.calls["queryAsyncJobResult"] >= 1
 
 
 async def test_a_job_the_server_does_not_know_is_lost_not_dropped(
