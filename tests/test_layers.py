@@ -1,7 +1,8 @@
 """The import rules between the layers (design.md), read from the source with ast.
 
 cloud/ never imports textual, ui/ or sim/; sim/ imports nothing of cloud/ or ui/ (so each
-checks the other); ui/ never opens a socket or talks HTTP itself.
+checks the other); ui/ never opens a socket or talks HTTP itself; sim/domain/ (what the server
+does) knows nothing of its HTTP handlers. And no import cycles anywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ FORBIDDEN = {
     "cloud": ("textual", "atlas_tui.ui", "atlas_tui.sim", "atlas_tui.app"),
     "sim": ("textual", "atlas_tui.cloud", "atlas_tui.ui", "atlas_tui.app", "cs"),
     "ui": ("cs", "aiohttp", "socket", "requests", "http", "urllib", "atlas_tui.sim"),
+    # What the simulated server does knows nothing of requests: no handlers, parameters, HTTP.
+    "sim/domain": (
+        "aiohttp",
+        "atlas_tui.sim.commands",
+        "atlas_tui.sim.params",
+        "atlas_tui.sim.protocol",
+        "atlas_tui.sim.core",
+        "atlas_tui.sim.server",
+    ),
 }
 
 
