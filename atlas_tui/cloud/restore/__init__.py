@@ -2,6 +2,7 @@
 
     ctx = await gather_context(client, snapshot_id)
     plan = plan_root_swap(ctx, move_policies=True)       # data: steps, undo, blockers
+    plan.steps[0].call                                   # an Operation: send, inspect, undo
     runner = RestoreRunner(client, plan, on_event=show)  # journal in state_dir()/restores
     outcome = await runner.run()                         # rolls back by itself on failure
 
@@ -10,8 +11,8 @@ At start: `Journal.unfinished()` lists restores a crash left open; offer
 """
 
 from atlas_tui.cloud.restore.journal import Journal, restores_dir
+from atlas_tui.cloud.restore.operations import Inspection, Look, Operation, operation_from_dict
 from atlas_tui.cloud.restore.plan import (
-    ApiCall,
     Blocker,
     Mode,
     RestoreContext,
@@ -40,9 +41,10 @@ from atlas_tui.cloud.restore.runner import (
 )
 
 __all__ = [
-    "ApiCall", "Blocker", "EventKind", "Journal", "KeptResource", "Mode", "PlanBlocked",
-    "RestoreContext", "RestoreEvent", "RestoreOutcome", "RestorePlan", "RestoreRunner", "Step",
-    "available_modes", "gather_context", "networks_of", "pick_disk_offering", "plan_attach",
-    "plan_data_swap", "plan_revert", "plan_root_swap", "plan_template", "replaced_name",
-    "restores_dir", "run_tag", "snapshot_label",
+    "Blocker", "EventKind", "Inspection", "Journal", "KeptResource", "Look", "Mode",
+    "Operation", "PlanBlocked", "RestoreContext", "RestoreEvent", "RestoreOutcome",
+    "RestorePlan", "RestoreRunner", "Step", "available_modes", "gather_context", "networks_of",
+    "operation_from_dict", "pick_disk_offering", "plan_attach", "plan_data_swap", "plan_revert",
+    "plan_root_swap", "plan_template", "replaced_name", "restores_dir", "run_tag",
+    "snapshot_label",
 ]
