@@ -150,6 +150,17 @@ def operation_from_dict(d: Mapping[str, Any]) -> Operation:
 # -- reads shared by several kinds ------------------------------------------------------
 
 
+async def volume_or_none(client: CloudClient, volume_id: str) -> Volume | None:
+    """A volume by id, or None once it is gone: the server answers an id that names nothing
+    any more with a parameter error (431), not with an empty list."""
+    try:
+        return await client.volume(volume_id)
+    except CloudError as err:
+        if err.kind is ErrorKind.PARAM:
+            return None
+        raise
+
+
 async def vm_allows(client: CloudClient, vm_id: str, *, root: bool) -> Inspection:
     """Detach/attach/revert rules of the server, checked before calling."""
     vm = await client.virtual_machine(vm_id)
@@ -246,7 +257,7 @@ class CreateVolume(Operation):
         # Ours is known by the id its call returned (or its job's); only a call whose
         # answer was lost looks further (`lost_create`).
         if look.mine:
-            vol = await client.volume(look.mine)
+            vol = await volume_or_none(client, look.mine)
             if vol is None:
                 return Inspection(blocked=f"the volume this restore created ({look.mine}) is gone")
             return volume_progress(vol)
@@ -326,7 +337,7 @@ class DetachVolume(Operation):
         return await client.detach_volume(self.volume_id)
 
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
-        vol = await client.volume(self.volume_id)
+        vol = await volume_or_none(client, self.volume_id)
         if vol is None:
             return Inspection(blocked=f"volume {self.volume_id} no longer exists")
         if not vol.attached:
@@ -353,7 +364,7 @@ class AttachVolume(Operation):
         return await client.attach_volume(self.volume_id, self.vm_id, device_id=self.device_id)
 
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
-        vol = await client.volume(self.volume_id)
+        vol = await volume_or_none(client, self.volume_id)
         if vol is None:
             return Inspection(blocked=f"volume {self.volume_id} no longer exists")
         dev = None if self.device_id is None else int(self.device_id)
@@ -391,7 +402,7 @@ class RenameVolume(Operation):
         return await client.rename_volume(self.volume_id, self.name)
 
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
-        vol = await client.volume(self.volume_id)
+        vol = await volume_or_none(client, self.volume_id)
         if vol is None:
             return Inspection(blocked=f"volume {self.volume_id} no longer exists")
         if vol.name == self.name:
@@ -439,7 +450,12 @@ class DeleteVmSnapshot(Operation):
         return await client.delete_vm_snapshot(self.vm_snapshot_id)
 
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
-        found = await client.vm_snapshots(vmsnapshotid=self.vm_snapshot_id)
+        try:
+            found = await client.vm_snapshots(vmsnapshotid=self.vm_snapshot_id)
+        except CloudError as err:  # a deleted id names nothing: 431, not an empty list
+            if err.kind is not ErrorKind.PARAM:
+                raise
+            found = []
         if not found:
             return Inspection(done=True)
         if found[0].state in ("Expunging", "Creating", "Reverting") or found[0].raw.get("jobid"):
@@ -464,7 +480,7 @@ class CreateSnapshotPolicy(Operation):
             timezone=self.timezone, maxsnaps=int(self.maxsnaps))
 
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
-        vol = await client.volume(self.volume_id)
+        vol = await volume_or_none(client, self.volume_id)
         if vol is None:
             return Inspection(blocked=f"volume {self.volume_id} no longer exists")
         for pol in await client.snapshot_policies(vol.id):
@@ -497,7 +513,11 @@ class DeleteSnapshotPolicies(Operation):
     async def inspect(self, client: CloudClient, look: Look) -> Inspection:
         left = []
         for pid in self.ids.split(","):
-            left += await client.list_all("listSnapshotPolicies", "snapshotpolicy", id=pid)
+            try:
+                left += await client.list_all("listSnapshotPolicies", "snapshotpolicy", id=pid)
+            except CloudError as err:  # a deleted id names nothing: 431, not an empty list
+                if err.kind is not ErrorKind.PARAM:
+                    raise
         return Inspection(done=not left)
 
     def undo(self, produced: str | None = None) -> Operation | None:

@@ -696,6 +696,42 @@ def _plan_swap(
                "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
                "fix_schedules": fix_schedules}
     plan = _new_plan(mode, ctx, vm, options)
+    vmsnap_steps = _swap_blockers(plan, ctx, root=root, delete_vm_snapshots=delete_vm_snapshots)
+    if vm is None:
+        return plan
+    old = _replaced_disk(plan, ctx, vm, root=root)
+    if old is None or old.deviceid is None:
+        return plan
+    kept_name = replaced_name(old.name, ctx.now or datetime.now(UTC))
+    plan.original_root = {"id": old.id, "name": old.name, "deviceid": old.deviceid,
+                          "renamed_to": kept_name}
+    fact = restored_volume_size(snap, ctx.source_volume)
+    offering, custom_gib = (_root_offering(plan, ctx, fact, disk_offering_id) if root
+                            else (None, None))
+    kind = "root" if root else _slug(old.name).lower()
+    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
+    options["volume_name"] = name
+    options["volume_size"] = _volume_size(fact, offering, custom_gib)
+    must_stop = vm.state == "Running" and (root or stop_vm)
+    plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
+    plan.steps.extend(vmsnap_steps)
+    plan.steps.extend(_policy_steps(ctx, name, move=move_policies,
+                                    delete_old=delete_old_policies,
+                                    fix_schedules=fix_schedules))
+    plan.steps.extend(_swap_disk_steps(vm, old, old.deviceid, name, kept_name, root=root,
+                                       must_stop=must_stop))
+    _swap_notes(plan, ctx, old, kept_name, root=root, move_policies=move_policies,
+                delete_old_policies=delete_old_policies, fix_schedules=fix_schedules)
+    if vm.state == "Running" and not must_stop:
+        plan.notes.append(f"{vm.name} stays running: its disk is swapped hot.")
+    return plan
+
+
+def _swap_blockers(plan: RestorePlan, ctx: RestoreContext, *, root: bool,
+                   delete_vm_snapshots: bool) -> list[Step]:
+    """What stops a swap (snapshot, VM, hypervisor, zone); returns the deleteVMSnapshot steps
+    when the user opted in."""
+    snap, vm = ctx.snapshot, ctx.vm
     _common_blockers(plan, ctx)
     wanted = "ROOT" if root else "DATADISK"
     if snap.volumetype and snap.volumetype != wanted:
@@ -707,7 +743,7 @@ def _plan_swap(
                                 delete_vm_snapshots=delete_vm_snapshots,
                                 what="detach or attach a disk")
     if vm is None:
-        return plan
+        return vmsnap_steps
     if root and vm.hypervisor not in ROOT_SWAP_HYPERVISORS:
         plan.blockers.append(Blocker(
             "hypervisor", f"Root volume detach is not supported for hypervisor type "
@@ -718,82 +754,90 @@ def _plan_swap(
             "zone", f"The snapshot is in another zone than {vm.name}: the volume could not be "
                     "attached to it.",
         ))
-    # The disk being replaced: the VM's root, or the data disk the snapshot was taken of.
+    return vmsnap_steps
+
+
+def _replaced_disk(plan: RestorePlan, ctx: RestoreContext, vm: VirtualMachine, *, root: bool,
+                   ) -> Volume | None:
+    """The disk being replaced: the VM's root, or the data disk the snapshot was taken of
+    (a blocker when it is not attached)."""
     if root:
         old = _device_volume(ctx, 0)
     else:
-        old = next((v for v in ctx.vm_volumes if v.id == snap.volumeid), None)
+        old = next((v for v in ctx.vm_volumes if v.id == ctx.snapshot.volumeid), None)
     if old is None or old.deviceid is None:
-        what = "no ROOT disk at device 0" if root else f"no disk {snap.volumename} attached"
+        what = "no ROOT disk at device 0" if root else f"no disk {ctx.snapshot.volumename} attached"
         plan.blockers.append(Blocker("no-old-disk", f"{vm.name} has {what}."))
-        return plan
-    device = old.deviceid
-    kept_name = replaced_name(old.name, ctx.now or datetime.now(UTC))
-    plan.original_root = {"id": old.id, "name": old.name, "deviceid": device,
-                          "renamed_to": kept_name}
+        return None
+    return old
 
+
+def _root_offering(plan: RestorePlan, ctx: RestoreContext, fact: SizeFact,
+                   disk_offering_id: str | None) -> tuple[DiskOffering | None, int | None]:
+    """The disk offering for a new ROOT volume (one is required), and its custom size (GiB)
+    when it is a custom one; noted in the plan's options, or a blocker when none fits."""
     offering: DiskOffering | None = None
     custom_gib: int | None = None
-    fact = restored_volume_size(snap, ctx.source_volume)
-    if root and fact.bytes is None:
+    size = fact.bytes or 0
+    if fact.bytes is None:
         offering = _offering_for_unknown_size(plan, ctx, disk_offering_id)
-        if offering is not None:
-            options["diskofferingid"] = offering.id
-            options["diskofferingname"] = offering.name
-    elif root:
-        size = fact.bytes or 0
-        if disk_offering_id:
-            offering = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
-            if offering is not None and offering.customized:
-                custom_gib = max(1, math.ceil(size / GIB))
-            elif offering is not None and (offering.disksize_gib or 0) * GIB < size:
-                plan.blockers.append(Blocker(
-                    "disk-offering", f"{offering.name} is smaller than the snapshot "
-                                     f"({size / GIB:.0f} GiB).",
-                ))
-        else:
-            offering, custom_gib = pick_disk_offering(ctx.disk_offerings, size)
-        if offering is None:
+    elif disk_offering_id:
+        offering = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
+        if offering is not None and offering.customized:
+            custom_gib = max(1, math.ceil(size / GIB))
+        elif offering is not None and (offering.disksize_gib or 0) * GIB < size:
             plan.blockers.append(Blocker(
-                "disk-offering", f"No disk offering of at least {size / GIB:.0f} GiB "
-                                 "(a ROOT snapshot needs one).",
+                "disk-offering", f"{offering.name} is smaller than the snapshot "
+                                 f"({size / GIB:.0f} GiB).",
             ))
-        else:
-            options["diskofferingid"] = offering.id
-            options["diskofferingname"] = offering.name
+    else:
+        offering, custom_gib = pick_disk_offering(ctx.disk_offerings, size)
+    if offering is not None:
+        plan.options["diskofferingid"] = offering.id
+        plan.options["diskofferingname"] = offering.name
+    elif fact.bytes is not None:  # (an unknown size has its own blocker)
+        plan.blockers.append(Blocker(
+            "disk-offering", f"No disk offering of at least {size / GIB:.0f} GiB "
+                             "(a ROOT snapshot needs one).",
+        ))
+    return offering, custom_gib
 
-    kind = "root" if root else _slug(old.name).lower()
-    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
-    options["volume_name"] = name
-    options["volume_size"] = (
-        created_volume_size(fact.bytes, offering, custom_gib) if fact.bytes is not None
-        else created_volume_size(0, offering, None) if offering and not offering.customized
-        else None)
-    running = vm.state == "Running"
-    must_stop = running and (root or stop_vm)
-    plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
-    plan.steps.extend(vmsnap_steps)
-    plan.steps.extend(_policy_steps(ctx, name, move=move_policies,
-                                    delete_old=delete_old_policies,
-                                    fix_schedules=fix_schedules))
-    if must_stop:
-        plan.steps.append(_stop_step(vm))
+
+def _volume_size(fact: SizeFact, offering: DiskOffering | None, custom_gib: int | None,
+                 ) -> int | None:
+    """The new volume's size as the server will make it; None when it cannot be known."""
+    if fact.bytes is not None:
+        return created_volume_size(fact.bytes, offering, custom_gib)
+    if offering is not None and not offering.customized:
+        return created_volume_size(0, offering, None)
+    return None
+
+
+def _swap_disk_steps(vm: VirtualMachine, old: Volume, device: int, name: str, kept_name: str,
+                     *, root: bool, must_stop: bool) -> list[Step]:
+    """Stop (if needed), detach the old disk, rename it, attach the new one at its device,
+    start again."""
     down = vm.name if (root or must_stop) else ""
     detach = _detach_step("detach-old", old, vm, device, root=root)
     if not down:
         detach.down = ""
         if detach.undo is not None:
             detach.undo.down = ""
-    plan.steps.append(detach)
-    # Right after the detach, so that a rollback renames it back before re-attaching it.
-    plan.steps.append(_rename_step(old, kept_name, down=down))
-    plan.steps.append(_attach_step(
-        "attach-new", f"Attach {name} to {vm.name} at device {device}"
-        + (" (as ROOT)" if root else ""), "$new_volume", name, vm, device,
-        undo_detach=True, down=down,
-    ))
-    if must_stop:
-        plan.steps.append(_start_step(vm))
+    return [
+        *([_stop_step(vm)] if must_stop else []),
+        detach,
+        # Right after the detach, so that a rollback renames it back before re-attaching it.
+        _rename_step(old, kept_name, down=down),
+        _attach_step("attach-new", f"Attach {name} to {vm.name} at device {device}"
+                     + (" (as ROOT)" if root else ""), "$new_volume", name, vm, device,
+                     undo_detach=True, down=down),
+        *([_start_step(vm)] if must_stop else []),
+    ]
+
+
+def _swap_notes(plan: RestorePlan, ctx: RestoreContext, old: Volume, kept_name: str, *,
+                root: bool, move_policies: bool, delete_old_policies: bool,
+                fix_schedules: bool) -> None:
     what = "root" if root else "data disk"
     plan.notes.append(
         f"If it succeeds, the old {what} {old.name} (id {old.id}) is kept, detached, as a "
@@ -813,9 +857,6 @@ def _plan_swap(
     if ctx.policies and move_policies and not delete_old_policies:
         plan.notes.append(f"The policies of {old.name} are kept as well (it keeps being "
                           "snapshotted while it exists).")
-    if running and not must_stop:
-        plan.notes.append(f"{vm.name} stays running: its disk is swapped hot.")
-    return plan
 
 
 def plan_attach(
@@ -847,10 +888,7 @@ def plan_attach(
             if offering is None:
                 plan.blockers.append(Blocker("disk-offering",
                                              "No disk offering fits the snapshot."))
-    plan.options["volume_size"] = (
-        created_volume_size(fact.bytes, offering, custom) if fact.bytes is not None
-        else created_volume_size(0, offering, None) if offering and not offering.customized
-        else None)
+    plan.options["volume_size"] = _volume_size(fact, offering, custom)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom))
     plan.steps.extend(vmsnap_steps)
     if vm is None:
