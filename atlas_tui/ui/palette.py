@@ -92,18 +92,17 @@ def not_now(reason: str) -> str:
 
 
 def palette_entries(screen: Screen[Any], *, with_textual: bool = False) -> list[PaletteEntry]:
-    """The palette: this screen's actions by their verbs, then "More…" (or, when searching,
+    """The palette: this screen's actions by their verbs, then "More…" (and, when searching,
     Textual's own commands themselves)."""
     entries = [PaletteEntry(a.verb, f"key: {a.key}" + (f" · {not_now(a.reason)}"
                                                        if a.reason is not None else ""),
                             a.run, reason=a.reason)
                for a in screen_actions(screen)]
+    entries.append(PaletteEntry(MORE, "the commands every Textual app has",
+                                partial(open_textual_commands, screen.app), ours=False))
     if with_textual:
         entries += [PaletteEntry(c.title, c.help, c.callback, ours=False)
                     for c in screen.app.get_system_commands(screen)]
-    else:
-        entries.append(PaletteEntry(MORE, "the commands every Textual app has",
-                                    partial(open_textual_commands, screen.app), ours=False))
     return entries
 
 
