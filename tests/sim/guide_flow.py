@@ -3,11 +3,11 @@
 The guide (https://newdocs.runatlas.is/guides/compute/snapshots; where it goes wrong is in
 ``docs/architecture.md``, "CloudStack facts that shape it") does, with ``cmk``: find
 ``hello-atlas``'s root volume, snapshot it, list snapshots, create a DAILY policy, create a
-volume from the snapshot, stop the VM, detach the old root, attach the new volume, start the VM, create a template from
-the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form (schedule ``00:03`` for
-03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter with one method,
-``await client.call(command, **params)``, which answers what ``cs`` answers with
-``fetch_result=True``:
+volume from the snapshot, stop the VM, detach the old root, attach the new volume, start the VM,
+create a template from the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form
+(schedule ``00:03`` for 03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter
+with one method, ``await client.call(command, **params)``, which answers what ``cs`` answers
+with ``fetch_result=True``:
 
 * list commands: ``{"count": N, "<item key>": [...]}``, or ``{}`` when nothing matches;
 * async commands: the job's result once it succeeded, e.g. ``{"snapshot": {...}}``;
