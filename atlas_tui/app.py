@@ -32,11 +32,14 @@ from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.private_files import state_path
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.plan import RestorePlan
-from atlas_tui.cloud.restore.report import view_disks
-from atlas_tui.cloud.restore.runner import PlanBlocked
-from atlas_tui.cloud.restore.task import RESTORE_LABEL_PREFIX, RestoreTask
+from atlas_tui.cloud.restore import (
+    RESTORE_LABEL_PREFIX,
+    Journal,
+    PlanBlocked,
+    RestorePlan,
+    RestoreTask,
+    view_disks,
+)
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
 from atlas_tui.ui.actions import APP, READ_ONLY, bindings_for
@@ -289,7 +292,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                         group="restore-offer", exit_on_error=False)
 
     async def _offer_one(self, journal: Journal) -> None:
-        from atlas_tui.cloud.restore.report import choice_effects, read_server
+        from atlas_tui.cloud.restore import choice_effects, read_server
         from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
 
         if self.session is None:
@@ -337,7 +340,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
         kept; on the App, so closing the screen does not stop them. `show`: open the live
         view of the drills (many of them: a VM's disks, a marked set)."""
-        from atlas_tui.cloud.restore.drill import DrillProgress, DrillResult, drill_many
+        from atlas_tui.cloud.restore import DrillProgress, DrillResult, drill_many
 
         if self.session is None or self.tracker is None or not snapshots \
                 or self.refuse_read_only():

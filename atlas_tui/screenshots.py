@@ -184,13 +184,13 @@ async def jobs_panel(pilot: Pilot) -> None:
 @contextlib.contextmanager
 def fixed_run_tags() -> Iterator[None]:
     """Restore names carry a random per-run tag: a fixed one while a scene plans."""
-    from atlas_tui.cloud.restore import plan as planning
+    from atlas_tui.cloud.restore import run_tags
 
-    planning.run_tags.append(lambda: "5ce4e5")
+    run_tags.append(lambda: "5ce4e5")
     try:
         yield
     finally:
-        planning.run_tags.pop()
+        run_tags.pop()
 
 
 async def restore_plan(pilot: Pilot) -> None:
@@ -235,7 +235,8 @@ async def _run_restore(pilot: Pilot, sim: SimServer, *, fail: str = "") -> None:
 @contextlib.contextmanager
 def demo_clock(sim: SimServer) -> Iterator[None]:
     """Journals and drills read the wall clock; in a scene they read the demo's frozen one,
-    so the history's times and a drill's duration are the same every run."""
+    so the history's times and a drill's duration are the same every run. (It patches the
+    modules that read the clock, so it names them rather than the facade.)"""
     import types
 
     from atlas_tui.cloud.restore import drill as drilling

@@ -3,6 +3,7 @@ data, and the journal. Results are checked with the server's own reads (listVolu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +34,7 @@ from atlas_tui.cloud.restore import (
     restores_dir,
     run_tag,
 )
+from tests.cloud.restore_child import kill_at
 from tests.conftest import FAST_RETRY, profile_for
 
 if TYPE_CHECKING:
@@ -311,28 +313,36 @@ async def test_a_failing_rename_back_does_not_stop_the_rollback(
     assert rc.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
 
 
-async def crash_at_the_rename(rc: CloudClient, *, sent: bool) -> tuple[RestorePlan, Journal]:
-    """Run a root swap up to the rename, as if the app died with the rename in flight (its
-    answer never seen, so no job id); `sent`: the server got it and ran it."""
+async def crash_at_the_rename(rc: CloudClient, rsim: SimServer, *, sent: bool,
+                              ) -> tuple[RestorePlan, Journal]:
+    """Run a root swap in another process and kill it (SIGKILL) with the rename in flight,
+    its answer never seen (so no job id). `sent`: the server got the call and runs it after
+    the kill; else the server dropped it unread."""
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
-    journal = Journal.create(plan)
-    first = RestoreRunner(rc, plan, journal=journal, poll_s=0.05, settle_s=1.0)
-    await first._record_original()
-    journal.set(status="running")
-    for step in plan.steps[:[s.id for s in plan.steps].index("rename-old")]:
-        await first._forward(step, journal.step(step.id))
-    rename = plan.step("rename-old")
-    journal.step("rename-old").update(status="running")
-    journal.save()
-    if sent:
-        await rc.run(await rc.rename_volume(snap.volumeid, rename.call.params["name"]),
-                     poll_s=0.05)
-    return plan, Journal.load(journal.path)
+    journal = Journal.create(plan, endpoint=rsim.endpoint)
+    rsim.faults.parse("latency:updateVolume=1500ms" if sent else "drop:updateVolume@before")
+    await kill_at(journal.path, "rename-old", endpoint=rsim.endpoint, api_key=rsim.api_key,
+                  secret_key=rsim.secret_key, wait_s=0.5 if sent else 0.0)
+    rsim.faults.clear()
+    old = rsim.state.volumes[snap.volumeid]
+    if sent:  # the server runs the held call: wait for it there
+        for _ in range(200):
+            if old.name == plan.step("rename-old").call.params["name"]:
+                break
+            await asyncio.sleep(0.05)
+    assert old.name == (plan.step("rename-old").call.params["name"] if sent else "ROOT-42")
+    left = Journal.load(journal.path)
+    assert left.step("rename-old")["status"] == "running" and not left.step("rename-old").get(
+        "jobid")
+    return plan, left
 
 
-async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(rc: CloudClient):
-    plan, left = await crash_at_the_rename(rc, sent=True)
+@pytest.mark.slow
+async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(
+    rc: CloudClient, rsim: SimServer,
+):
+    plan, left = await crash_at_the_rename(rc, rsim, sent=True)
     events: list[RestoreEvent] = []
     outcome = await RestoreRunner.rollback_from(rc, left, on_event=events.append,
                                                 poll_s=0.05, settle_s=1.0)
@@ -345,8 +355,11 @@ async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(rc: CloudC
     assert root.name == "ROOT-42" and root.id == plan.original_root["id"]  # type: ignore[index]
 
 
-async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(rc: CloudClient):
-    plan, left = await crash_at_the_rename(rc, sent=False)
+@pytest.mark.slow
+async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(
+    rc: CloudClient, rsim: SimServer,
+):
+    plan, left = await crash_at_the_rename(rc, rsim, sent=False)
     events: list[RestoreEvent] = []
     outcome = await RestoreRunner.resume(rc, left, on_event=events.append, poll_s=0.05,
                                          settle_s=1.0)

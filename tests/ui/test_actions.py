@@ -181,12 +181,18 @@ async def test_stuck_snapshot_advice_diagnostic_and_retry(sim: SimServer) -> Non
         assert "Stuck in Creating" in text and "Contact support" in text
         await pilot.press("y")
         assert job.jobid in app.clipboard and str(job.entity_id) in app.clipboard
-        calls = app.session.client.calls["createSnapshot"]  # type: ignore[union-attr]
+        sent = sim.state.calls["createSnapshot"]
+        data_42 = job.volume_id
+        snaps_before = set(sim.state.snapshots)
         await pilot.press("R")
-        # The retry re-issues the snapshot; the server may refuse it while the stuck one
-        # holds the VM, and then says why.
-        await until(pilot, lambda: app.session.client.calls["createSnapshot"] == calls + 1)  # type: ignore[union-attr]
+        # The retry re-issues the snapshot; the server refuses it while the stuck one holds
+        # the volume (Snapshotting), and the app says so with the server's words.
         await until(pilot, lambda: "Retry snapshot of DATA-42" in notes(app))
+        assert sim.state.calls["createSnapshot"] == sent + 1  # the server got the retry
+        assert set(sim.state.snapshots) == snaps_before  # and made no snapshot of it
+        assert data_42 and sim.state.volumes[data_42].state == "Snapshotting"
+        assert "Retry snapshot of DATA-42: 0 of 1 done" in notes(app)
+        assert "is not in Ready state but Snapshotting. Cannot take snapshot." in notes(app)
         assert jobs.is_current
 
 

@@ -13,7 +13,7 @@ from atlas_tui.cloud import rules
 from atlas_tui.cloud.actions import SnapshotTarget, default_targets
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import Snapshot, VirtualMachine, VMSnapshot, Volume
-from atlas_tui.cloud.restore.plan import (
+from atlas_tui.cloud.restore import (
     Mode,
     RestoreContext,
     RestorePlan,

@@ -16,7 +16,7 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 if TYPE_CHECKING:
-    from atlas_tui.cloud.restore.drill import DrillProgress
+    from atlas_tui.cloud.restore import DrillProgress
 
 COLUMNS = [
     Column("volume", "VOLUME", min_width=10, max_width=24),

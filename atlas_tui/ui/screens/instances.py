@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.restore.report import NO_BOOT_DISK
+from atlas_tui.cloud.restore import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import INSTANCES, bindings_for
@@ -295,7 +295,7 @@ class InstancesScreen(ActingScreen):
         """T: drill the newest BackedUp snapshot of each disk of the selected (or marked)
         instances, with a live view of the drills."""
         from atlas_tui.cloud.api.errors import CloudError
-        from atlas_tui.cloud.restore.drill import newest_backed_up
+        from atlas_tui.cloud.restore import newest_backed_up
 
         if self.refuse_if_unavailable("drill"):
             return

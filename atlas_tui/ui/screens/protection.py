@@ -23,7 +23,7 @@ from atlas_tui.cloud.protection import (
     monthly_cost,
     summarize,
 )
-from atlas_tui.cloud.restore.drill import load_results, verified_words
+from atlas_tui.cloud.restore import load_results, verified_words
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import PROTECTION, bindings_for

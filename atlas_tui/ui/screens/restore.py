@@ -28,9 +28,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from atlas_tui.cloud.restore.plan import Mode, RestorePlan
-from atlas_tui.cloud.restore.runner import EventKind, RestoreOutcome
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import EventKind, Mode, RestoreOutcome, RestorePlan, RestoreTask
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.tick import Tick
 

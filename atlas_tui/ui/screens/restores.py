@@ -18,9 +18,7 @@ from textual.widgets.option_list import Option
 
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import Snapshot
-from atlas_tui.cloud.restore.history import RestoreRecord, history
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import Journal, RestoreRecord, RestoreTask, history
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import RESTORES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from atlas_tui.cloud.api.models import VirtualMachine
 from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.restore.report import boot_flag
+from atlas_tui.cloud.restore import boot_flag
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import VOLUMES, bindings_for
