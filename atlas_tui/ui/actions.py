@@ -13,7 +13,7 @@ asks cloud/rules.py); `why_not` asks it after the read-only check, for every con
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -118,13 +118,14 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction("exact-times", "t", "Exact times", (BROWSE,), footer=False,
                action="toggle_times"),
     UserAction("help", "question_mark", "Keys", (BROWSE,)),
+    # One quit key everywhere: q (the id is the one the home screen's q had, for keymaps).
+    # It asks first while a restore or a job is in flight (ui/screens/quit.py). Bound on
+    # list screens too, so the footer shows it early (at 80 columns the tail is cut).
+    UserAction("quit-home", "q", "Quit", (BROWSE, APP), action="quit"),
     UserAction("jump", "colon", "Jump", (BROWSE,), footer=False),
     # -- every screen (on the App) -------------------------------------------------------
     UserAction("jobs-panel", "J", "Jobs panel", (APP,), footer=False,
                action="toggle_jobs_panel"),
-    # One quit key everywhere: q (the id is the one the home screen's q had, for keymaps).
-    # It asks first while a restore or a job is in flight (ui/screens/quit.py).
-    UserAction("quit-home", "q", "Quit", (APP,), action="quit"),
     # ctrl+q too, also where q is typed into a field.
     UserAction("quit", "ctrl+q", "Quit", (APP,), footer=False, priority=True),
 )
@@ -172,7 +173,3 @@ def why_not(screen: Asks, action: UserAction | None, name: str = "") -> str | No
 def writes_everywhere() -> list[tuple[str, UserAction]]:
     """(screen, action) for every write action: what the read-only test presses."""
     return [(s, a) for a in ACTIONS if a.writes for s in a.screens]
-
-
-def ids(actions: Iterable[UserAction]) -> list[str]:
-    return [a.id for a in actions]

@@ -16,6 +16,7 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
@@ -89,6 +90,16 @@ def test_every_registered_action_has_a_handler_and_one_id() -> None:
     for action in registry.ACTIONS:
         for scope in action.screens:
             assert hasattr(classes[scope], f"action_{action.name}"), (scope, action.id)
+
+
+def test_the_readme_key_tables_name_every_key() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    shown = {"slash": "/", "question_mark": "?", "colon": ":", "escape": "esc"}
+    for action in registry.ACTIONS:
+        if action.id in ("switch-list", "protection-open"):
+            continue  # told in words beside the keys they go with (tab, enter)
+        key = action.keys.split(",")[0]
+        assert f"`{shown.get(key, key)}`" in readme, action.id
 
 
 # -- getting to each screen --------------------------------------------------------------

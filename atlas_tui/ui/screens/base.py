@@ -141,7 +141,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         panel = JobsPanel(self.atlas.tracker)
         panel.hidden_by_user = self.atlas.jobs_panel_hidden
         yield panel
-        yield Footer()
+        yield Footer(compact=True)  # 80 columns: room for this screen's verbs and q
 
     def on_screen_resume(self) -> None:
         # The jobs panel follows the J toggle made on any other screen.
@@ -366,6 +366,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         from atlas_tui.ui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))
+
+    async def action_quit(self) -> None:
+        await self.atlas.action_quit()  # asks first while a restore or a job is in flight
 
     def action_jump(self) -> None:
         self.atlas.action_jump()
