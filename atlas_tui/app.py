@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -43,6 +42,8 @@ from atlas_tui.cloud.restore import (
 )
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
+from atlas_tui.ui.actions import APP, READ_ONLY, bindings_for
+from atlas_tui.ui.palette import palette_entries
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -89,35 +90,22 @@ ERROR_HINTS = {
 
 
 class ScreenActions(Provider):
-    """ctrl+p: the actions of the current screen that are valid right now."""
-
-    def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        screen = self.screen
-        found: list[tuple[str, str, Callable[[], Any]]] = []
-        seen: set[str] = set()
-        why = getattr(screen, "unavailable", lambda _action: None)
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or not active.enabled or binding.action in seen:
-                continue
-            # Only what is valid now: an action with a reason against it is not offered.
-            if why(binding.action):
-                continue
-            seen.add(binding.action)
-            run = partial(self.app.run_action, binding.action, active.node)
-            found.append((binding.description, binding.key_display or binding.key, run))
-        return found
+    """ctrl+p: this screen's actions first, by their verbs, with the reason beside any
+    that is not possible now (ui/palette.py); Textual's own commands behind "More…"."""
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
-        for title, key, run in self._actions():
-            yield DiscoveryHit(title, run, help=f"key: {key}")
+        for entry in palette_entries(self.screen):
+            yield DiscoveryHit(entry.display(), entry.run, text=entry.text, help=entry.help)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         matcher = self.matcher(query)
-        for title, key, run in self._actions():
-            score = matcher.match(title)
+        for entry in palette_entries(self.screen, with_textual=True):
+            score = matcher.match(entry.text)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=f"key: {key}")
+                # Ours rank above Textual's whatever the match: half the range each.
+                score = (0.5 + score / 2) if entry.ours else score / 2
+                yield Hit(score, matcher.highlight(entry.text), entry.run, text=entry.text,
+                          help=entry.help)
 
 
 class JobChanged(Message):
@@ -140,11 +128,9 @@ class ConnectingScreen(Screen[None]):
 class AtlasApp(ReportsWorkerErrors, App[int]):
     TITLE = "atlas-tui"
     WORK_LABELS: ClassVar[dict[str, str]] = {"connect": "Connecting", "jump_to": "Jump"}
-    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
-        Binding("J", "toggle_jobs_panel", "Jobs panel", id="jobs-panel", show=False),
-    ]
+    # Textual's own commands (theme, keys, screenshot…) are reached through "More…".
+    COMMANDS: ClassVar = {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(APP)  # from ui/actions.py
     CSS = """
     #connecting { padding: 1 2; }
     """
@@ -317,7 +303,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         view = await read_server(self.session.client, journal)
 
         def chosen(answer: str | None) -> None:
-            if answer in ("resume", "rollback"):
+            if answer in ("resume", "rollback") and not self.refuse_read_only():
                 self.start_restore(journal.plan, journal=journal,
                                    rollback=answer == "rollback")
 
@@ -340,6 +326,14 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.unfinished_restores.pop(vm_id, None)
         return ""
 
+    def refuse_read_only(self) -> bool:
+        """The gate for work started outside a key (an unfinished restore resumed at start):
+        a read-only session says so and sends nothing."""
+        if self.session is not None and self.session.read_only:
+            self.notify(READ_ONLY, title="Not possible now", severity="warning")
+            return True
+        return False
+
     # -- restore drills -------------------------------------------------------------------
 
     def start_drills(self, snapshots: list[Any], *, show: bool = False) -> None:
@@ -348,7 +342,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         view of the drills (many of them: a VM's disks, a marked set)."""
         from atlas_tui.cloud.restore import DrillProgress, DrillResult, drill_many
 
-        if self.session is None or self.tracker is None or not snapshots:
+        if self.session is None or self.tracker is None or not snapshots \
+                or self.refuse_read_only():
             return
         tracker, total, done = self.tracker, len(snapshots), [0]
 
@@ -384,7 +379,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # -- leaving ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
+        """q, ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
         behind and ask."""
         from atlas_tui.ui.screens.quit import QuitDialog, quit_text
 

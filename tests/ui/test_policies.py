@@ -329,20 +329,22 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
     assert (created.schedule, created.maxsnaps) == ("30:01", 3)
 
 
-async def test_read_only_dims_and_blocks_every_change(sim: SimServer) -> None:
+async def test_read_only_hides_and_refuses_every_change(sim: SimServer) -> None:
     app = app_for(sim, read_only=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await open_policies(pilot, "ROOT-42")
         bindings = screen.active_bindings
         for key in ("a", "e", "D", "f"):
-            assert key in bindings and not bindings[key].enabled  # shown, dimmed
-        assert bindings["w"].enabled
+            assert key in bindings and not bindings[key].binding.show  # not in the footer
+        assert bindings["w"].binding.show
         for key in ("a", "e", "D", "f"):
+            app.clear_notifications()
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen
-        calls = app.session.client.calls  # type: ignore[union-attr]
-        assert calls["createSnapshotPolicy"] == 0 and calls["deleteSnapshotPolicies"] == 0
+            assert [n.message for n in app._notifications] == ["read-only session"]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
+        assert sim.state.calls["deleteSnapshotPolicies"] == 0
     [guide] = await server_policies(sim, "ROOT-42")
     assert guide.schedule == "03:00"
 

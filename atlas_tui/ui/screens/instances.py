@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
@@ -17,6 +17,7 @@ from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.restore import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import INSTANCES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.widgets.table import FastTable
@@ -102,15 +103,8 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
 
 
 class InstancesScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="open"),
-        Binding("s", "snapshot", "Snapshot", id="snapshot"),
-        Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
-        Binding("P", "protection", "Protection", id="protection"),
-        Binding("T", "drill", "Test restore", id="drill", show=False),
-        Binding("q", "quit", "Quit", id="quit-home", show=False),
-    ]
-    MUTATING = frozenset({"snapshot", "vm_snapshot", "drill"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(INSTANCES)
+    ACTION_SCOPE = INSTANCES
     can_go_back = False
 
     def __init__(self) -> None:
@@ -261,9 +255,6 @@ class InstancesScreen(ActingScreen):
 
         self.app.push_screen(VolumesScreen(vm))
 
-    async def action_quit(self) -> None:
-        await self.atlas.action_quit()  # asks first while a restore or a job is in flight
-
     def action_protection(self) -> None:
         from atlas_tui.ui.screens.protection import ProtectionScreen
 
@@ -279,14 +270,13 @@ class InstancesScreen(ActingScreen):
         return sorted(table.marked_keys) or ([table.cursor_key] if table.cursor_key else [])
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason is None and action in self.MUTATING:
+        if action in ("snapshot", "vm_snapshot", "drill"):
             if not self._chosen_vms():
                 return "no instance selected"
             if action in ("snapshot", "drill") \
                     and "volumes" not in self.session.inventory.loaded:
                 return "volumes are still loading"
-        return reason
+        return None
 
     @work(group="action", exit_on_error=False)
     async def action_snapshot(self) -> None:

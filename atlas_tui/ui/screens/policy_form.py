@@ -46,6 +46,7 @@ from atlas_tui.ui.policy_text import policy_words, run_lines
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from atlas_tui.cloud.actions import Actions
     from atlas_tui.cloud.api.client import CloudClient
 
 # What the server told us about `snapshot.max.<interval>` (a normal user cannot read it),
@@ -227,7 +228,7 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
 
     def __init__(
         self,
-        client: CloudClient,
+        actions: Actions,
         volume: Volume,
         existing: list[SnapshotPolicy],
         policy: SnapshotPolicy | None = None,
@@ -235,7 +236,8 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
         now: datetime,
     ) -> None:
         super().__init__()
-        self.client = client
+        self.actions = actions  # the one way to the cloud's writes (cloud/actions.py)
+        self.client = actions.client
         self.volume = volume
         self.existing = existing
         self.policy = policy
@@ -463,7 +465,7 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
         self._show("#server-error", Text("saving…", style="dim"))
         interval = values.schedule.interval
         try:
-            policy = await self.client.create_snapshot_policy(
+            policy = await self.actions.save_policy(
                 self.volume.id, interval=interval.api_name, schedule=values.schedule_text,
                 timezone=values.timezone, maxsnaps=values.maxsnaps,
             )

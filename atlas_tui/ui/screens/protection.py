@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.protection import (
@@ -26,6 +26,7 @@ from atlas_tui.cloud.protection import (
 from atlas_tui.cloud.restore import load_results, verified_words
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import PROTECTION, bindings_for
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
@@ -78,11 +79,8 @@ def money(amount: float, currency: str = "") -> str:
 
 
 class ProtectionScreen(BrowseScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # The table's own enter shadows a screen binding in the footer: p is the one shown.
-        Binding("enter", "open_policies", "Policies", show=False, id="protection-open"),
-        Binding("p", "open_policies", "Policies", id="protection-policies"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(PROTECTION)
+    ACTION_SCOPE = PROTECTION
     DEFAULT_CSS = """
     ProtectionScreen #protection { height: 1fr; }
     ProtectionScreen #protection-note { height: auto; max-height: 9; padding: 0 1; }
