@@ -38,6 +38,7 @@ from libcloud.compute.providers import get_driver
 from libcloud.compute.types import NodeState, Provider
 
 from atlas_tui.sim import SimServer
+from atlas_tui.sim.domain.policies import remove_policy
 from tests.helpers import present
 
 GIB = 1024**3
@@ -74,7 +75,7 @@ def quiet_demo_sim(
         p for p in sim.state.policies.values() if p.volume.name == DATA_NAME and p.interval == 0
     ]
     assert len(hourly) == 1, "the demo seed changed: DATA-42 should have one HOURLY policy"
-    sim.core.scheduler.remove(hourly[0])
+    remove_policy(sim.state, hourly[0])
     return sim
 
 

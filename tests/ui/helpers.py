@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -11,7 +13,6 @@ from textual.screen import Screen
 
 from atlas_tui.app import AtlasApp
 from atlas_tui.cloud.session import Session
-from atlas_tui.screenshots import loaded, until
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.helpers import present
@@ -20,6 +21,30 @@ __all__ = ["atlas_of", "cells", "loaded", "present", "press_and_reload", "screen
            "screen_text", "session_of", "until"]
 
 S = TypeVar("S", bound=Screen[Any])
+B = TypeVar("B", bound=BrowseScreen)
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0,
+                what: str = "condition") -> None:
+    """Wait for a condition without fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot: Pilot, screen_type: type[B], timeout: float = 15.0) -> B:
+    """Wait until the current screen is a `screen_type` that has finished loading."""
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return isinstance(screen, screen_type) and screen.updated is not None
+
+    await until(pilot, ready, timeout, f"{screen_type.__name__} to load")
+    await pilot.pause()
+    return screen_as(app, screen_type)
 
 
 async def press_and_reload(pilot: Pilot, screen: BrowseScreen, *keys: str,
