@@ -73,8 +73,8 @@ BUSY_GROUPS = {"action", "actions", "policy-change", "save", "drill", "restore",
                "stuck-diagnostic"}
 
 
-def app_for(sim: SimServer, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+def app_for(sim: SimServer, **launch: Any) -> AtlasApp:
+    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())
 
 
 def test_the_write_list_has_every_write_of_the_client() -> None:
@@ -116,12 +116,12 @@ async def open_vm(pilot: Pilot, name: str) -> VolumesScreen:
 
 
 async def home(pilot: Pilot) -> Screen:
-    app = pilot.app
+    app = atlas_of(pilot)
     while len(app.screen_stack) > 2:
         app.pop_screen()
         await pilot.pause()
     screen = await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: {"volumes", "snapshots"} <= app.session.inventory.loaded)  # type: ignore[attr-defined]
+    await until(pilot, lambda: {"volumes", "snapshots"} <= session_of(app).inventory.loaded)
     return screen
 
 
@@ -246,7 +246,7 @@ def asking(app: AtlasApp) -> bool:
 async def answer_yes(pilot: Pilot) -> None:
     """Say yes to whatever the action asks, until it asks nothing more. A dialog this does
     not know fails the test: teach it the dialog rather than skip the action."""
-    app: AtlasApp = pilot.app  # type: ignore[assignment]
+    app = atlas_of(pilot)
     answered: set[int] = set()
     for _ in range(8):
         await until(pilot, lambda: asking(app) or not busy(app), what="the action to settle")
