@@ -22,8 +22,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Every test makes its own simulator (port 0) and state dir (tmp_path), so they run in parallel;
+# worksteal, because a few tests take minutes and the rest seconds.
+PYTEST_WORKERS ?= 2
+
 test: lint typecheck
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # `make bench BENCH_ARGS=--quick` (scale:1000 only, ~3 min); see bench/README.md.
 bench: $(STAMP)
