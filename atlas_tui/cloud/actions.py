@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from atlas_tui.cloud import rules
 from atlas_tui.cloud.api.client import CloudClient
@@ -20,6 +21,7 @@ from atlas_tui.cloud.api.models import (
     AsyncJob,
     JobStarted,
     Snapshot,
+    SnapshotPolicy,
     VirtualMachine,
     VMSnapshot,
     Volume,
@@ -111,8 +113,8 @@ class Actions:
         for t in group:
             try:
                 job = await self._job(
-                    lambda t=t: self.client.create_snapshot(t.volume.id, name=t.name,
-                                                            quiesce=quiesce),
+                    partial(self.client.create_snapshot, t.volume.id, name=t.name,
+                            quiesce=quiesce),
                     label=f"Snapshot {t.volume.name}", target=t.volume.name,
                     resource=t.volume.id,
                 )
@@ -221,13 +223,27 @@ class Actions:
         outcomes = []
         for s in snapshots:
             try:
-                job = await self._job(lambda s=s: self.client.delete_vm_snapshot(s.id),
+                job = await self._job(partial(self.client.delete_vm_snapshot, s.id),
                                       label=f"Delete VM snapshot {s.displayname}",
                                       target=s.virtualmachinename, resource=s.virtualmachineid)
                 outcomes.append(Outcome(s.displayname, True, "deleted", job.jobid))
             except CloudError as e:
                 outcomes.append(Outcome(s.displayname, False, e.text, e.jobid))
         return outcomes
+
+    # -- snapshot policies (the server answers at once: no job to track) --------------------
+
+    async def save_policy(self, volume_id: str, *, interval: str, schedule: str,
+                          timezone: str, maxsnaps: int) -> SnapshotPolicy:
+        """createSnapshotPolicy: adds, or replaces the volume's policy of that interval (the
+        server's upsert). Raises CloudError with the server's text (the form shows it)."""
+        return await self.client.create_snapshot_policy(
+            volume_id, interval=interval, schedule=schedule, timezone=timezone,
+            maxsnaps=maxsnaps)
+
+    async def delete_policies(self, policy_ids: Sequence[str]) -> None:
+        """deleteSnapshotPolicies. Raises CloudError with the server's text."""
+        await self.client.delete_snapshot_policies(list(policy_ids))
 
 
 def summarize(outcomes: Sequence[Outcome]) -> tuple[str, bool]:

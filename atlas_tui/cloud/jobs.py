@@ -67,6 +67,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from atlas_tui.cloud.api.client import CloudClient, list_page
+from atlas_tui.cloud.api.commands import api_name, verb_of
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.api.models import (
     AsyncJob,
@@ -108,53 +109,8 @@ STUCK_ADVICE = (
     "ids, the times and the states seen.",
 )
 
-# Java command class → API command, for jobs the app did not start (listAsyncJobs gives cmd).
-_API_NAMES = {
-    "CreateSnapshotCmd": "createSnapshot",
-    "DeleteSnapshotCmd": "deleteSnapshot",
-    "RevertSnapshotCmd": "revertSnapshot",
-    "CreateVMSnapshotCmd": "createVMSnapshot",
-    "RevertToVMSnapshotCmd": "revertToVMSnapshot",
-    "DeleteVMSnapshotCmd": "deleteVMSnapshot",
-    "CreateVolumeCmd": "createVolume",
-    "AttachVolumeCmd": "attachVolume",
-    "DetachVolumeCmd": "detachVolume",
-    "UpdateVolumeCmd": "updateVolume",
-    "StopVMCmd": "stopVirtualMachine",
-    "StartVMCmd": "startVirtualMachine",
-    "DeployVMCmd": "deployVirtualMachine",
-    "RestoreVMCmd": "restoreVirtualMachine",
-    "CreateTemplateCmd": "createTemplate",
-    "UpdateSnapshotPolicyCmd": "updateSnapshotPolicy",
-}
-VERBS = {
-    "createSnapshot": "Snapshot",
-    "deleteSnapshot": "Delete snapshot",
-    "revertSnapshot": "Revert snapshot",
-    "createVMSnapshot": "VM snapshot",
-    "revertToVMSnapshot": "Revert VM snapshot",
-    "deleteVMSnapshot": "Delete VM snapshot",
-    "createVolume": "Create volume",
-    "attachVolume": "Attach volume",
-    "detachVolume": "Detach volume",
-    "updateVolume": "Update volume",
-    "stopVirtualMachine": "Stop",
-    "startVirtualMachine": "Start",
-    "deployVirtualMachine": "Deploy",
-    "restoreVirtualMachine": "Restore",
-    "createTemplate": "Create template",
-}
 SNAPSHOT_JOBS = frozenset({"createSnapshot", "deleteSnapshot", "revertSnapshot"})
 STUCK_JOBS = frozenset({"createSnapshot", "createVMSnapshot"})
-
-
-def api_name(cmd_class: str) -> str:
-    """`createSnapshot` from `org.apache...CreateSnapshotCmd` (or `...CmdByAdmin`)."""
-    simple = cmd_class.rsplit(".", 1)[-1].removesuffix("ByAdmin")
-    if simple in _API_NAMES:
-        return _API_NAMES[simple]
-    simple = simple.removesuffix("Cmd")
-    return simple[:1].lower() + simple[1:] if simple else "job"
 
 
 def _fmt(at: datetime | None) -> str:
@@ -310,7 +266,7 @@ class TrackedJob:
         return "\n".join(lines)
 
 
-JobCallback = Callable[[TrackedJob], None]
+JobCallback = Callable[[TrackedJob], object]  # what it returns is not used
 PausedCallback = Callable[[str | None], None]
 
 
@@ -447,7 +403,7 @@ class JobTracker:
         entity = job.instanceid or None
         tj = TrackedJob(
             jobid=job.jobid, command=command,
-            label=f"{VERBS.get(command, command)} {entity[:8] if entity else job.jobid[:8]}",
+            label=f"{verb_of(command)} {entity[:8] if entity else job.jobid[:8]}",
             target=f"{job.instancetype} {entity}" if entity else "-",
             resource_id=None, entity_id=entity,
             started_at=self.clock() - age, started_server=created, adopted=True,
@@ -684,7 +640,7 @@ class JobTracker:
             return False
         return tj.command != "createSnapshot" or tj.state not in LAST_STEP_STATES
 
-    def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
+    def _list_since(self, pending: list[TrackedJob]) -> dict[str, Any]:
         """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
         A job not yet seen is known only by this computer's time: without the server's
         clock (no Date header) that could be after the job, so no `startdate` is sent."""
@@ -814,7 +770,7 @@ class JobTracker:
             tj.volume_name = volume_name
             if tj.adopted:  # the volume's name says more than an id prefix
                 tj.target = volume_name
-                tj.label = f"{VERBS.get(tj.command, tj.command)} {volume_name}"
+                tj.label = f"{verb_of(tj.command)} {volume_name}"
         return tj._see(state, at)
 
     async def _list(self, command: str, key: str, *, skipped: list[str] | None = None,

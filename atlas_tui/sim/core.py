@@ -13,6 +13,8 @@ from typing import Any
 from . import commands
 from .clock import SimClock
 from .commands import REGISTRY, Ctx, ListReply
+from .domain.scheduler import Scheduler
+from .domain.world import World
 from .errors import (
     CS_SERVER_API,
     CS_UNAVAILABLE_COMMAND,
@@ -25,7 +27,6 @@ from .faults import FaultSet
 from .jobs import JobEngine
 from .model import Job
 from .params import Params
-from .scheduler import Scheduler
 from .signing import verify
 from .state import SimState
 from .view import ServerView
@@ -67,13 +68,14 @@ class SimCore:
             "Failed to create snapshot due to an internal error creating snapshot for volume "
             + self._volume_text(job)
         )
-        self.scheduler = Scheduler(self.state, self.jobs, faults)
+        self.world = World(self.state, self.jobs, faults)
+        self.scheduler = Scheduler(self.world)
         self.keys: dict[str, str] = {api_key: secret_key}
         self._ticked_at: datetime | None = None
         clock.on_advance(self.tick)
 
     def _volume_text(self, job: Job) -> str:
-        snap = self.state.snapshots.get(job.instance_id)
+        snap = self.state.snapshots.get(job.instance_id or "")
         return snap.volume.id if snap is not None else str(job.instance_id)
 
     def tick(self) -> None:
@@ -111,11 +113,11 @@ class SimCore:
             # Root admins are never throttled by api.throttling.* (ApiRateLimitServiceImpl);
             # injected throttle faults still apply.
             limits = {} if state.view.admin else state.settings
-            err = self.faults.throttle(limits) or self.faults.error(command)
-            if err is not None:
-                return err.errorcode, {key: self._versioned(err).body()}
+            fault = self.faults.throttle(limits) or self.faults.error(command)
+            if fault is not None:
+                return fault.errorcode, {key: self._versioned(fault).body()}
             params = Params(command, raw)
-            ctx = Ctx(state, self.jobs, self.faults, self.scheduler, params)
+            ctx = Ctx(self.world, self.scheduler, params)
             try:
                 reply = handler(ctx)
                 if isinstance(reply, ListReply):
@@ -127,8 +129,7 @@ class SimCore:
             except Exception as exc:  # a bug in the simulator: answer like the server would
                 log.exception("simulator error in %s", command)
                 self.state.unexpected.append((command, exc))
-                err = ApiError(530, INTERNAL_TEXT, CS_SERVER_API)
-                return 530, {key: err.body()}
+                return 530, {key: ApiError(530, INTERNAL_TEXT, CS_SERVER_API).body()}
             return 200, {key: body}
 
     def _denied(self) -> set[str]:

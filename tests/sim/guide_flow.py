@@ -1,13 +1,13 @@
 """The Atlas guide's whole ``cmk`` flow, run the same way through any third-party client.
 
 The guide (https://newdocs.runatlas.is/guides/compute/snapshots; where it goes wrong is in
-``docs/architecture.md``, "CloudStack facts that shape it") does, with ``cmk``: find ``hello-atlas``'s root
-volume, snapshot it, list snapshots, create a DAILY policy, create a volume from the snapshot,
-stop the VM, detach the old root, attach the new volume, start the VM, create a template from
-the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form (schedule ``00:03`` for
-03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter with one method,
-``await client.call(command, **params)``, which answers what ``cs`` answers with
-``fetch_result=True``:
+``docs/architecture.md``, "CloudStack facts that shape it") does, with ``cmk``: find
+``hello-atlas``'s root volume, snapshot it, list snapshots, create a DAILY policy, create a
+volume from the snapshot, stop the VM, detach the old root, attach the new volume, start the VM,
+create a template from the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form
+(schedule ``00:03`` for 03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter
+with one method, ``await client.call(command, **params)``, which answers what ``cs`` answers
+with ``fetch_result=True``:
 
 * list commands: ``{"count": N, "<item key>": [...]}``, or ``{}`` when nothing matches;
 * async commands: the job's result once it succeeded, e.g. ``{"snapshot": {...}}``;
@@ -31,11 +31,15 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from cs import AIOCloudStack, CloudStack
+from libcloud.common.base import PollingConnection
 from libcloud.compute.base import Node, StorageVolume, VolumeSnapshot
+from libcloud.compute.drivers.cloudstack import CloudStackNodeDriver
 from libcloud.compute.providers import get_driver
 from libcloud.compute.types import NodeState, Provider
 
 from atlas_tui.sim import SimServer
+from atlas_tui.sim.domain.policies import remove_policy
+from tests.helpers import present
 
 GIB = 1024**3
 VM_NAME = "hello-atlas"
@@ -71,7 +75,7 @@ def quiet_demo_sim(
         p for p in sim.state.policies.values() if p.volume.name == DATA_NAME and p.interval == 0
     ]
     assert len(hourly) == 1, "the demo seed changed: DATA-42 should have one HOURLY policy"
-    sim.core.scheduler.remove(hourly[0])
+    remove_policy(sim.state, hourly[0])
     return sim
 
 
@@ -305,6 +309,7 @@ class Libcloud:
     def __init__(self, sim: SimServer) -> None:
         url = urlparse(sim.endpoint)
         cls = get_driver(Provider.CLOUDSTACK)
+        assert issubclass(cls, CloudStackNodeDriver)
         self.driver = cls(
             key=sim.api_key,
             secret=sim.secret_key,
@@ -313,6 +318,7 @@ class Libcloud:
             path=url.path,
             secure=False,
         )
+        assert isinstance(self.driver.connection, PollingConnection)
         self.driver.connection.poll_interval = POLL
         self.routes: dict[str, set[str]] = {}
 
@@ -338,7 +344,7 @@ class Libcloud:
 
     @staticmethod
     def _volume_dict(vol: StorageVolume) -> dict[str, Any]:
-        extra = vol.extra
+        extra = present(vol.extra)
         found = {
             "id": vol.id,
             "name": vol.name,

@@ -28,9 +28,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from atlas_tui.cloud.restore.plan import Mode, RestorePlan
-from atlas_tui.cloud.restore.runner import EventKind, RestoreOutcome
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import EventKind, Mode, RestoreOutcome, RestorePlan, RestoreTask
+from atlas_tui.ui.host import services
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.tick import Tick
@@ -160,7 +159,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
         if modes.highlighted is None:
             return None
         option = modes.get_option_at_index(modes.highlighted)
-        return None if option.disabled else Mode(option.id)
+        return None if option.disabled or option.id is None else Mode(option.id)
 
     @on(OptionList.OptionHighlighted)
     def _show_options(self) -> None:
@@ -280,7 +279,7 @@ class RestorePlanScreen(Screen[None]):
     @on(Button.Pressed, "#run")
     def _run(self) -> None:
         if self.query_one("#confirm", Input).value.strip() == self.plan.confirm_text:
-            self.app.start_restore(self.plan, replace=True)  # type: ignore[attr-defined]
+            services(self.app).start_restore(self.plan, replace=True)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.reactive import reactive
@@ -128,7 +129,7 @@ class DetailPane(VerticalScroll):
     DetailPane > Static { width: 1fr; }
     """
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show_fields(self, title: str, fields: dict[str, Any] | None) -> None:
