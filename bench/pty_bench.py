@@ -213,7 +213,7 @@ def measure_filter(term: Terminal, query: str, rounds: int) -> dict[str, Any]:
             "filter_query": query}
 
 
-def quiet(term: Terminal, gap_s: float = 1.5, timeout: float = 30.0) -> None:
+def quiet(term: Terminal, gap_s: float = 1.5, timeout: float = 10.0) -> None:
     """Read until the app has written nothing for `gap_s` (the screen's load, or a load of
     the screen below that was still running when this one was pushed, has ended)."""
     end = time.monotonic() + timeout

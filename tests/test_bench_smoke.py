@@ -31,7 +31,7 @@ def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
                 "poll_baseline_detect_ms_p95"):
         assert isinstance(figures[key], (int, float)), key
     assert set(figures["idle_bytes_per_min"]) == {
-        "instances", "volumes", "snapshots", "protection", "jobs"}
+        "instances", "volumes", "policies", "snapshots", "protection", "jobs", "restores"}
     assert all(isinstance(v, (int, float)) for v in figures["idle_bytes_per_min"].values())
     assert set(figures["sizes"]) == {"scale:50", "scale:100"}
     assert figures["growth"]["rss_mb"]["factor"] is not None
