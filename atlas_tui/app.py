@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -40,7 +40,11 @@ from atlas_tui.cloud.restore.runner import PlanBlocked
 from atlas_tui.cloud.restore.task import RESTORE_LABEL_PREFIX, RestoreTask
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
+from atlas_tui.ui.monochrome import use_readable_monochrome
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from atlas_tui.ui.screens.base import BrowseScreen
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        use_readable_monochrome(self)  # NO_COLOR: grey, but never grey on near-black
         self.launch = launch or Launch()
         self._given_profile = profile
         self._settings_error: str | None = None
@@ -550,6 +555,14 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if text:
             self.jump_to(text)
 
+    def _open_jumped(self, screen: BrowseScreen) -> None:
+        """A jump replaces the path instead of stacking on history: everything above home
+        goes, and esc on the target walks up its breadcrumb (BrowseScreen.parent_screen)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen.jumped = True
+        self.push_screen(screen)
+
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
         from atlas_tui.ui.screens.jobs import JobsScreen
@@ -563,22 +576,22 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         arg = arg.strip().lower()
         inv = session.inventory
         if word == "jobs":
-            self.push_screen(JobsScreen())
+            self._open_jumped(JobsScreen())
         elif word in ("protection", "prot"):
             from atlas_tui.ui.screens.protection import ProtectionScreen
 
-            self.push_screen(ProtectionScreen())
+            self._open_jumped(ProtectionScreen())
         elif word in ("restore", "restores"):
             from atlas_tui.ui.screens.restores import RestoresScreen
 
-            self.push_screen(RestoresScreen())
+            self._open_jumped(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))
             if not matches:
                 self.notify(f"no instance matches {arg!r}", severity="warning", markup=False)
                 return
-            self.push_screen(VolumesScreen(matches[0]))
+            self._open_jumped(VolumesScreen(matches[0]))
         elif word in ("vol", "volume") and arg:
             volumes = sorted((v for v in inv.volumes.values() if arg in v.name.lower()),
                              key=lambda v: (v.name.lower() != arg, v.name))
@@ -586,7 +599,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.notify(f"no volume matches {arg!r}", severity="warning", markup=False)
                 return
             volume = volumes[0]
-            self.push_screen(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
+            self._open_jumped(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
         elif word in ("snap", "snapshot") and arg:
             try:
                 found = await session.client.find_snapshots(arg)
@@ -598,7 +611,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                     snap.volumeid)
                 if volume is not None:
                     vm = inv.vms.get(volume.virtualmachineid)
-                    self.push_screen(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
+                    self._open_jumped(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
                     return
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)

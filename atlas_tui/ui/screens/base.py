@@ -92,6 +92,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
+    # A screen a jump (`:`) opened sits right on home, not on its parent: esc then goes up
+    # its breadcrumb (`parent_screen`) instead of back to home in one step.
+    jumped = False
     # Actions that change the cloud. Read-only mode blocks exactly these, here, for every
     # screen: the footer dims them and the key does nothing (the client refuses too).
     MUTATING: ClassVar[frozenset[str]] = frozenset()
@@ -106,6 +109,10 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name,)
+
+    def parent_screen(self) -> BrowseScreen | None:
+        """The screen one level up this one's breadcrumb, or None when that is home."""
+        return None
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -267,8 +274,16 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             table.filter("")
             self.refresh_bindings()
             return
-        if self.can_go_back:
+        if not self.can_go_back:
+            return
+        # esc goes up the breadcrumb (k9s): a drilled-down screen's parent is right under
+        # it; a jumped-to one's is not, so it takes this screen's place.
+        parent = self.parent_screen() if self.jumped else None
+        if parent is None:
             self.dismiss()
+            return
+        parent.jumped = True
+        self.app.switch_screen(parent)
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

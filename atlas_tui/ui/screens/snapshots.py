@@ -17,15 +17,15 @@ from atlas_tui.cloud.sizes import stored_bytes
 from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.screens.acting import ActingScreen
-from atlas_tui.ui.screens.base import copy_plain
+from atlas_tui.ui.screens.base import BrowseScreen, copy_plain
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("name", "SNAPSHOT", min_width=16, max_width=34, priority=100),
+    Column("name", "SNAPSHOT", min_width=16, max_width=64, priority=100, cut="middle"),
     Column("state", "STATE", min_width=9, max_width=11, priority=95),
     Column("type", "TYPE", min_width=7, max_width=7, priority=90),
-    Column("created", "CREATED", min_width=14, max_width=23, priority=85),
+    Column("created", "CREATED", max_width=23, priority=85, whole=True),
     Column("size", "SIZE", min_width=9, max_width=10, priority=70, align="right"),
     Column("revertable", "REVERT", min_width=6, max_width=6, priority=50),
 ]
@@ -64,6 +64,13 @@ class SnapshotsScreen(ActingScreen):
         self.volume = volume
         self.snapshots: list[Snapshot] = []
         self._focus_snapshot = focus_snapshot
+
+    def parent_screen(self) -> BrowseScreen | None:
+        if self.vm is None:  # a detached volume: the instances list is the level above
+            return None
+        from atlas_tui.ui.screens.volumes import VolumesScreen
+
+        return VolumesScreen(self.vm)
 
     def crumbs(self) -> tuple[str, ...]:
         owner = self.vm.name if self.vm else (self.volume.vmname or "detached")
