@@ -146,8 +146,11 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
         Binding("J", "toggle_jobs_panel", "Jobs panel", id="jobs-panel", show=False),
     ]
+    # Toasts are compact (title and text, no blank lines around) and keep to the right half:
+    # the jobs panel's rows and the notes they talk about start at the left and stay readable.
     CSS = """
     #connecting { padding: 1 2; }
+    Toast { padding: 0 1; max-width: 50%; }
     """
 
     def __init__(
@@ -451,6 +454,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
         async def run() -> None:
             outcomes = await work
+            if len(outcomes) == 1 and outcomes[0].jobid is not None:
+                return  # its job's end was announced by the tracker: say it once
             message, ok = summarize(outcomes)
             self.notify(message, title=title, severity="information" if ok else "error",
                         markup=False, timeout=6 if ok else 12)

@@ -7,7 +7,7 @@ Reasons from the rules are said, not hidden: a blocked action explains itself wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 
 from atlas_tui.cloud import rules
 from atlas_tui.cloud.actions import SnapshotTarget, default_targets
@@ -125,7 +125,8 @@ class ActingScreen(BrowseScreen):
                         markup=False)
             return
         memory_note = rules.vm_snapshot(vm, existing, memory=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%MZ")
+        # The server's clock: the name's time matches the snapshot's created time.
+        stamp = self.session.client.server_now().astimezone(UTC).strftime("%Y%m%d-%H%MZ")
         # On KVM a disk-only snapshot of a running VM needs a setting that is off by default
         # (kvm.vmstoragesnapshot.enabled), so offer memory first there.
         memory_default = vm.running and vm.hypervisor == "KVM"
