@@ -3,10 +3,16 @@ names cut in the middle, statuses that read without colour, dialogs' tab order."
 
 from __future__ import annotations
 
+import pytest
 from rich.cells import cell_len
 from rich.text import Text
+from textual.containers import ScrollableContainer
+from textual.geometry import Region
+from textual.screen import ModalScreen
+from textual.widget import Widget
 
 from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.screenshots import play
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -117,3 +123,52 @@ def test_breadcrumb_leaves_room_for_the_freshness() -> None:
         assert len(" › ".join(parts)) <= room
         assert parts[-1] == "snapshots"  # where you are is kept
     assert fit_path(("demo", "instances"), 60) == ["demo", "instances"]
+
+
+# -- dialogs: tab order is the visual order, and every stop is visible ---------------------
+
+DIALOG_SCENES = ["snapshot-dialog", "vm-snapshot-dialog", "delete-confirm", "policy-delete",
+                 "policy-form", "policy-fix", "restore-modes", "restore-attach",
+                 "restore-template", "jump"]
+
+
+def _visible_on_screen(widget: Widget, screen_region: Region) -> bool:
+    """Drawn, whole, on the screen, and not a scrolling container: a container shows no
+    focus of its own, so the user sees nothing where tab landed and enter does nothing."""
+    region = widget.region
+    return (widget.display and widget.visible and region.area > 0
+            and screen_region.contains_region(region)
+            and not isinstance(widget, ScrollableContainer))
+
+
+@pytest.mark.parametrize("scene", DIALOG_SCENES)
+async def test_dialog_tab_order_is_the_visual_order(scene: str, sim: SimServer) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await play(scene, pilot, sim)
+        dialog = app.screen
+        assert isinstance(dialog, ModalScreen), type(dialog).__name__
+        if not dialog.focus_chain:  # a dialog answered by keys alone (y / n): no tab stops
+            await pilot.press("tab")
+            assert dialog.focused is None and app.screen is dialog
+            return
+        stops: list[Widget] = []
+        for _ in range(20):  # round the whole cycle once
+            await pilot.press("tab")
+            await pilot.pause()
+            focused = dialog.focused
+            assert focused is not None, "tab left nothing focused"
+            if focused in stops:
+                break
+            stops.append(focused)
+        assert stops, "nothing to tab to"
+        for widget in stops:  # no invisible stop: each is drawn, whole, on the screen
+            assert _visible_on_screen(widget, dialog.region), (
+                f"{scene}: tab lands on {widget!r}, which is not visible")
+        # The cycle, started from the stop highest on the screen, reads top to bottom and
+        # left to right.
+        first = min(range(len(stops)), key=lambda i: (stops[i].region.y, stops[i].region.x))
+        cycle = stops[first:] + stops[:first]
+        positions = [(w.region.y, w.region.x) for w in cycle]
+        assert positions == sorted(positions), (
+            f"{scene}: tab order {[type(w).__name__ + '#' + str(w.id) for w in cycle]}")
