@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.containers import ScrollableContainer
 from textual.geometry import Region
 from textual.screen import ModalScreen
+from textual.scroll_view import ScrollView
 from textual.widget import Widget
 
 from atlas_tui.app import AtlasApp, Launch
@@ -138,7 +139,8 @@ def _visible_on_screen(widget: Widget, screen_region: Region) -> bool:
     region = widget.region
     return (widget.display and widget.visible and region.area > 0
             and screen_region.contains_region(region)
-            and not isinstance(widget, ScrollableContainer))
+            and not (isinstance(widget, ScrollableContainer)
+                     and not isinstance(widget, ScrollView)))
 
 
 @pytest.mark.parametrize("scene", DIALOG_SCENES)
