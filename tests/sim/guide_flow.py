@@ -1,7 +1,7 @@
 """The Atlas guide's whole ``cmk`` flow, run the same way through any third-party client.
 
-The guide (https://newdocs.runatlas.is/guides/compute/snapshots, see
-``../shared/docs/cloudstack-failures.md`` §7) does, with ``cmk``: find ``hello-atlas``'s root
+The guide (https://newdocs.runatlas.is/guides/compute/snapshots; where it goes wrong is in
+``docs/architecture.md``, "CloudStack facts that shape it") does, with ``cmk``: find ``hello-atlas``'s root
 volume, snapshot it, list snapshots, create a DAILY policy, create a volume from the snapshot,
 stop the VM, detach the old root, attach the new volume, start the VM, create a template from
 the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form (schedule ``00:03`` for
