@@ -247,6 +247,17 @@ async def restore_template(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def restore_dropdown(pilot: Pilot) -> None:
+    """The OS type list opened in the template options: it stays inside the dialog."""
+    from textual.widgets import Select
+
+    await restore_template(pilot)
+    pilot.app.screen.query_one("#ostype", Select).focus()
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+
+
 @contextlib.contextmanager
 def fixed_run_tags() -> Iterator[None]:
     """Restore names carry a random per-run tag: a fixed one while a scene plans."""
@@ -395,6 +406,7 @@ SCENES: dict[str, Scene] = {
     "restore-plan": restore_plan,
     "restore-attach": restore_attach,
     "restore-template": restore_template,
+    "restore-dropdown": restore_dropdown,
     "vm-snapshot-dialog": vm_snapshot_dialog,
     "delete-confirm": delete_confirm,
     "policy-delete": policy_delete,

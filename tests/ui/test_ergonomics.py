@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
-from textual.containers import ScrollableContainer
+from textual.containers import ScrollableContainer, VerticalGroup
 from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
+from textual.widgets import Select
+from textual.widgets._select import SelectOverlay
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.screenshots import play
@@ -174,3 +176,15 @@ async def test_dialog_tab_order_is_the_visual_order(scene: str, sim: SimServer) 
         positions = [(w.region.y, w.region.x) for w in cycle]
         assert positions == sorted(positions), (
             f"{scene}: tab order {[type(w).__name__ + '#' + str(w.id) for w in cycle]}")
+
+
+async def test_an_open_dropdown_stays_inside_its_dialog(sim: SimServer) -> None:
+    """The OS type list of the template options (ten types) at 80x24: inside the border."""
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await play("restore-dropdown", pilot, sim)
+        select = app.screen.query_one("#ostype", Select)
+        assert select.expanded
+        overlay = select.query_one(SelectOverlay)
+        box = app.screen.query_one(VerticalGroup)
+        assert box.region.contains_region(overlay.region), (box.region, overlay.region)

@@ -81,6 +81,8 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     RestoreModeDialog .opt { display: none; }
     RestoreModeDialog .opt.shown { display: block; }
     RestoreModeDialog Select { margin: 0; }
+    /* An open list stays inside the dialog at 80x24 (it scrolls): */
+    RestoreModeDialog Select > SelectOverlay { max-height: 5; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
