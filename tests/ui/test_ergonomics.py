@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
+from textual.color import Color
 from textual.containers import ScrollableContainer, VerticalGroup
 from textual.geometry import Region
 from textual.screen import ModalScreen
@@ -23,10 +24,10 @@ from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.chrome import Breadcrumbs, fit_path
-from atlas_tui.ui.widgets.table import _cut_text_middle, _fit
+from atlas_tui.ui.widgets.table import FastTable, _cut_text_middle, _fit
 from atlas_tui.ui.widgets.table_model import Column, layout_columns
 from tests.conftest import profile_for
-from tests.ui.helpers import loaded, until
+from tests.ui.helpers import cells, loaded, until
 
 
 def app_for(sim: SimServer, **launch: object) -> AtlasApp:
@@ -188,3 +189,37 @@ async def test_an_open_dropdown_stays_inside_its_dialog(sim: SimServer) -> None:
         overlay = select.query_one(SelectOverlay)
         box = app.screen.query_one(VerticalGroup)
         assert box.region.contains_region(overlay.region), (box.region, overlay.region)
+
+
+# -- without colour ------------------------------------------------------------------------
+
+
+async def test_no_color_statuses_read_in_words_and_keep_contrast(
+        sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under NO_COLOR the unprotected marker is a symbol and a word, and no text of a row
+    is grey on near-black (Textual's own monochrome made bold red almost invisible)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_for(sim)
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot, InstancesScreen)
+        await until(pilot, lambda: {"volumes", "policies"} <= app.session.inventory.loaded)  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        table = screen.query_one(FastTable)
+        names = cells(table, "name")
+        protection = dict(zip(names, cells(table, "protection"), strict=True))
+        assert protection["db-01"] == "✗ none"
+        lines = [table.render_line(y) for y in range(table.size.height)]
+        row = next(strip for strip in lines if "db-01" in strip.text)
+        background = table.background_colors[1]
+        segments = list(row)
+        for line_filter in app.get_line_filters():
+            segments = line_filter.apply(segments, background)
+        for segment in segments:
+            if not segment.text.strip() or segment.style is None or segment.style.color is None:
+                continue
+            fg = Color.from_rich_color(segment.style.color)
+            bg = (Color.from_rich_color(segment.style.bgcolor) if segment.style.bgcolor
+                  else background)
+            assert abs(fg.brightness - bg.brightness) >= 0.4, (segment.text, fg, bg)
+            assert fg.r == fg.g == fg.b, segment  # grey: no colour left
