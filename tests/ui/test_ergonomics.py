@@ -223,3 +223,56 @@ async def test_no_color_statuses_read_in_words_and_keep_contrast(
                   else background)
             assert abs(fg.brightness - bg.brightness) >= 0.4, (segment.text, fg, bg)
             assert fg.r == fg.g == fg.b, segment  # grey: no colour left
+
+
+# -- forms ---------------------------------------------------------------------------------
+
+
+async def test_policy_form_opens_on_daily_or_the_interval_the_volume_lacks(
+        sim: SimServer) -> None:
+    from atlas_tui.cloud.schedule import Interval
+    from atlas_tui.ui.screens.policies import PoliciesScreen
+    from atlas_tui.ui.screens.policy_form import IntervalPicker, PolicyForm
+
+    app = app_for(sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        inv = app.session.inventory  # type: ignore[union-attr]
+        for volume_name, expected in (("DATA-44", Interval.DAILY),  # db-01: no policy
+                                      ("ROOT-42", Interval.WEEKLY)):  # has its DAILY
+            volume = next(v for v in inv.volumes.values() if v.name == volume_name)
+            app.push_screen(PoliciesScreen(inv.vms.get(volume.virtualmachineid), volume))
+            await loaded(pilot, PoliciesScreen)
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, PolicyForm), what="the form")
+            await pilot.pause()
+            assert app.screen.query_one(IntervalPicker).value is expected, volume_name
+            await pilot.press("escape")
+            await pilot.press("escape")
+            await loaded(pilot, InstancesScreen)
+
+
+async def test_wide_terminal_shows_whole_names_and_exact_times(sim: SimServer) -> None:
+    """At 200 columns nothing of the snapshots table is cut, exact times included; at 80
+    the names lose their middle, never their end, and the times stay whole."""
+    app = app_for(sim)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        await pilot.press("slash", *"hello-atlas", "enter", "enter")
+        await loaded(pilot, VolumesScreen)
+        await pilot.press("enter")
+        screen = await loaded(pilot, SnapshotsScreen)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        table = screen.query_one(FastTable)
+        names, times = cells(table, "name"), cells(table, "created")
+        shown = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "…" not in shown
+        assert all(n in shown for n in names) and all(t in shown for t in times)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        shown = [table.render_line(y).text for y in range(1, min(table.size.height, 6))]
+        for line, name, time in zip(shown, names, times, strict=False):
+            assert time in line  # whole
+            assert name[-6:] in line  # the end that tells them apart

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     Column("volume", "VOLUME", min_width=10, max_width=24, cut="middle"),
-    Column("snapshot", "SNAPSHOT", min_width=12, max_width=40, cut="middle"),
+    Column("snapshot", "SNAPSHOT", min_width=12, max_width=26, cut="middle"),
     Column("state", "STATE", min_width=8, max_width=14),
     Column("result", "RESULT", min_width=10, max_width=80),
 ]

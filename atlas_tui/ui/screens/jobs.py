@@ -38,7 +38,7 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("label", "JOB", min_width=14, max_width=48, priority=100, cut="middle"),
+    Column("label", "JOB", min_width=14, max_width=34, priority=100),
     Column("phase", "STATE", min_width=9, max_width=18, priority=95),
     Column("elapsed", "TIME", min_width=5, max_width=6, priority=80, align="right"),
     Column("by", "BY", min_width=5, max_width=8, priority=40),

@@ -124,7 +124,7 @@ class Breadcrumbs(Static):
         if self.updated is None:
             return "loading…"
         seconds = int((datetime.now(self.updated.tzinfo) - self.updated).total_seconds())
-        if seconds < 5:
+        if seconds < 15:  # seconds would only flicker; and pictures of scenes stay the same
             return "updated just now"
         if seconds < 120:
             return f"updated {seconds}s ago"
