@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +65,7 @@ from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from atlas_tui.cloud.api.models import VirtualMachine
     from atlas_tui.ui.screens.base import BrowseScreen
 
 
@@ -547,13 +548,19 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if text:
             self.jump_to(text)
 
-    def _open_jumped(self, screen: BrowseScreen) -> None:
+    def _open_jumped(self, screen: BrowseScreen,
+                     up: Callable[[], BrowseScreen] | None = None) -> None:
         """A jump replaces the path instead of stacking on history: everything above home
-        goes, and esc on the target walks up its breadcrumb (BrowseScreen.parent_screen)."""
+        goes, and esc on the target goes `up` its breadcrumb (None: home is next)."""
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        screen.jumped = True
+        screen.up = up
         self.push_screen(screen)
+
+    @staticmethod
+    def _volumes_of(vm: VirtualMachine | None) -> Callable[[], BrowseScreen] | None:
+        """Up from a volume's snapshots: its VM's volumes (a detached volume: home)."""
+        return None if vm is None else lambda: VolumesScreen(vm)
 
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
@@ -583,7 +590,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.notify(f"no volume matches {arg!r}", severity="warning", markup=False)
                 return
             volume = volumes[0]
-            self._open_jumped(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
+            owner = inv.vms.get(volume.virtualmachineid)
+            self._open_jumped(SnapshotsScreen(owner, volume), self._volumes_of(owner))
         elif word in ("snap", "snapshot") and arg:
             try:
                 found = await session.client.find_snapshots(arg)
@@ -595,7 +603,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                     snap.volumeid)
                 if volume is not None:
                     vm = inv.vms.get(volume.virtualmachineid)
-                    self._open_jumped(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
+                    self._open_jumped(SnapshotsScreen(vm, volume, focus_snapshot=snap.id),
+                                      self._volumes_of(vm))
                     return
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)

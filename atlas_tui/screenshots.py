@@ -208,7 +208,7 @@ async def jump_prompt(pilot: Pilot) -> None:
 async def policy_delete(pilot: Pilot) -> None:
     await policies(pilot)
     await pilot.press("D")
-    await _dialog(pilot, "TypedConfirm")
+    await _dialog(pilot, "TypeToConfirm")
 
 
 async def _restore_dialog_of_app01(pilot: Pilot) -> None:

@@ -230,7 +230,7 @@ async def test_no_color_statuses_read_in_words_and_keep_contrast(
 
 async def test_policy_form_opens_on_daily_or_the_interval_the_volume_lacks(
         sim: SimServer) -> None:
-    from atlas_tui.cloud.schedule import Interval
+    from atlas_tui.cloud.schedule.codec import Interval
     from atlas_tui.ui.screens.policies import PoliciesScreen
     from atlas_tui.ui.screens.policy_form import IntervalPicker, PolicyForm
 

@@ -9,6 +9,7 @@ unavailable instead of hiding it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -86,9 +87,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
-    # A screen a jump (`:`) opened sits right on home, not on its parent: esc then goes up
-    # its breadcrumb (`parent_screen`) instead of back to home in one step.
-    jumped = False
+    # A jump (`:`) opens a screen right on home, not on its parent: `up` then makes the
+    # screen one level up its breadcrumb, and esc goes there instead of straight home.
+    up: Callable[[], BrowseScreen] | None = None
     ENTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"open", "open_policies"})
 
     def __init__(self) -> None:
@@ -101,10 +102,6 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
 
     def crumbs(self) -> tuple[str, ...]:
         return (self.session.profile.name,)
-
-    def parent_screen(self) -> BrowseScreen | None:
-        """The screen one level up this one's breadcrumb, or None when that is home."""
-        return None
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -292,12 +289,10 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             return
         # esc goes up the breadcrumb (k9s): a drilled-down screen's parent is right under
         # it; a jumped-to one's is not, so it takes this screen's place.
-        parent = self.parent_screen() if self.jumped else None
-        if parent is None:
+        if self.up is None:
             self.dismiss()
             return
-        parent.jumped = True
-        self.app.switch_screen(parent)
+        self.app.switch_screen(self.up())
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

@@ -18,7 +18,7 @@ from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import SNAPSHOTS, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
-from atlas_tui.ui.screens.base import BrowseScreen, copy_plain
+from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -59,13 +59,6 @@ class SnapshotsScreen(ActingScreen):
         self.volume = volume
         self.snapshots: list[Snapshot] = []
         self._focus_snapshot = focus_snapshot
-
-    def parent_screen(self) -> BrowseScreen | None:
-        if self.vm is None:  # a detached volume: the instances list is the level above
-            return None
-        from atlas_tui.ui.screens.volumes import VolumesScreen
-
-        return VolumesScreen(self.vm)
 
     def crumbs(self) -> tuple[str, ...]:
         owner = self.vm.name if self.vm else (self.volume.vmname or "detached")
