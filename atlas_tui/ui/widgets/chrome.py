@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -140,7 +141,7 @@ class DetailPane(VerticalScroll):
     DetailPane > Static { width: 1fr; }
     """
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show_fields(self, title: str, fields: dict[str, Any] | None) -> None:

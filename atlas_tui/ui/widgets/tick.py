@@ -15,8 +15,8 @@ class Tick(Checkbox):
     Tick { width: 1fr; height: auto; text-wrap: wrap; }
     """
 
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
         return "X" if self.value else " "
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
