@@ -267,9 +267,9 @@ async def test_wide_terminal_shows_whole_names_and_exact_times(sim: SimServer) -
         await pilot.pause(0.2)
         table = screen.query_one(FastTable)
         names, times = cells(table, "name"), cells(table, "created")
-        shown = "\n".join(table.render_line(y).text for y in range(table.size.height))
-        assert "…" not in shown
-        assert all(n in shown for n in names) and all(t in shown for t in times)
+        wide = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "…" not in wide
+        assert all(n in wide for n in names) and all(t in wide for t in times)
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.3)
         shown = [table.render_line(y).text for y in range(1, min(table.size.height, 6))]

@@ -21,4 +21,5 @@ class Tick(Checkbox):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # Checkbox says one line whatever the width; a wrapped label needs its lines.
-        return max(1, self.render().get_height(self.styles, width))
+        # (Textual's own widgets pass their styles the same way; its stubs say RulesMap.)
+        return max(1, self.render().get_height(self.styles, width))  # type: ignore[arg-type]
