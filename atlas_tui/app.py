@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import DiscoveryHit, Hit, Provider
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
@@ -33,13 +31,36 @@ from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.cloud.error_log import ErrorLog, ErrorLogHandler, describe
 from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.private_files import state_path
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.plan import RestorePlan
-from atlas_tui.cloud.restore.report import view_disks
-from atlas_tui.cloud.restore.runner import PlanBlocked
-from atlas_tui.cloud.restore.task import RESTORE_LABEL_PREFIX, RestoreTask
+from atlas_tui.cloud.restore import (
+    RESTORE_LABEL_PREFIX,
+    DrillProgress,
+    DrillResult,
+    Journal,
+    PlanBlocked,
+    RestorePlan,
+    RestoreTask,
+    choice_effects,
+    drill_many,
+    read_server,
+    view_disks,
+)
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
+from atlas_tui.ui.actions import APP, READ_ONLY, bindings_for
+from atlas_tui.ui.messages import JobChanged
+from atlas_tui.ui.palette import palette_entries
+from atlas_tui.ui.screens.drills import DrillsScreen
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
+from atlas_tui.ui.screens.prompts import JumpPrompt
+from atlas_tui.ui.screens.protection import ProtectionScreen
+from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+from atlas_tui.ui.screens.restore import RestoreProgressScreen, UnfinishedRestoreDialog
+from atlas_tui.ui.screens.restores import RestoresScreen
+from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
+from atlas_tui.ui.screens.volumes import VolumesScreen
+from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 
@@ -86,43 +107,22 @@ ERROR_HINTS = {
 
 
 class ScreenActions(Provider):
-    """ctrl+p: the actions of the current screen that are valid right now."""
-
-    def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        screen = self.screen
-        found: list[tuple[str, str, Callable[[], Any]]] = []
-        seen: set[str] = set()
-        why = getattr(screen, "unavailable", lambda _action: None)
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or not active.enabled or binding.action in seen:
-                continue
-            # Only what is valid now: an action with a reason against it is not offered.
-            if why(binding.action):
-                continue
-            seen.add(binding.action)
-            run = partial(self.app.run_action, binding.action, active.node)
-            found.append((binding.description, binding.key_display or binding.key, run))
-        return found
+    """ctrl+p: this screen's actions first, by their verbs, with the reason beside any
+    that is not possible now (ui/palette.py); Textual's own commands behind "More…"."""
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
-        for title, key, run in self._actions():
-            yield DiscoveryHit(title, run, help=f"key: {key}")
+        for entry in palette_entries(self.screen):
+            yield DiscoveryHit(entry.display(), entry.run, text=entry.text, help=entry.help)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         matcher = self.matcher(query)
-        for title, key, run in self._actions():
-            score = matcher.match(title)
+        for entry in palette_entries(self.screen, with_textual=True):
+            score = matcher.match(entry.text)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=f"key: {key}")
-
-
-class JobChanged(Message):
-    """Posted to the current screen when a tracked job changes, so it can update rows."""
-
-    def __init__(self, job: TrackedJob) -> None:
-        super().__init__()
-        self.job = job
+                # Ours rank above Textual's whatever the match: half the range each.
+                score = (0.5 + score / 2) if entry.ours else score / 2
+                yield Hit(score, matcher.highlight(entry.text), entry.run, text=entry.text,
+                          help=entry.help)
 
 
 class ConnectingScreen(Screen[None]):
@@ -137,11 +137,9 @@ class ConnectingScreen(Screen[None]):
 class AtlasApp(ReportsWorkerErrors, App[int]):
     TITLE = "atlas-tui"
     WORK_LABELS: ClassVar[dict[str, str]] = {"connect": "Connecting", "jump_to": "Jump"}
-    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
-        Binding("J", "toggle_jobs_panel", "Jobs panel", id="jobs-panel", show=False),
-    ]
+    # Textual's own commands (theme, keys, screenshot…) are reached through "More…".
+    COMMANDS: ClassVar = {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(APP)  # from ui/actions.py
     CSS = """
     #connecting { padding: 1 2; }
     """
@@ -216,9 +214,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        from atlas_tui.ui.screens.instances import InstancesScreen
-        from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
-
         self._show(ConnectingScreen("connecting…"))
         await self._close_session()
         try:
@@ -256,8 +251,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def start_restore(self, plan: RestorePlan, *, journal: Journal | None = None,
                       rollback: bool = False, replace: bool = False) -> RestoreTask:
         """Run a restore on the App (never on a screen) and show its progress."""
-        from atlas_tui.ui.screens.restore import RestoreProgressScreen
-
         assert self.session is not None and self.tracker is not None
         task = RestoreTask(plan)
         self.restores.append(task)
@@ -303,9 +296,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                         group="restore-offer", exit_on_error=False)
 
     async def _offer_one(self, journal: Journal) -> None:
-        from atlas_tui.cloud.restore.report import choice_effects, read_server
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
         if self.session is None:
             return
         vm_id = str((journal.plan.vm or {}).get("id") or "")
@@ -314,7 +304,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         view = await read_server(self.session.client, journal)
 
         def chosen(answer: str | None) -> None:
-            if answer in ("resume", "rollback"):
+            if answer in ("resume", "rollback") and not self.refuse_read_only():
                 self.start_restore(journal.plan, journal=journal,
                                    rollback=answer == "rollback")
 
@@ -337,15 +327,22 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
             self.unfinished_restores.pop(vm_id, None)
         return ""
 
+    def refuse_read_only(self) -> bool:
+        """The gate for work started outside a key (an unfinished restore resumed at start):
+        a read-only session says so and sends nothing."""
+        if self.session is not None and self.session.read_only:
+            self.notify(READ_ONLY, title="Not possible now", severity="warning")
+            return True
+        return False
+
     # -- restore drills -------------------------------------------------------------------
 
     def start_drills(self, snapshots: list[Any], *, show: bool = False) -> None:
         """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
         kept; on the App, so closing the screen does not stop them. `show`: open the live
         view of the drills (many of them: a VM's disks, a marked set)."""
-        from atlas_tui.cloud.restore.drill import DrillProgress, DrillResult, drill_many
-
-        if self.session is None or self.tracker is None or not snapshots:
+        if self.session is None or self.tracker is None or not snapshots \
+                or self.refuse_read_only():
             return
         tracker, total, done = self.tracker, len(snapshots), [0]
 
@@ -367,8 +364,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                                    progress=progress),
                         group="drill", exit_on_error=False)
         if show:
-            from atlas_tui.ui.screens.drills import DrillsScreen
-
             self.push_screen(DrillsScreen(progress))
 
     def stop_drills(self) -> None:
@@ -381,10 +376,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # -- leaving ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        """ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
+        """q, ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
         behind and ask."""
-        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
-
         running = [t for t in self.restores if not t.finished]
         jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
                 if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
@@ -433,8 +426,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.screen.post_message(JobChanged(job))
 
     def action_toggle_jobs_panel(self) -> None:
-        from atlas_tui.ui.widgets.jobs_panel import JobsPanel
-
         self.jobs_panel_hidden = not self.jobs_panel_hidden
         for panel in self.screen.query(JobsPanel):
             panel.hidden_by_user = self.jobs_panel_hidden
@@ -507,8 +498,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "connect":  # a bug while connecting: "connecting…" must not stay up
-            from atlas_tui.ui.screens.start import ConnectErrorScreen
-
             profile = self._connecting
             hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
             self._show(ConnectErrorScreen(
@@ -541,8 +530,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def action_jump(self) -> None:
         if self.session is None:
             return
-        from atlas_tui.ui.screens.prompts import JumpPrompt
-
         names = sorted(vm.name for vm in self.session.inventory.vms.values())[:2000]
         self.push_screen(JumpPrompt(names), self._jump)
 
@@ -552,10 +539,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
-        from atlas_tui.ui.screens.jobs import JobsScreen
-        from atlas_tui.ui.screens.snapshots import SnapshotsScreen
-        from atlas_tui.ui.screens.volumes import VolumesScreen
-
         session = self.session
         if session is None:
             return
@@ -565,12 +548,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if word == "jobs":
             self.push_screen(JobsScreen())
         elif word in ("protection", "prot"):
-            from atlas_tui.ui.screens.protection import ProtectionScreen
-
             self.push_screen(ProtectionScreen())
         elif word in ("restore", "restores"):
-            from atlas_tui.ui.screens.restores import RestoresScreen
-
             self.push_screen(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),

@@ -4,19 +4,22 @@ after a job ends on the server the poller sees it.
 Run: `.venv/bin/python bench/poll_bench.py [--speed 1.5] [--naive] [--no-write]` (~1.5 min).
 
 Setup: the simulator runs in its OWN process on a free loopback port, seed `scale:30`, as
-`bench/sim_timed.py`: the real simulator plus one wrapper that appends `<jobid>
-<time.monotonic()>` to a file at the moment each async job ends on the server. On Linux
-`time.monotonic()` is one clock for every process, so `seen - ended` is the detection
-latency. At the default speed 1.5 a snapshot of a 20 GiB ROOT volume (the simulator's
-~1.5 + ~16 + ~34 simulated seconds for Allocated -> Creating -> BackingUp -> BackedUp) takes
-about 35 s of real time. One snapshot job per VM is a server rule, so the 20 jobs go to the
-ROOT volumes of 20 different VMs.
+`bench/sim_timed.py`: the real simulator plus one wrapper that appends to a file, for each
+async job, the `time.monotonic()` at which it ended on the simulator's clock (the simulator
+runs a due job step lazily, inside the next request: a stamp taken then would credit the
+poller's own request with the end). On Linux `time.monotonic()` is one clock for every
+process, so `seen - ended` is the detection latency. At the default speed 1.5 a snapshot of
+a 20 GiB ROOT volume (the simulator's ~1.5 + ~16 + ~2 + ~34 simulated seconds for Allocated
+-> Creating -> CreatedOnPrimary -> BackingUp -> BackedUp, each x0.8-1.2) takes about 36 s of
+real time, the 20 ends spread over ~10 s. One snapshot job per VM is a server rule, so the 20
+jobs go to the ROOT volumes of 20 different VMs.
 
 Runs, one after the other, each on a fresh `CloudClient`, with the same 20 volumes:
 
 * `poll_calls_per_min_20_jobs`, `poll_detect_ms_p50/p95`: the app's way. `createSnapshot`
-  x 20, each handed to one `JobTracker` with the app's default intervals (0.5 s, x1.5 while
-  nothing changes, at most 10 s; snapshot states on). The window runs from the first
+  x 20, each handed to one `JobTracker` with the app's defaults (a first look after 0.5 s,
+  then x1.5 up to the steady 1.75 s, 3.5 s while every job is before BackingUp; snapshot
+  states on). The window runs from the first
   `createSnapshot` answer to the moment the tracker has seen all 20 jobs end. Calls = the
   polling calls the client made in that window (`listAsyncJobs` + `listSnapshots` +
   `queryAsyncJobResult`, from `CloudClient.calls`); the 20 `createSnapshot` calls are not
@@ -89,8 +92,8 @@ class TimedSim(SimProcess):
         ends: dict[str, float] = {}
         if self.ends.exists():
             for line in self.ends.read_text().splitlines():
-                jobid, stamp = line.split()
-                ends.setdefault(jobid, float(stamp))
+                jobid, ended, *_ = line.split()
+                ends.setdefault(jobid, float(ended))
         return ends
 
 

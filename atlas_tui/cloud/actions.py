@@ -20,6 +20,7 @@ from atlas_tui.cloud.api.models import (
     AsyncJob,
     JobStarted,
     Snapshot,
+    SnapshotPolicy,
     VirtualMachine,
     VMSnapshot,
     Volume,
@@ -228,6 +229,20 @@ class Actions:
             except CloudError as e:
                 outcomes.append(Outcome(s.displayname, False, e.text, e.jobid))
         return outcomes
+
+    # -- snapshot policies (the server answers at once: no job to track) --------------------
+
+    async def save_policy(self, volume_id: str, *, interval: str, schedule: str,
+                          timezone: str, maxsnaps: int) -> SnapshotPolicy:
+        """createSnapshotPolicy: adds, or replaces the volume's policy of that interval (the
+        server's upsert). Raises CloudError with the server's text (the form shows it)."""
+        return await self.client.create_snapshot_policy(
+            volume_id, interval=interval, schedule=schedule, timezone=timezone,
+            maxsnaps=maxsnaps)
+
+    async def delete_policies(self, policy_ids: Sequence[str]) -> None:
+        """deleteSnapshotPolicies. Raises CloudError with the server's text."""
+        await self.client.delete_snapshot_policies(list(policy_ids))
 
 
 def summarize(outcomes: Sequence[Outcome]) -> tuple[str, bool]:

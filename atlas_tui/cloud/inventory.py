@@ -75,11 +75,20 @@ class SnapshotStats(msgspec.Struct, gc=False):
     # `created` of the oldest snapshot not BackedUp yet: stuck once past the threshold
     # (cloud/stuck.py), whoever started it.
     oldest_in_progress: datetime | None = None
+    # The newest BackedUp snapshot per recurring interval type: does a policy still run
+    # (cloud/protection.py)? An Error run protects nothing, a MANUAL one is no policy's.
+    newest_good: dict[str, datetime] = field(default_factory=dict)
+    volume_name: str = ""  # as the snapshots say: all that is left of a deleted volume
 
     def _see_in_progress(self, created: datetime | None) -> None:
         if created is not None and (self.oldest_in_progress is None
                                     or created < self.oldest_in_progress):
             self.oldest_in_progress = created
+
+    def _see_good(self, kind: str, created: datetime) -> None:
+        newest = self.newest_good.get(kind)
+        if newest is None or created > newest:
+            self.newest_good[kind] = created
 
     def add_raw(self, snap: Raw) -> None:
         self.count += 1
@@ -97,6 +106,12 @@ class SnapshotStats(msgspec.Struct, gc=False):
             self._see_in_progress(created)
         elif state == "Error":
             self.failed += 1
+        elif state == "BackedUp" and created is not None:
+            kind = str(snap.get("intervaltype") or snap.get("snapshottype") or "").upper()
+            if kind in INTERVAL_NAMES:
+                self._see_good(kind, created)
+        if not self.volume_name and snap.get("volumename"):
+            self.volume_name = str(snap["volumename"])
 
     def add(self, snap: SnapshotTally) -> None:
         """`add_raw` for a snapshot decoded as a `SnapshotTally` (the account-wide fold)."""
@@ -125,6 +140,8 @@ class SnapshotStats(msgspec.Struct, gc=False):
         self._see_in_progress(other.oldest_in_progress)
         if other.newest is not None and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
+        for kind, created in other.newest_good.items():
+            self._see_good(kind, created)
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,10 @@ class Inventory:
     policies_by_volume: dict[str, list[SnapshotPolicy]] = field(default_factory=dict)
     stats_by_volume: dict[str, SnapshotStats] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)  # "vms", "volumes", "policies", "snapshots"
+
+    @property
+    def complete(self) -> bool:
+        return self.loaded >= {"vms", "volumes", "policies", "snapshots"}
 
     async def load(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         """Fill the inventory; `on_update(part)` after each page so the UI can repaint."""

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atlas_tui.cloud.api.commands import api_name, verb_of
 from atlas_tui.cloud.api.models import AsyncJob, JobStatus
-from atlas_tui.cloud.jobs import VERBS, api_name
 
 TARGET_KEYS = ("name", "id", "volumeid", "virtualmachineid", "snapshotid", "vmsnapshotid")
 
@@ -27,7 +27,7 @@ class PastAction:
 
     @property
     def label(self) -> str:
-        return f"{VERBS.get(self.command, self.command)} {self.target}".strip()
+        return f"{verb_of(self.command)} {self.target}".strip()
 
 
 def _target(params: dict[str, Any]) -> str:
@@ -66,7 +66,7 @@ def job_words(job: AsyncJob, names: dict[str, str] | None = None) -> tuple[str, 
     `names`: id -> name of what the app knows (else a short id)."""
     command = api_name(job.cmd)
     target = (names or {}).get(job.instanceid) or job.instanceid[:8]
-    label = f"{VERBS.get(command, command)} {target}".strip()
+    label = f"{verb_of(command)} {target}".strip()
     state = {JobStatus.PENDING: "pending", JobStatus.SUCCEEDED: "succeeded"}.get(
         job.status, "failed")
     if job.status is JobStatus.FAILED and job.error_text:

@@ -12,14 +12,27 @@ How it polls (`run()`, one worker for the whole session):
 - A job that list did not return (expired from it, or a server that lists pending jobs only
   and the job just ended) gets one `queryAsyncJobResult` per tick, round-robin.
 - Snapshot progress: a pending createSnapshot job carries no result, so its Allocated →
-  Creating → BackingUp steps are only visible in `listSnapshots`. While jobs on snapshots are
-  in flight, every other tick asks `listSnapshots ids=<all of them>` *instead of* the job list:
-  still one call per tick, the UI sees each step, stuck detection knows the state the snapshot
-  is stuck in, and adopted snapshot jobs learn their volume. A job's end shows at most one tick
-  later. `snapshot_states=False` turns this off.
-- Intervals start at `min_interval_s`, grow ×1.5 while nothing changes up to `max_interval_s`,
-  and drop back to the minimum when a job is added or changes state. No job in flight: the
-  loop sleeps on an event that `track()` / `adopt()` set, and makes no call at all.
+  Creating → BackingUp steps are only visible in `listSnapshots`. While a snapshot job may
+  still show a step, every other tick asks `listSnapshots ids=<those>` *instead of* the job
+  list: still one call per tick, the UI sees each step, stuck detection knows the state the
+  snapshot is stuck in, and adopted snapshot jobs learn their volume. A createSnapshot job seen
+  in BackingUp has no step left but its end, and its end carries the snapshot's final state:
+  from then on it costs no snapshot call, and while every snapshot job is there each tick is a
+  job list, so an end shows at the next tick. While every job in flight is a createSnapshot
+  still before BackingUp (no success can come yet), the steady interval is doubled: a step
+  shows within two of them. A snapshot seen ended (BackedUp, Error, gone) makes the next tick,
+  at once, a job list: the job's outcome and error text come from the job, and a failure
+  shows within one interval.
+  `snapshot_states=False` turns this off.
+- Cadence: `min_interval_s` after a job is added (a first look soon), then ×1.5 per tick up to
+  a cap. The cap is `steady_interval_s` while any job in flight is young, so an end shows
+  within about that; once the youngest has run longer than `steady_interval_s /
+  LATENCY_SHARE`, the cap is that share of its age (an end seen ~5 % of the job's run time
+  late), at most `max_interval_s`. A change brings the interval back to at most the steady
+  one (jobs started together end together), but not to the minimum: with many jobs in flight
+  something changes at almost every tick, and that reset doubled the calls for no gain. No
+  job in flight: the loop sleeps on an event that `track()` / `adopt()` set, and makes no
+  call at all.
 - Failures pause polling, never drop a job: network, timeout, 5xx, 429 (waiting what the
   server advertises) and auth errors set `paused_reason` and retry with backoff.
 - Each call goes out once, not through the client's retrying read: the tracker is its own
@@ -54,6 +67,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from atlas_tui.cloud.api.client import CloudClient, list_page
+from atlas_tui.cloud.api.commands import api_name, verb_of
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.api.models import (
     AsyncJob,
@@ -74,6 +88,15 @@ _UNUSABLE = (ErrorKind.PARAM, ErrorKind.UNSUPPORTED, ErrorKind.PERMISSION)
 STARTDATE_MARGIN = timedelta(minutes=1)
 MAX_IDS_PER_CALL = 100  # listSnapshots ids=...: keep the URL well under server limits
 BACKOFF = 1.5
+# Once jobs have run long, how late (a share of the youngest one's run time) an end may show.
+LATENCY_SHARE = 0.05
+# createSnapshot states with no step left but the job's end (whose result carries the final
+# state): no listSnapshots is needed for a job seen in one of them.
+LAST_STEP_STATES = frozenset({"BackingUp"})
+# createSnapshot states before BackingUp: the job can fail there, not succeed.
+EARLY_STEP_STATES = frozenset({"Allocated", "Creating", "CreatedOnPrimary"})
+# A createSnapshot job whose snapshot shows one of these has ended (or is about to).
+ENDED_SNAPSHOT_STATES = frozenset({"BackedUp", "Error", "Destroyed"})
 T = TypeVar("T")
 
 # The Atlas guide's advice for a snapshot that is not BackedUp in time, in order.
@@ -86,53 +109,8 @@ STUCK_ADVICE = (
     "ids, the times and the states seen.",
 )
 
-# Java command class → API command, for jobs the app did not start (listAsyncJobs gives cmd).
-_API_NAMES = {
-    "CreateSnapshotCmd": "createSnapshot",
-    "DeleteSnapshotCmd": "deleteSnapshot",
-    "RevertSnapshotCmd": "revertSnapshot",
-    "CreateVMSnapshotCmd": "createVMSnapshot",
-    "RevertToVMSnapshotCmd": "revertToVMSnapshot",
-    "DeleteVMSnapshotCmd": "deleteVMSnapshot",
-    "CreateVolumeCmd": "createVolume",
-    "AttachVolumeCmd": "attachVolume",
-    "DetachVolumeCmd": "detachVolume",
-    "UpdateVolumeCmd": "updateVolume",
-    "StopVMCmd": "stopVirtualMachine",
-    "StartVMCmd": "startVirtualMachine",
-    "DeployVMCmd": "deployVirtualMachine",
-    "RestoreVMCmd": "restoreVirtualMachine",
-    "CreateTemplateCmd": "createTemplate",
-    "UpdateSnapshotPolicyCmd": "updateSnapshotPolicy",
-}
-VERBS = {
-    "createSnapshot": "Snapshot",
-    "deleteSnapshot": "Delete snapshot",
-    "revertSnapshot": "Revert snapshot",
-    "createVMSnapshot": "VM snapshot",
-    "revertToVMSnapshot": "Revert VM snapshot",
-    "deleteVMSnapshot": "Delete VM snapshot",
-    "createVolume": "Create volume",
-    "attachVolume": "Attach volume",
-    "detachVolume": "Detach volume",
-    "updateVolume": "Update volume",
-    "stopVirtualMachine": "Stop",
-    "startVirtualMachine": "Start",
-    "deployVirtualMachine": "Deploy",
-    "restoreVirtualMachine": "Restore",
-    "createTemplate": "Create template",
-}
 SNAPSHOT_JOBS = frozenset({"createSnapshot", "deleteSnapshot", "revertSnapshot"})
 STUCK_JOBS = frozenset({"createSnapshot", "createVMSnapshot"})
-
-
-def api_name(cmd_class: str) -> str:
-    """`createSnapshot` from `org.apache...CreateSnapshotCmd` (or `...CmdByAdmin`)."""
-    simple = cmd_class.rsplit(".", 1)[-1].removesuffix("ByAdmin")
-    if simple in _API_NAMES:
-        return _API_NAMES[simple]
-    simple = simple.removesuffix("Cmd")
-    return simple[:1].lower() + simple[1:] if simple else "job"
 
 
 def _fmt(at: datetime | None) -> str:
@@ -302,6 +280,7 @@ class JobTracker:
         stuck_after: timedelta = timedelta(minutes=10),
         min_interval_s: float = 0.5,
         max_interval_s: float = 10.0,
+        steady_interval_s: float = 1.75,
         urgent_interval_s: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         snapshot_states: bool = True,
@@ -314,6 +293,10 @@ class JobTracker:
         self.stuck_after = stuck_after
         self.min_interval_s = min_interval_s
         self.max_interval_s = max(max_interval_s, min_interval_s)
+        # The cadence while a young job is in flight: ~36 calls/min at most, an end seen
+        # within ~1.75 s (issue 13's polling figure).
+        self.steady_interval_s = min(max(steady_interval_s, min_interval_s),
+                                     self.max_interval_s)
         # While someone awaits a job (a restore's next step), poll at this fixed cadence:
         # no backoff between the server ending the job and the next step starting.
         self.urgent_interval_s = urgent_interval_s
@@ -339,6 +322,9 @@ class JobTracker:
         self._round_robin = 0
         self._failures = 0
         self._added = False  # a job was added since the loop last looked
+        # A snapshot showed its job's end: the next tick (a job list: ticks alternate) at once.
+        self._confirm = False
+        self._confirmed: set[str] = set()  # jobs that made a tick do so (once each)
         # Calls that outlived their tick → what they ask ("list", "snapshots", "job:<id>").
         self._outstanding: dict[asyncio.Future[Any], str] = {}
 
@@ -417,7 +403,7 @@ class JobTracker:
         entity = job.instanceid or None
         tj = TrackedJob(
             jobid=job.jobid, command=command,
-            label=f"{VERBS.get(command, command)} {entity[:8] if entity else job.jobid[:8]}",
+            label=f"{verb_of(command)} {entity[:8] if entity else job.jobid[:8]}",
             target=f"{job.instancetype} {entity}" if entity else "-",
             resource_id=None, entity_id=entity,
             started_at=self.clock() - age, started_server=created, adopted=True,
@@ -543,13 +529,28 @@ class JobTracker:
             resumed = self.paused_reason is not None
             if resumed:
                 self._set_paused(None)
-            if changed or resumed or self._added:
+            grown = self.interval_s * BACKOFF
+            if resumed or self._added:
                 self.interval_s = self.min_interval_s
+            elif changed:
+                self.interval_s = min(grown, self._steady())
             else:
-                self.interval_s = min(self.interval_s * BACKOFF, self.max_interval_s)
+                self.interval_s = min(grown, self._cap())
+            if self._confirm:  # a snapshot showed its job's end: the job list, at once
+                self.interval_s = 0.0
             if self._urgent():
                 self.interval_s = min(self.interval_s, self.urgent_interval_s)
             self.intervals.append(self.interval_s)
+
+    def _steady(self) -> float:
+        """The steady cadence: doubled while only early snapshot steps are watched."""
+        steady = self.steady_interval_s
+        return min(2 * steady, self.max_interval_s) if self._steps_only() else steady
+
+    def _cap(self) -> float:
+        """The longest sleep between ticks now (see the module docstring: cadence)."""
+        youngest = min((j.elapsed_s for j in self.in_flight), default=0.0)
+        return min(max(self._steady(), LATENCY_SHARE * youngest), self.max_interval_s)
 
     def _urgent(self) -> bool:
         """Someone awaits a job still in flight (a restore step)."""
@@ -609,7 +610,8 @@ class JobTracker:
         if len(self._outstanding) >= self.max_outstanding:
             raise CloudError("queryAsyncJobResult", f"{len(self._outstanding)} calls are "
                              "still waiting for an answer", kind=ErrorKind.TIMEOUT)
-        snapshot_ids = [j.entity_id for j in pending if j.entity_id and self._on_snapshot(j)]
+        snapshot_ids = [j.entity_id for j in pending if j.entity_id and self._may_step(j)]
+        self._confirm = False
         if (snapshot_ids and self.snapshot_states and self._snapshots_usable and self.ticks % 2
                 and not self._asking("snapshots")):
             changed = await self._poll_snapshots(snapshot_ids)
@@ -624,6 +626,19 @@ class JobTracker:
     def _on_snapshot(tj: TrackedJob) -> bool:
         return tj.command in SNAPSHOT_JOBS or (
             tj.last is not None and tj.last.instancetype == "Snapshot")
+
+    def _steps_only(self) -> bool:
+        """Every job in flight is a createSnapshot before BackingUp (it can fail, not succeed)."""
+        pending = self.in_flight
+        return bool(pending) and self.snapshot_states and self._snapshots_usable and all(
+            j.command == "createSnapshot" and j.entity_id and j.state in EARLY_STEP_STATES
+            for j in pending)
+
+    def _may_step(self, tj: TrackedJob) -> bool:
+        """A snapshot job whose snapshot may still show a step before the job ends."""
+        if not self._on_snapshot(tj):
+            return False
+        return tj.command != "createSnapshot" or tj.state not in LAST_STEP_STATES
 
     def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
         """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
@@ -733,12 +748,18 @@ class JobTracker:
         now = self.client.server_now()
         by_id = {s.id: s for s in parse_items(Snapshot, raw, "listSnapshots", "snapshot")}
         changed = False
+        asked = set(ids[:MAX_IDS_PER_CALL])
         for tj in self.in_flight:
             snap = by_id.get(tj.entity_id or "")
             if snap is not None and self._on_snapshot(tj) and self._see_snapshot(
                     tj, snap.state, snap.volumeid, snap.volumename, now):
                 self._changed(tj)
                 changed = True
+            ended = snap is None or snap.state in ENDED_SNAPSHOT_STATES
+            if (tj.command == "createSnapshot" and tj.entity_id in asked and ended
+                    and tj.jobid not in self._confirmed):
+                self._confirmed.add(tj.jobid)  # once: a server that disagrees cannot loop
+                self._confirm = True
         return changed
 
     def _see_snapshot(self, tj: TrackedJob, state: str, volume_id: str, volume_name: str,
@@ -749,7 +770,7 @@ class JobTracker:
             tj.volume_name = volume_name
             if tj.adopted:  # the volume's name says more than an id prefix
                 tj.target = volume_name
-                tj.label = f"{VERBS.get(tj.command, tj.command)} {volume_name}"
+                tj.label = f"{verb_of(tj.command)} {volume_name}"
         return tj._see(state, at)
 
     async def _list(self, command: str, key: str, *, skipped: list[str] | None = None,

@@ -13,6 +13,8 @@ from typing import Any
 from . import commands
 from .clock import SimClock
 from .commands import REGISTRY, Ctx, ListReply
+from .domain.scheduler import Scheduler
+from .domain.world import World
 from .errors import (
     CS_SERVER_API,
     CS_UNAVAILABLE_COMMAND,
@@ -25,7 +27,6 @@ from .faults import FaultSet
 from .jobs import JobEngine
 from .model import Job
 from .params import Params
-from .scheduler import Scheduler
 from .signing import verify
 from .state import SimState
 from .view import ServerView
@@ -67,7 +68,8 @@ class SimCore:
             "Failed to create snapshot due to an internal error creating snapshot for volume "
             + self._volume_text(job)
         )
-        self.scheduler = Scheduler(self.state, self.jobs, faults)
+        self.world = World(self.state, self.jobs, faults)
+        self.scheduler = Scheduler(self.world)
         self.keys: dict[str, str] = {api_key: secret_key}
         self._ticked_at: datetime | None = None
         clock.on_advance(self.tick)
@@ -115,7 +117,7 @@ class SimCore:
             if err is not None:
                 return err.errorcode, {key: self._versioned(err).body()}
             params = Params(command, raw)
-            ctx = Ctx(state, self.jobs, self.faults, self.scheduler, params)
+            ctx = Ctx(self.world, self.scheduler, params)
             try:
                 reply = handler(ctx)
                 if isinstance(reply, ListReply):

@@ -57,6 +57,7 @@ from .schedule import next_run
 
 if TYPE_CHECKING:
     from .core import SimCore
+    from .state import SimState
 
 ZONE_ADVANCED_ID = "1c8e4f20-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 ZONE_BASIC_ID = "2d9f5a31-6b7c-4d8e-9f0a-1b2c3d4e5f60"
@@ -102,8 +103,14 @@ class Builder:
 
     # catalogue -----------------------------------------------------------------------------
     def base(self) -> None:
-        s = self.state
+        """The catalogue every seed starts from: zones, offerings, OS types, templates."""
         created = self.ago(days=400)
+        self._zones(created)
+        self._offerings(created)
+        self._os_types_and_templates(created)
+
+    def _zones(self, created: datetime) -> None:
+        s = self.state
         for zid, name, kind in (
             (ZONE_ADVANCED_ID, "atlas-is1", "Advanced"),
             (ZONE_BASIC_ID, "atlas-is2-basic", "Basic"),
@@ -115,6 +122,9 @@ class Builder:
         net = Network(NETWORK_ID, "ops-net", adv, "10.1.1.0/24", created)
         adv.networks.append(net)
         s.networks[net.id] = net
+
+    def _offerings(self, created: datetime) -> None:
+        s = self.state
         for name, cpu, mem in (
             ("Small Instance", 1, 1024),
             ("Medium Instance", 2, 4096),
@@ -135,6 +145,9 @@ class Builder:
             d = DiskOffering(s.new_uuid(), name, name + " disk", size, size == 0, created)
             s.disk_offerings[d.id] = d
             self.do_by_name[name] = d
+
+    def _os_types_and_templates(self, created: datetime) -> None:
+        s = self.state
         categories: dict[str, str] = {}
         for desc, cat in OS_TYPES:
             cat_id = categories.setdefault(cat, str(uuid.uuid5(uuid.NAMESPACE_DNS, cat + ".os")))
@@ -297,6 +310,42 @@ class Builder:
         self.core.scheduler.arm(pol, next_run(idx, schedule, tz, self.now))
         return pol
 
+    def vm_snapshot(
+        self,
+        vm: Vm,
+        display: str,
+        description: str,
+        kind: str,
+        created: datetime,
+        parent: VmSnapshot | None = None,
+        current: bool = False,
+    ) -> VmSnapshot:
+        """A Ready VM snapshot, named as the server names them."""
+        s = self.state
+        vs = VmSnapshot(
+            s.new_uuid(),
+            s.new_dbid("vmsnapshot"),
+            f"{vm.instancename}_VS_{_stamp(created)}",
+            display,
+            description,
+            "Ready",
+            kind,
+            vm,
+            created,
+            current=current,
+            parent=parent,
+        )
+        vm.vmsnapshots.append(vs)
+        s.vmsnapshots[vs.id] = vs
+        return vs
+
+    def remove_volume(self, vol: Volume) -> None:
+        """Deleted: gone from the lists, its snapshots stay (orphans)."""
+        vol.removed = True
+        vol.state = "Expunged"
+        self.state.volumes.pop(vol.id)
+        self.state.removed_volumes[vol.id] = vol
+
     def finish(self) -> None:
         s = self.state
         ordered = sorted(s.snapshots.values(), key=lambda x: (x.created, x.dbid))
@@ -315,10 +364,21 @@ def seed_empty(core: SimCore) -> Builder:
 
 
 def seed_demo(core: SimCore) -> None:
+    """The account the module's docstring describes, VM by VM."""
     b = Builder(core)
     b.base()
-    s = core.state
+    _demo_hello_atlas(b)
+    golden_src = _demo_web(b)
+    _demo_db(b)
+    _demo_app(b)
+    _demo_windows(b)
+    _demo_stopped_and_basic(b)
+    _demo_detached(b)
+    _demo_golden_template(b, golden_src)
+    b.finish()
 
+
+def _demo_hello_atlas(b: Builder) -> None:
     hello = b.vm("hello-atlas", 42, "Ubuntu 22.04", "Small Instance", "Running", created_days=90)
     root42 = b.volume("ROOT-42", 20, hello, 0, "ROOT", created_days=90)
     data42 = b.volume("DATA-42", 50, hello, 1, offering="Large 50 GB", created_days=90)
@@ -330,13 +390,18 @@ def seed_demo(core: SimCore) -> None:
     b.snapshot(data42, "MANUAL", b.ago(days=10, hours=2), state="Error")
     b.snapshot(data42, "MANUAL", b.ago(minutes=25))
 
+
+def _demo_web(b: Builder) -> Snapshot:
+    """web-01, and the snapshot its golden template was made from."""
     web = b.vm("web-01", 43, "Ubuntu 24.04", "Medium Instance", "Running", created_days=200)
     root43 = b.volume("ROOT-43", 30, web, 0, "ROOT", created_days=200)
     data43 = b.volume("DATA-43", 100, web, 1, offering="XL 100 GB", created_days=200)
     b.policy(root43, "WEEKLY", "30:02:1", "Europe/Oslo", 4)
     b.policy(data43, "MONTHLY", "00:04:1", "UTC", 3)
-    golden_src = b.snapshot(root43, "MANUAL", b.ago(days=60), name="web-01-golden")
+    return b.snapshot(root43, "MANUAL", b.ago(days=60), name="web-01-golden")
 
+
+def _demo_db(b: Builder) -> None:
     db = b.vm("db-01", 44, "Debian 12", "Large Instance", "Stopped", created_days=150)
     root44 = b.volume("ROOT-44", 20, db, 0, "ROOT", created_days=150)
     data44 = b.volume("DATA-44", 200, db, 1, offering="Custom", created_days=150)
@@ -344,38 +409,18 @@ def seed_demo(core: SimCore) -> None:
     b.snapshot(root44, "MANUAL", b.ago(days=20), state="Error")
     b.snapshot(data44, "MANUAL", b.ago(days=2, minutes=50))
 
+
+def _demo_app(b: Builder) -> None:
     app = b.vm("app-01", 45, "Rocky Linux 9", "Medium Instance", "Running", created_days=100)
     root45 = b.volume("ROOT-45", 25, app, 0, "ROOT", created_days=100)
     b.snapshot(root45, "MANUAL", b.ago(days=14))
-    first = VmSnapshot(
-        s.new_uuid(),
-        s.new_dbid("vmsnapshot"),
-        "",
-        "before-upgrade",
-        "taken while stopped for the OS upgrade",
-        "Ready",
-        "Disk",
-        app,
-        b.ago(days=6),
-    )
-    second = VmSnapshot(
-        s.new_uuid(),
-        s.new_dbid("vmsnapshot"),
-        "",
-        "pre-kernel-update",
-        "pre kernel update",
-        "Ready",
-        "DiskAndMemory",
-        app,
-        b.ago(hours=20),
-        current=True,
-        parent=first,
-    )
-    for vs in (first, second):
-        vs.name = f"{app.instancename}_VS_{vs.created.strftime('%Y%m%d%H%M%S')}"
-        app.vmsnapshots.append(vs)
-        s.vmsnapshots[vs.id] = vs
+    first = b.vm_snapshot(app, "before-upgrade", "taken while stopped for the OS upgrade",
+                          "Disk", b.ago(days=6))
+    b.vm_snapshot(app, "pre-kernel-update", "pre kernel update", "DiskAndMemory",
+                  b.ago(hours=20), parent=first, current=True)
 
+
+def _demo_windows(b: Builder) -> None:
     win = b.vm(
         "win-fileserver", 46, "Windows Server 2022", "Large Instance", "Running", created_days=300
     )
@@ -385,6 +430,9 @@ def seed_demo(core: SimCore) -> None:
     b.snapshot(data46, "MANUAL", b.ago(days=30))
     b.snapshot(data46, "MANUAL", b.ago(hours=5), state="Creating")  # stuck: its job was lost
 
+
+def _demo_stopped_and_basic(b: Builder) -> None:
+    """legacy-xen and vmw-reports (stopped), basic-web in the Basic zone."""
     legacy = b.vm("legacy-xen", 47, "CentOS 7", "Small Instance", "Stopped", created_days=700)
     root47 = b.volume("ROOT-47", 10, legacy, 0, "ROOT", created_days=700)
     b.snapshot(root47, "MANUAL", b.ago(days=180))
@@ -396,18 +444,14 @@ def seed_demo(core: SimCore) -> None:
     root48 = b.volume("ROOT-48", 16, vmw, 0, "ROOT", created_days=250)
     b.snapshot(root48, "MANUAL", b.ago(days=33))
 
-    basic = b.vm(
-        "basic-web",
-        49,
-        "Debian 12",
-        "Small Instance",
-        "Running",
-        zone="atlas-is2-basic",
-        created_days=80,
-    )
+    basic = b.vm("basic-web", 49, "Debian 12", "Small Instance", "Running",
+                 zone="atlas-is2-basic", created_days=80)
     root49 = b.volume("ROOT-49", 8, basic, 0, "ROOT", created_days=80)
     b.snapshot(root49, "MANUAL", b.ago(days=1, hours=3))
 
+
+def _demo_detached(b: Builder) -> None:
+    """scratch-data (detached) and old-logs (deleted; its snapshots remain)."""
     scratch = b.volume(
         "scratch-data", 20, None, None, hypervisor="KVM", offering="Medium 20 GB", created_days=20
     )
@@ -419,11 +463,11 @@ def seed_demo(core: SimCore) -> None:
     b.snapshot(old, "DAILY", b.ago(days=12, hours=1))
     b.snapshot(old, "DAILY", b.ago(days=11, hours=1))
     b.snapshot(old, "MANUAL", b.ago(days=40))
-    old.removed = True
-    old.state = "Expunged"
-    s.volumes.pop(old.id)
-    s.removed_volumes[old.id] = old
+    b.remove_volume(old)
 
+
+def _demo_golden_template(b: Builder, source: Snapshot) -> None:
+    s = b.state
     golden = Template(
         id=s.new_uuid(),
         dbid=s.new_dbid("template", 200),
@@ -433,15 +477,14 @@ def seed_demo(core: SimCore) -> None:
         zone=b.zone_by_name["atlas-is1"],
         hypervisor="KVM",
         format="QCOW2",
-        size=golden_src.virtualsize,
+        size=source.virtualsize,
         created=b.ago(days=59),
         owned=True,
         public=False,
         featured=False,
-        source_snapshot=golden_src,
+        source_snapshot=source,
     )
     s.templates[golden.id] = golden
-    b.finish()
 
 
 def _stamp(t: datetime) -> str:
@@ -452,105 +495,131 @@ def seed_scale(core: SimCore, n: int) -> None:
     """n VMs, 3 volumes each, ~10 snapshots per volume, a DAILY policy on every 10th volume."""
     b = Builder(core)
     b.base()
-    s = core.state
-    rng = b.rng
-    zone = b.zone_by_name["atlas-is1"]
-    kvm_tpl = b.tpl_by_name["Ubuntu 22.04"]
-    xen_tpl = b.tpl_by_name["Windows Server 2022"]
-    offering = b.so_by_name["Medium Instance"]
-    data_offering = b.do_by_name["Large 50 GB"]
-    net = zone.networks[0]
-    now = b.now
-    new_uuid = s.new_uuid
-    snapshots = s.snapshots
-    by_volume = s.snapshots_by_volume
-    pending: list[Snapshot] = []
-    vol_dbid = 5000
-    snap_dbid = 1000
-    for i in range(n):
-        tpl = xen_tpl if i % 5 == 4 else kvm_tpl
-        running = i % 4 != 3
+    ScaleSeeder(b).seed(n)
+
+
+class ScaleSeeder:
+    """Builds rows directly with running dbids (not through the Builder's helpers) and files
+    the snapshots once, in creation order: 10,000 VMs seed in a few seconds."""
+
+    def __init__(self, b: Builder) -> None:
+        self.b = b
+        self.state = b.state
+        self.zone = b.zone_by_name["atlas-is1"]
+        self.kvm_tpl = b.tpl_by_name["Ubuntu 22.04"]
+        self.xen_tpl = b.tpl_by_name["Windows Server 2022"]
+        self.offering = b.so_by_name["Medium Instance"]
+        self.data_offering = b.do_by_name["Large 50 GB"]
+        self.pending: list[Snapshot] = []
+        self.vol_dbid = 5000
+        self.snap_dbid = 1000
+
+    def seed(self, n: int) -> None:
+        s = self.state
+        for i in range(n):
+            vm = self.vm(i)
+            storage = f"{vm.hypervisor.lower()}-primary-{i % 8:02d}"
+            for d in range(3):
+                vol = self.volume(vm, i, d, storage)
+                self.snapshots(vm, vol, i)
+                if (i * 3 + d) % 10 == 0:
+                    self.policy(vol, i, d)
+        s.reserve_dbids("volume", self.vol_dbid + 1)
+        s.reserve_dbids("snapshot", self.snap_dbid + 1)
+        self.pending.sort(key=lambda x: x.created)
+        snapshots, by_volume = s.snapshots, s.snapshots_by_volume
+        for snap in self.pending:
+            snapshots[snap.id] = snap
+            by_volume.setdefault(snap.volume.id, []).append(snap)
+        s.touch()
+
+    def vm(self, i: int) -> Vm:
+        """Every 5th VM is XenServer, every 4th is Stopped."""
+        s = self.state
+        tpl = self.xen_tpl if i % 5 == 4 else self.kvm_tpl
         vm = Vm(
-            id=new_uuid(),
+            id=s.new_uuid(),
             dbid=1000 + i,
             name=f"vm-{i:05d}",
             displayname=f"vm-{i:05d}",
-            state="Running" if running else "Stopped",
-            zone=zone,
+            state="Running" if i % 4 != 3 else "Stopped",
+            zone=self.zone,
             hypervisor=tpl.hypervisor,
             template=tpl,
-            offering=offering,
-            created=now - timedelta(days=200),
+            offering=self.offering,
+            created=self.b.now - timedelta(days=200),
             ipaddress=f"10.{1 + i // 62500}.{i // 250 % 250}.{i % 250 + 2}",
-            network=net,
-            nic_id=new_uuid(),
+            network=self.zone.networks[0],
+            nic_id=s.new_uuid(),
             host_name=f"host-{i % 40:02d}",
         )
         s.vms[vm.id] = vm
-        storage = f"{tpl.hypervisor.lower()}-primary-{i % 8:02d}"
-        for d in range(3):
-            vol_dbid += 1
-            size = (20 if d == 0 else 50) * GIB
-            vol = Volume(
-                id=new_uuid(),
-                dbid=vol_dbid,
-                name=f"ROOT-{vm.dbid}" if d == 0 else f"DATA-{vm.dbid}-{d}",
-                type="ROOT" if d == 0 else "DATADISK",
-                state="Ready",
-                size=size,
-                zone=zone,
-                hypervisor=tpl.hypervisor,
-                storage=storage,
-                created=vm.created,
-                disk_offering=None if d == 0 else data_offering,
-                vm=vm,
-                deviceid=d,
-                attached=vm.created,
-                template=tpl if d == 0 else None,
-                offering=offering if d == 0 else None,
-                inactive_since=None if running else now - timedelta(days=1),
-            )
-            vm.volumes.append(vol)
-            s.volumes[vol.id] = vol
-            ostype = tpl.ostype if d == 0 else None
-            prefix = f"{vm.name}_{vol.name}_"
-            for k in range(rng.randint(8, 12)):
-                snap_dbid += 1
-                created = now - timedelta(hours=k * 24 + rng.randint(0, 20), minutes=i % 60)
-                pending.append(
-                    Snapshot(
-                        new_uuid(),
-                        snap_dbid,
-                        prefix + _stamp(created),
-                        vol,
-                        "MANUAL" if k % 3 else "DAILY",
-                        "BackedUp",
-                        created,
-                        size,
-                        int(size * (0.12 + (k * 7 + i) % 50 / 100)),
-                        ostype,
-                    )
-                )
-            if (i * 3 + d) % 10 == 0:
-                pol = Policy(
+        return vm
+
+    def volume(self, vm: Vm, i: int, d: int, storage: str) -> Volume:
+        """Device 0 is ROOT-<dbid> (20 GiB), 1 and 2 are DATA-<dbid>-<d> (50 GiB)."""
+        self.vol_dbid += 1
+        root = d == 0
+        vol = Volume(
+            id=self.state.new_uuid(),
+            dbid=self.vol_dbid,
+            name=f"ROOT-{vm.dbid}" if root else f"DATA-{vm.dbid}-{d}",
+            type="ROOT" if root else "DATADISK",
+            state="Ready",
+            size=(20 if root else 50) * GIB,
+            zone=self.zone,
+            hypervisor=vm.hypervisor,
+            storage=storage,
+            created=vm.created,
+            disk_offering=None if root else self.data_offering,
+            vm=vm,
+            deviceid=d,
+            attached=vm.created,
+            template=vm.template if root else None,
+            offering=self.offering if root else None,
+            inactive_since=None if vm.state == "Running" else self.b.now - timedelta(days=1),
+        )
+        vm.volumes.append(vol)
+        self.state.volumes[vol.id] = vol
+        return vol
+
+    def snapshots(self, vm: Vm, vol: Volume, i: int) -> None:
+        """8 to 12 a day back from now, every 3rd one DAILY, the rest MANUAL."""
+        rng, now, new_uuid, size = self.b.rng, self.b.now, self.state.new_uuid, vol.size
+        ostype = vol.template.ostype if vol.template is not None else None
+        prefix = f"{vm.name}_{vol.name}_"
+        for k in range(rng.randint(8, 12)):
+            self.snap_dbid += 1
+            created = now - timedelta(hours=k * 24 + rng.randint(0, 20), minutes=i % 60)
+            self.pending.append(
+                Snapshot(
                     new_uuid(),
-                    s.new_dbid("policy"),
+                    self.snap_dbid,
+                    prefix + _stamp(created),
                     vol,
-                    1,
-                    f"{i % 60}:{d + 1}",
-                    "UTC",
-                    7,
-                    now - timedelta(days=100),
+                    "MANUAL" if k % 3 else "DAILY",
+                    "BackedUp",
+                    created,
+                    size,
+                    int(size * (0.12 + (k * 7 + i) % 50 / 100)),
+                    ostype,
                 )
-                s.policies[pol.id] = pol
-                core.scheduler.arm(pol, next_run(1, pol.schedule, "UTC", now))
-    s.reserve_dbids("volume", vol_dbid + 1)
-    s.reserve_dbids("snapshot", snap_dbid + 1)
-    pending.sort(key=lambda x: x.created)
-    for snap in pending:
-        snapshots[snap.id] = snap
-        by_volume.setdefault(snap.volume.id, []).append(snap)
-    s.touch()
+            )
+
+    def policy(self, vol: Volume, i: int, d: int) -> None:
+        s, now = self.state, self.b.now
+        pol = Policy(
+            s.new_uuid(),
+            s.new_dbid("policy"),
+            vol,
+            1,
+            f"{i % 60}:{d + 1}",
+            "UTC",
+            7,
+            now - timedelta(days=100),
+        )
+        s.policies[pol.id] = pol
+        self.b.core.scheduler.arm(pol, next_run(1, pol.schedule, "UTC", now))
 
 
 # What anyone in a shared account can type into a name, and a proxy into an error text.
@@ -596,8 +665,16 @@ def seed_hostile(core: SimCore) -> None:
     """
     b = Builder(core)
     b.base()
-    s = core.state
-    # The catalogue, hostile too: zones, offerings, OS types, templates.
+    _hostile_catalogue(core.state)
+    _hostile_vms(b)
+    loose = b.volume(hostile("markup"), 5, None, None, hypervisor="KVM", offering="Small 5 GB",
+                     created_days=10)
+    b.snapshot(loose, "MANUAL", b.ago(days=6), name=hostile("paste_end"))
+    b.finish()
+
+
+def _hostile_catalogue(s: SimState) -> None:
+    """The catalogue, hostile too: zones, offerings, OS types, templates."""
     for i, zone in enumerate(s.zones.values()):
         zone.name = hostile("osc0" if i == 0 else "markup", f"-zone{i}")
         zone.description = hostile("csi")
@@ -616,6 +693,8 @@ def seed_hostile(core: SimCore) -> None:
         tpl.name = hostile(keys[(i + 3) % len(keys)], f"-tpl{i}")
         tpl.displaytext = hostile("osc0")
 
+
+def _hostile_vms(b: Builder) -> None:
     def named(vm: Vm, display: str) -> Vm:
         vm.displayname = hostile(display)
         vm.host_name = hostile("csi", "-host")
@@ -629,11 +708,7 @@ def seed_hostile(core: SimCore) -> None:
     b.policy(root1, "DAILY", "03:00", "UTC", 3)  # runs at 00:03: `f` has a fix to offer
     b.snapshot(root1, "MANUAL", b.ago(days=2), name=hostile("unbalanced", "-snap"))
     b.snapshot(data1, "MANUAL", b.ago(days=1), name=hostile("click_file"))
-    vs = VmSnapshot(s.new_uuid(), s.new_dbid("vmsnapshot"), "", hostile("csi"),
-                    hostile("osc0"), "Ready", "Disk", one, b.ago(days=3))
-    vs.name = f"{one.instancename}_VS_{_stamp(vs.created)}"
-    one.vmsnapshots.append(vs)
-    s.vmsnapshots[vs.id] = vs
+    b.vm_snapshot(one, hostile("csi"), hostile("osc0"), "Disk", b.ago(days=3))
 
     two = named(b.vm(hostile("click_quit"), 62, "Debian 12", "Medium Instance", "Stopped",
                      created_days=90), "osc52")
@@ -646,11 +721,6 @@ def seed_hostile(core: SimCore) -> None:
                        created_days=30), "newline")
     root3 = b.volume(hostile("zero_width"), 8, three, 0, "ROOT", created_days=30)
     b.snapshot(root3, "MANUAL", b.ago(hours=30), name=hostile("c1"))
-
-    loose = b.volume(hostile("markup"), 5, None, None, hypervisor="KVM", offering="Small 5 GB",
-                     created_days=10)
-    b.snapshot(loose, "MANUAL", b.ago(days=6), name=hostile("paste_end"))
-    b.finish()
 
 
 def apply_seed(core: SimCore, seed: str) -> None:

@@ -130,15 +130,16 @@ async def test_twenty_jobs_cost_one_call_per_tick() -> None:
             assert all(j.state == "BackedUp" for j in jobs)
             # Exactly one call per tick, whatever the number of jobs (20 pollers: 20).
             assert polls(client) == tracker.ticks == sum(tracker.calls_made.values())
-            assert client.calls["queryAsyncJobResult"] == 0
-            assert client.calls["listSnapshots"] > 0  # the Creating/BackingUp steps
+            assert server.state.calls["queryAsyncJobResult"] == 0
+            assert server.state.calls["listSnapshots"] > 0  # the Creating/BackingUp steps
     finally:
         await server.stop()
 
 
-async def test_backoff_grows_while_nothing_changes_and_resets_on_change(
+async def test_backoff_grows_while_nothing_changes_and_a_change_brings_it_back(
         sim: SimServer, client: CloudClient) -> None:
-    async with running(client) as tracker:
+    steady = 0.02  # early snapshot steps only: twice that, then a share of the job's age
+    async with running(client, steady_interval_s=steady) as tracker:
         job = await snapshot_of(client, tracker, "ROOT-42")
         await until(lambda: list(tracker.intervals)[-2:] == [MAX_S, MAX_S], "backed off")
         grown = list(tracker.intervals)
@@ -147,13 +148,54 @@ async def test_backoff_grows_while_nothing_changes_and_resets_on_change(
         sim.clock.advance(3)  # the snapshot goes to Creating: a change
         await until(lambda: job.state == "Creating", "Creating")
         await until(lambda: len(tracker.intervals) > mark + 1, "a tick after the change")
-        assert MIN_S in list(tracker.intervals)[mark:]
-        # A newly tracked job resets the interval too.
+        # Back to the steady cadence (not to the minimum: with many jobs, something changes
+        # at almost every tick).
+        assert min(list(tracker.intervals)[mark:]) <= 2 * steady < MAX_S
+        # A newly tracked job resets the interval to the minimum: a first look soon, then
+        # growing again from there.
         await until(lambda: list(tracker.intervals)[-1] == MAX_S, "backed off again")
         mark = len(tracker.intervals)
         await snapshot_of(client, tracker, "ROOT-43")
         await until(lambda: len(tracker.intervals) > mark, "a tick after the new job")
-        assert list(tracker.intervals)[mark] == MIN_S
+        assert list(tracker.intervals)[mark] <= MIN_S * 1.5
+
+
+async def test_a_snapshot_in_backing_up_costs_no_snapshot_call(
+        sim: SimServer, client: CloudClient) -> None:
+    """From BackingUp on only the job list is asked: the job's end carries the final state."""
+    async with running(client) as tracker:
+        job = await snapshot_of(client, tracker, "ROOT-42")
+        sim.clock.advance(3)
+        await until(lambda: job.state == "Creating", "Creating")
+        sim.clock.advance(30)
+        await until(lambda: job.state == "BackingUp", "BackingUp")
+        snapshots = sim.state.calls["listSnapshots"]
+        lists = sim.state.calls["listAsyncJobs"]
+        ticks = tracker.ticks
+        await until(lambda: tracker.ticks >= ticks + 4, "ticks while BackingUp")
+        assert sim.state.calls["listSnapshots"] == snapshots
+        assert sim.state.calls["listAsyncJobs"] >= lists + 4
+        sim.clock.advance(300)
+        await until(lambda: job.done, "the end")
+    assert job.succeeded and [s.state for s in job.states][-1] == "BackedUp"
+
+
+async def test_a_failure_seen_in_the_snapshot_is_confirmed_by_the_job_at_once(
+        sim: SimServer, client: CloudClient) -> None:
+    text = "Failed to create snapshot: primary storage is gone"
+    sim.faults.add(f"failjob:createSnapshot@Creating!{text}")
+    tracker = JobTracker(client, min_interval_s=MIN_S, max_interval_s=MAX_S)
+    job = await snapshot_of(client, tracker, "ROOT-42")
+    sim.clock.advance(120)  # the job fails: its snapshot goes to Error
+    tracker.ticks = 1  # ticks alternate: this one asks listSnapshots (driven by hand here)
+    await tracker._tick()
+    assert sim.state.calls["listAsyncJobs"] == 0 and sim.state.calls["listSnapshots"] == 1
+    assert job.state == "Error" and not job.done  # seen in the snapshot, not yet the job
+    assert tracker._confirm  # so the loop's next sleep is none, and that tick is a job list
+    await tracker._tick()
+    assert sim.state.calls["listAsyncJobs"] == 1
+    # The outcome and the server's text come from the job itself.
+    assert job.failed and job.error == text and job.state == "Error"
 
 
 async def test_no_jobs_no_calls(sim: SimServer, client: CloudClient) -> None:
@@ -277,10 +319,10 @@ async def test_a_job_gone_from_the_list_is_asked_for_directly(
     async with running(client) as tracker:
         job = await snapshot_of(client, tracker, "ROOT-42")
         await until(lambda: job.last is not None, "seen in the list")
-        assert client.calls["queryAsyncJobResult"] == 0
+        assert sim.state.calls["queryAsyncJobResult"] == 0
         sim.clock.advance(300)
         result = await asyncio.wait_for(tracker.wait(job.jobid), 10)
-    assert result.succeeded and client.calls["queryAsyncJobResult"] >= 1
+    assert result.succeeded and sim.state.calls["queryAsyncJobResult"] >= 1
 
 
 async def test_a_job_the_server_does_not_know_is_lost_not_dropped(

@@ -3,6 +3,7 @@ data, and the journal. Results are checked with the server's own reads (listVolu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +34,7 @@ from atlas_tui.cloud.restore import (
     restores_dir,
     run_tag,
 )
+from tests.cloud.restore_child import kill_at
 from tests.conftest import FAST_RETRY, profile_for
 
 if TYPE_CHECKING:
@@ -242,7 +244,7 @@ async def test_a_failing_rename_is_noted_and_the_restore_goes_on(
     assert not any(e.kind is EventKind.ROLLBACK_STARTED for e in events)
     [optional] = [e for e in events if e.kind is EventKind.STEP_OPTIONAL_FAILED]
     assert optional.step_id == "rename-old" and optional.error == text
-    assert rc.calls["attachVolume"] == 1 and rc.calls["startVirtualMachine"] == 1
+    assert rsim.state.calls["attachVolume"] == 1 and rsim.state.calls["startVirtualMachine"] == 1
     old = await rc.volume(snap.volumeid)
     assert old is not None and old.name == "ROOT-42" and not old.attached
     assert rename_note(outcome) == [
@@ -266,7 +268,7 @@ async def test_a_server_that_ignores_the_name_is_noted(rc: CloudClient, rsim: Si
     plan = plan_root_swap(await gather_context(rc, snap.id))
     outcome = await runner(rc, plan).run()
     assert outcome.succeeded and outcome.verified, outcome
-    assert rc.calls["updateVolume"] == 1
+    assert rsim.state.calls["updateVolume"] == 1
     [note] = rename_note(outcome)
     assert note.startswith("The server accepted the rename of ROOT-42 but did not do it")
     assert note.endswith(f"it is kept, detached, as ROOT-42, id {snap.volumeid}.")
@@ -286,7 +288,7 @@ async def test_a_later_failure_renames_the_old_root_back_before_reattaching_it(
     assert outcome.failed_step == "start-vm"
     undone = [e.step_id for e in events if e.kind is EventKind.ROLLBACK_STEP_FINISHED]
     assert undone == ["undo-attach-new", "undo-rename-old", "undo-detach-old", "undo-stop-vm"]
-    assert rc.calls["updateVolume"] == 2  # renamed, then back
+    assert rsim.state.calls["updateVolume"] == 2  # renamed, then back
     [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
     assert (root.id, root.name, root.type) == (snap.volumeid, "ROOT-42", "ROOT")
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
@@ -308,31 +310,39 @@ async def test_a_failing_rename_back_does_not_stop_the_rollback(
     assert rename_note(outcome) == [
         f"Could not rename {kept_name} back to ROOT-42: Failed to update volume; it is kept "
         f"under the new name, id {snap.volumeid}."]
-    assert rc.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
+    assert rsim.state.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
 
 
-async def crash_at_the_rename(rc: CloudClient, *, sent: bool) -> tuple[RestorePlan, Journal]:
-    """Run a root swap up to the rename, as if the app died with the rename in flight (its
-    answer never seen, so no job id); `sent`: the server got it and ran it."""
+async def crash_at_the_rename(rc: CloudClient, rsim: SimServer, *, sent: bool,
+                              ) -> tuple[RestorePlan, Journal]:
+    """Run a root swap in another process and kill it (SIGKILL) with the rename in flight,
+    its answer never seen (so no job id). `sent`: the server got the call and runs it after
+    the kill; else the server dropped it unread."""
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
-    journal = Journal.create(plan)
-    first = RestoreRunner(rc, plan, journal=journal, poll_s=0.05, settle_s=1.0)
-    await first._record_original()
-    journal.set(status="running")
-    for step in plan.steps[:[s.id for s in plan.steps].index("rename-old")]:
-        await first._forward(step, journal.step(step.id))
-    rename = plan.step("rename-old")
-    journal.step("rename-old").update(status="running")
-    journal.save()
-    if sent:
-        await rc.run(await rc.rename_volume(snap.volumeid, rename.call.params["name"]),
-                     poll_s=0.05)
-    return plan, Journal.load(journal.path)
+    journal = Journal.create(plan, endpoint=rsim.endpoint)
+    rsim.faults.parse("latency:updateVolume=1500ms" if sent else "drop:updateVolume@before")
+    await kill_at(journal.path, "rename-old", endpoint=rsim.endpoint, api_key=rsim.api_key,
+                  secret_key=rsim.secret_key, wait_s=0.5 if sent else 0.0)
+    rsim.faults.clear()
+    old = rsim.state.volumes[snap.volumeid]
+    if sent:  # the server runs the held call: wait for it there
+        for _ in range(200):
+            if old.name == plan.step("rename-old").call.params["name"]:
+                break
+            await asyncio.sleep(0.05)
+    assert old.name == (plan.step("rename-old").call.params["name"] if sent else "ROOT-42")
+    left = Journal.load(journal.path)
+    assert left.step("rename-old")["status"] == "running" and not left.step("rename-old").get(
+        "jobid")
+    return plan, left
 
 
-async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(rc: CloudClient):
-    plan, left = await crash_at_the_rename(rc, sent=True)
+@pytest.mark.slow
+async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(
+    rc: CloudClient, rsim: SimServer,
+):
+    plan, left = await crash_at_the_rename(rc, rsim, sent=True)
     events: list[RestoreEvent] = []
     outcome = await RestoreRunner.rollback_from(rc, left, on_event=events.append,
                                                 poll_s=0.05, settle_s=1.0)
@@ -345,8 +355,11 @@ async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(rc: CloudC
     assert root.name == "ROOT-42" and root.id == plan.original_root["id"]  # type: ignore[index]
 
 
-async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(rc: CloudClient):
-    plan, left = await crash_at_the_rename(rc, sent=False)
+@pytest.mark.slow
+async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(
+    rc: CloudClient, rsim: SimServer,
+):
+    plan, left = await crash_at_the_rename(rc, rsim, sent=False)
     events: list[RestoreEvent] = []
     outcome = await RestoreRunner.resume(rc, left, on_event=events.append, poll_s=0.05,
                                          settle_s=1.0)
@@ -380,7 +393,7 @@ async def test_data_swap_attaches_at_the_old_device_id(rc: CloudClient):
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
 
 
-async def test_data_swap_can_keep_the_vm_running(rc: CloudClient):
+async def test_data_swap_can_keep_the_vm_running(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "hello-atlas")
     snap = await snapshot_of(rc, "DATA-42")
     plan = plan_data_swap(await gather_context(rc, snap.id), stop_vm=False, move_policies=True)
@@ -388,7 +401,7 @@ async def test_data_swap_can_keep_the_vm_running(rc: CloudClient):
     assert plan.downtime_s == 0 and any("swapped hot" in n for n in plan.notes)
     outcome = await runner(rc, plan).run()
     assert outcome.succeeded and outcome.verified, outcome
-    assert rc.calls["stopVirtualMachine"] == 0
+    assert rsim.state.calls["stopVirtualMachine"] == 0
     new = next(v for v in await rc.volumes_of(vm.id) if v.deviceid == 1)
     # DATA-42 had two policies (DAILY and HOURLY): both follow the data onto the new disk.
     assert sorted(p.interval for p in await rc.snapshot_policies(new.id)) == ["DAILY", "HOURLY"]
@@ -459,7 +472,7 @@ async def test_revert_in_place_stops_reverts_and_starts(rc: CloudClient):
     assert [v.name for v in await rc.volumes_of(vm.id) if v.deviceid == 0] == ["ROOT-42"]
 
 
-async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient):
+async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "win-fileserver")
     snap = await snapshot_of(rc, "ROOT-46")
     ctx = await gather_context(rc, snap.id)
@@ -470,7 +483,7 @@ async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient):
     with pytest.raises(PlanBlocked):
         await runner(rc, plan).run()
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
-    assert rc.calls["stopVirtualMachine"] == 0
+    assert rsim.state.calls["stopVirtualMachine"] == 0
 
 
 # -- mode 5: template, and a new VM from it ------------------------------------------------
@@ -558,17 +571,17 @@ async def test_vm_snapshots_block_and_the_opt_in_remedy_deletes_them(rc: CloudCl
     assert len(roots) == 1 and roots[0].name.startswith("app-01-root-from-")
 
 
-async def test_run_refuses_a_stale_plan(rc: CloudClient):
+async def test_run_refuses_a_stale_plan(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "hello-atlas")
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
     await rc.run(await rc.stop_vm(vm.id), poll_s=0.05)
     with pytest.raises(PlanBlocked, match="plan again"):
         await runner(rc, plan).run()
-    assert rc.calls["createVolume"] == 0
+    assert rsim.state.calls["createVolume"] == 0
 
 
-async def test_precondition_is_rechecked_before_each_step(rc: CloudClient):
+async def test_precondition_is_rechecked_before_each_step(rc: CloudClient, rsim: SimServer):
     """A VM snapshot taken by someone else after the stop stops the swap before the detach
     (checked by us, not left to the server); the rollback starts the VM again."""
     vm = await vm_named(rc, "hello-atlas")
@@ -585,7 +598,7 @@ async def test_precondition_is_rechecked_before_each_step(rc: CloudClient):
                                   settle_s=1.0).run()
     assert outcome.status == "rolled-back" and outcome.verified, outcome
     assert outcome.failed_step == "detach-old" and "VM snapshots (late)" in outcome.error
-    assert rc.calls["detachVolume"] == 0  # refused by us, not by the server
+    assert rsim.state.calls["detachVolume"] == 0  # refused by us, not by the server
     assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
 
 
@@ -618,11 +631,12 @@ async def test_journal_is_written_atomically_and_lists_unfinished(rc: CloudClien
     assert not list(restores_dir().glob("*.tmp"))
 
 
-async def test_resume_of_a_finished_journal_changes_nothing(rc: CloudClient):
+async def test_resume_of_a_finished_journal_changes_nothing(rc: CloudClient, rsim: SimServer):
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
     outcome = await runner(rc, plan).run()
-    calls = sum(rc.calls[c] for c in ("createVolume", "attachVolume", "detachVolume"))
+    writes = ("createVolume", "attachVolume", "detachVolume")
+    calls = sum(rsim.state.calls[c] for c in writes)
     again = await RestoreRunner.resume(rc, Journal.load(Path(outcome.journal_path)))
     assert again.succeeded and again.verified
-    assert sum(rc.calls[c] for c in ("createVolume", "attachVolume", "detachVolume")) == calls
+    assert sum(rsim.state.calls[c] for c in writes) == calls

@@ -21,10 +21,6 @@ Run with ``-s`` to see the matrices; they are also in the assertion messages.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +42,7 @@ from atlas_tui.cloud.restore import (
 from atlas_tui.cloud.restore.journal import Journal
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
 from atlas_tui.sim.process import SimProcess
+from tests.cloud.restore_child import kill_at
 from tests.conftest import FAST_RETRY, make_sim, profile_for
 
 SPEED = 2000  # simulated seconds per real second: every job ends in milliseconds
@@ -275,7 +272,6 @@ async def test_rollback_that_cannot_finish_leaves_the_journal_open():
 # -- the kill test: the simulator and the "app" each in their own process ---------------------
 
 
-CHILD = Path(__file__).with_name("restore_child.py")
 KILL_LATENCY = "1500ms"  # the step in flight when the child is killed
 KILL_SETTLE_S = 2.5  # > the latency: what the server does late is still seen
 
@@ -315,7 +311,6 @@ async def kill_case(step_id: str, cmd: str, kind: str, finish: str, journal_dir:
                     ) -> tuple[str, list[str]]:
     """Kill the app while `step_id` is running, then `finish` ("resume" or "rollback")."""
     sim = KillSim()
-    child: subprocess.Popen[str] | None = None
     try:
         async with CloudClient(sim.profile(), retry=FAST_RETRY) as client:
             before = await snapshot_world(client, "hello-atlas")
@@ -324,26 +319,14 @@ async def kill_case(step_id: str, cmd: str, kind: str, finish: str, journal_dir:
                                                move_policies=True)
             journal = Journal.create(plan, journal_dir, endpoint=sim.endpoint)
             await sim.faults(KILL_KINDS[kind].format(cmd=cmd))
-            env = dict(os.environ, ATLAS_SIM_ENDPOINT=sim.endpoint,
-                       ATLAS_SIM_API_KEY=DEMO_API_KEY, ATLAS_SIM_SECRET_KEY=DEMO_SECRET_KEY)
-            child = subprocess.Popen([sys.executable, str(CHILD), str(journal.path)], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-            deadline = time.monotonic() + 20
-            while True:  # kill as soon as the journal shows the step started
-                data = Journal.load(journal.path).data
-                if data["steps"][step_id]["status"] == "running":
-                    break
-                if child.poll() is not None or time.monotonic() > deadline:
-                    out = child.stdout.read() if child.stdout else ""
-                    return "child never reached the step", [out[-2000:]]
-                await asyncio.sleep(0.01)
-            if kind == "in flight":
-                # The journal is written just before the call: give the call time to reach
-                # the server (which holds it for KILL_LATENCY) before the kill.
-                await asyncio.sleep(0.5)
-            child.send_signal(signal.SIGKILL)
-            child.wait()
+            try:
+                # In flight: the journal is written just before the call; give the call time
+                # to reach the server (which holds it for KILL_LATENCY) before the kill.
+                await kill_at(journal.path, step_id, endpoint=sim.endpoint,
+                              api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY,
+                              wait_s=0.5 if kind == "in flight" else 0.0)
+            except AssertionError as err:
+                return "child never reached the step", [str(err)]
             await sim.faults(None)  # the restarted app is not slowed down
             unfinished = Journal.unfinished(journal_dir)
             problems = [] if [j.id for j in unfinished] == [plan.id] else [
@@ -369,8 +352,6 @@ async def kill_case(step_id: str, cmd: str, kind: str, finish: str, journal_dir:
                 problems.append(f"{finish} ended {result}: {outcome.error}")
             return result + (detail if finish == "resume" else ""), problems
     finally:
-        if child is not None and child.poll() is None:
-            child.kill()
         sim.stop()
 
 

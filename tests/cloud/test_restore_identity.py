@@ -4,11 +4,6 @@ they report is what the server shows. Checked on the simulator's own state and c
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +19,9 @@ from atlas_tui.cloud.restore import (
 from atlas_tui.cloud.restore.journal import Journal
 from atlas_tui.cloud.restore.report import read_server
 from atlas_tui.sim import DEMO_API_KEY, DEMO_SECRET_KEY
+from tests.cloud.restore_child import kill_at
 from tests.cloud.test_restore import snapshot_of, vm_named
-from tests.cloud.test_restore_faults import CHILD, KillSim
+from tests.cloud.test_restore_faults import KillSim
 from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 if TYPE_CHECKING:
@@ -138,7 +134,6 @@ async def test_a_crash_during_create_volume_resumes_to_its_own_volume(tmp_path: 
     """The app is killed after createVolume was sent, before its answer; a volume of the
     same name was there already. Resume takes the one its call made, not the other."""
     sim = KillSim()
-    child: subprocess.Popen[str] | None = None
     try:
         async with CloudClient(sim.profile(), retry=FAST_RETRY) as client:
             vm = await vm_named(client, "hello-atlas")
@@ -151,18 +146,9 @@ async def test_a_crash_during_create_volume_resumes_to_its_own_volume(tmp_path: 
             decoy = started.entity_id
             journal = Journal.create(plan, tmp_path, endpoint=sim.endpoint)
             await sim.faults("latency:createVolume=1500ms")
-            env = dict(os.environ, ATLAS_SIM_ENDPOINT=sim.endpoint,
-                       ATLAS_SIM_API_KEY=DEMO_API_KEY, ATLAS_SIM_SECRET_KEY=DEMO_SECRET_KEY)
-            child = subprocess.Popen([sys.executable, str(CHILD), str(journal.path)], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-            deadline = time.monotonic() + 20
-            while Journal.load(journal.path).step("create-volume").get("status") != "running":
-                assert child.poll() is None and time.monotonic() < deadline
-                await asyncio.sleep(0.01)
-            await asyncio.sleep(0.5)  # the call reaches the server, which holds it
-            child.send_signal(signal.SIGKILL)
-            child.wait()
+            # Killed once the call has reached the server, which holds it.
+            await kill_at(journal.path, "create-volume", endpoint=sim.endpoint,
+                          api_key=DEMO_API_KEY, secret_key=DEMO_SECRET_KEY, wait_s=0.5)
             await sim.faults(None)
             [left] = Journal.unfinished(tmp_path)
             assert left.step("create-volume")["known"] == [decoy]
@@ -178,8 +164,6 @@ async def test_a_crash_during_create_volume_resumes_to_its_own_volume(tmp_path: 
             assert other is not None and not other.attached and other.state == "Ready"
             assert [k.id for k in outcome.kept] == [root.id]
     finally:
-        if child is not None and child.poll() is None:
-            child.kill()
         sim.stop()
 
 

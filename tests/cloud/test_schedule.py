@@ -17,27 +17,21 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from atlas_tui.cloud import schedule as sched_mod
-from atlas_tui.cloud.schedule import (
-    Finding,
-    FindingKind,
+from atlas_tui.cloud import schedule as sched_pkg
+from atlas_tui.cloud.schedule.codec import (
     Interval,
     Schedule,
     ScheduleError,
     ScheduleNonCanonicalError,
     ScheduleRejectedError,
     ScheduleRolloverError,
-    Severity,
     decode,
-    describe,
     encode,
-    lint,
-    next_runs,
-    server_interpretation,
-    server_timezone,
-    timezone_completions,
-    validate_timezone,
 )
+from atlas_tui.cloud.schedule.lint import Finding, FindingKind, Severity, lint
+from atlas_tui.cloud.schedule.next_run import next_runs, server_interpretation
+from atlas_tui.cloud.schedule.words import describe
+from atlas_tui.cloud.schedule.zones import server_timezone, timezone_completions, validate_timezone
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SAMPLE_TZS = [
@@ -946,15 +940,19 @@ def test_timezone_completions_are_valid_and_match(prefix: str, limit: int) -> No
 # --- Purity ---------------------------------------------------------------------------------
 
 
-def test_module_imports_only_the_stdlib() -> None:
-    tree = ast.parse(Path(sched_mod.__file__).read_text())
+def test_package_imports_only_the_stdlib_and_itself() -> None:
+    files = sorted(Path(sched_pkg.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {"codec.py", "next_run.py", "lint.py", "words.py"}
     imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                inside = node.module.startswith("atlas_tui.cloud.schedule.")
+                imported.add("(itself)" if inside else node.module.split(".")[0])
     assert imported <= {
+        "(itself)",
         "__future__",
         "enum",
         "functools",
@@ -963,7 +961,8 @@ def test_module_imports_only_the_stdlib() -> None:
         "dataclasses",
         "datetime",
     }
-    code = "import sys, atlas_tui.cloud.schedule; print('textual' in sys.modules)"
+    code = ("import sys, atlas_tui.cloud.schedule.lint, atlas_tui.cloud.schedule.next_run; "
+            "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

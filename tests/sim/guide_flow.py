@@ -1,13 +1,13 @@
 """The Atlas guide's whole ``cmk`` flow, run the same way through any third-party client.
 
-The guide (https://newdocs.runatlas.is/guides/compute/snapshots, see
-``../shared/docs/cloudstack-failures.md`` §7) does, with ``cmk``: find ``hello-atlas``'s root
-volume, snapshot it, list snapshots, create a DAILY policy, create a volume from the snapshot,
-stop the VM, detach the old root, attach the new volume, start the VM, create a template from
-the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form (schedule ``00:03`` for
-03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter with one method,
-``await client.call(command, **params)``, which answers what ``cs`` answers with
-``fetch_result=True``:
+The guide (https://newdocs.runatlas.is/guides/compute/snapshots; where it goes wrong is in
+``docs/architecture.md``, "CloudStack facts that shape it") does, with ``cmk``: find
+``hello-atlas``'s root volume, snapshot it, list snapshots, create a DAILY policy, create a
+volume from the snapshot, stop the VM, detach the old root, attach the new volume, start the VM,
+create a template from the snapshot. ``run_guide_flow`` does exactly that, in the *correct* form
+(schedule ``00:03`` for 03:00, ``deviceid=0`` on the attach), through a ``Client``: an adapter
+with one method, ``await client.call(command, **params)``, which answers what ``cs`` answers
+with ``fetch_result=True``:
 
 * list commands: ``{"count": N, "<item key>": [...]}``, or ``{}`` when nothing matches;
 * async commands: the job's result once it succeeded, e.g. ``{"snapshot": {...}}``;
@@ -36,6 +36,7 @@ from libcloud.compute.providers import get_driver
 from libcloud.compute.types import NodeState, Provider
 
 from atlas_tui.sim import SimServer
+from atlas_tui.sim.domain.policies import remove_policy
 
 GIB = 1024**3
 VM_NAME = "hello-atlas"
@@ -71,7 +72,7 @@ def quiet_demo_sim(
         p for p in sim.state.policies.values() if p.volume.name == DATA_NAME and p.interval == 0
     ]
     assert len(hourly) == 1, "the demo seed changed: DATA-42 should have one HOURLY policy"
-    sim.core.scheduler.remove(hourly[0])
+    remove_policy(sim.state, hourly[0])
     return sim
 
 

@@ -1,5 +1,5 @@
 """The simulator against CloudStack's own source: one test per row of
-``shared/docs/fidelity.md`` (apache/cloudstack main of 2025-10-30, 4.22.0.0-SNAPSHOT; paths are
+``docs/fidelity.md`` (apache/cloudstack main of 2025-10-30, 4.22.0.0-SNAPSHOT; paths are
 relative to that repository, line numbers approximate), then the older servers.
 
 The default simulator answers as 4.22 answers a regular account (role User), the kind Atlas

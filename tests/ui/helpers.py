@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual.pilot import Pilot
 
 from atlas_tui.app import AtlasApp
-from atlas_tui.screenshots import loaded, until
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.widgets.table import FastTable
 
 __all__ = ["cells", "loaded", "press_and_reload", "screen_text", "until"]
+
+
+async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0,
+                what: str = "condition") -> None:
+    """Wait for a condition without fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
+                 timeout: float = 15.0) -> BrowseScreen:
+    """Wait until the current screen is a `screen_type` that has finished loading."""
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        return isinstance(screen, screen_type) and screen.updated is not None
+
+    await until(pilot, ready, timeout, f"{screen_type.__name__} to load")
+    await pilot.pause()
+    return app.screen  # type: ignore[return-value]
 
 
 async def press_and_reload(pilot: Pilot, screen: BrowseScreen, *keys: str,

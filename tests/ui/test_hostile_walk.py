@@ -30,7 +30,7 @@ from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapsh
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.restore import (
     RestoreModeDialog,
     RestorePlanScreen,
@@ -266,7 +266,7 @@ async def test_flows_over_hostile_names_show_plain_text(
         policies = await loaded(pilot, PoliciesScreen)
         await check(pilot, tmp_path)
         for key, dialog_type in (("a", PolicyForm), ("e", PolicyForm), ("f", FixConfirm),
-                                 ("D", TypedConfirm)):
+                                 ("D", TypeToConfirm)):
             await pilot.press(key)
             await until(pilot, lambda t=dialog_type: isinstance(app.screen, t), what=key)
             await check(pilot, tmp_path)

@@ -17,13 +17,14 @@ from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import SnapshotPolicy
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
 
 
 def app_for(sim: SimServer, settings: Settings | None = None, **launch: object) -> AtlasApp:
@@ -122,7 +123,7 @@ async def test_create_edit_and_delete_each_interval(sim: SimServer, interval: st
         assert updated.maxsnaps == created.maxsnaps
 
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         before = screen.updated
         await pilot.press(*interval.lower(), "enter")
         await until(pilot, lambda: screen.updated != before, what="reload after delete")
@@ -135,14 +136,14 @@ async def test_delete_needs_the_interval_name_typed(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_policies(pilot, "ROOT-43")
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         confirm = app.screen
         await pilot.press(*"daily", "enter")  # the policy is WEEKLY
         assert app.screen is confirm
-        assert "not 'weekly'" in str(confirm.query_one("#confirm-msg", Static).render())
+        assert "not 'weekly'" in str(confirm.query_one("#mismatch", Static).render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PoliciesScreen))
-        assert app.session.client.calls["deleteSnapshotPolicies"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["deleteSnapshotPolicies"] == 0
         assert [p.interval for p in await server_policies(sim, "ROOT-43")] == ["WEEKLY"]
 
 
@@ -185,7 +186,7 @@ async def test_fix_is_refused_for_a_schedule_that_reads_as_it_runs(sim: SimServe
         await pilot.press("f")
         await pilot.pause()
         assert app.screen is screen
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
 
 
 async def test_w_shows_the_raw_policy_and_back(sim: SimServer) -> None:
@@ -286,7 +287,7 @@ async def test_bad_input_is_refused_inline_and_nothing_is_sent(
         msg = field_message(form, field)
         assert msg.has_class("error") and message in str(msg.render())
         assert form.query_one(f"#{field}", Input).has_focus
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
     assert await server_policies(sim, "DATA-44") == []
 
 
@@ -311,7 +312,7 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
         await type_into(pilot, form, "time", "01:30")
         await type_into(pilot, form, "keep", "5")
         await pilot.press("enter")
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = limited_sim.state.calls  # the server's own log of requests
         await until(pilot, lambda: "exceeds limit [3]" in str(
             form.query_one("#server-error", Static).render()), what="the server's refusal")
         assert app.screen is form and calls["createSnapshotPolicy"] == 1
@@ -329,20 +330,22 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
     assert (created.schedule, created.maxsnaps) == ("30:01", 3)
 
 
-async def test_read_only_dims_and_blocks_every_change(sim: SimServer) -> None:
+async def test_read_only_hides_and_refuses_every_change(sim: SimServer) -> None:
     app = app_for(sim, read_only=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await open_policies(pilot, "ROOT-42")
         bindings = screen.active_bindings
         for key in ("a", "e", "D", "f"):
-            assert key in bindings and not bindings[key].enabled  # shown, dimmed
-        assert bindings["w"].enabled
+            assert key in bindings and not bindings[key].binding.show  # not in the footer
+        assert bindings["w"].binding.show
         for key in ("a", "e", "D", "f"):
+            app.clear_notifications()
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen
-        calls = app.session.client.calls  # type: ignore[union-attr]
-        assert calls["createSnapshotPolicy"] == 0 and calls["deleteSnapshotPolicies"] == 0
+            assert [n.message for n in app._notifications] == ["read-only session"]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
+        assert sim.state.calls["deleteSnapshotPolicies"] == 0
     [guide] = await server_policies(sim, "ROOT-42")
     assert guide.schedule == "03:00"
 
@@ -405,12 +408,18 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
         await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = sim.state.calls
         before = calls.copy()
-        await open_protection(pilot)
-        made = calls - before
-        assert made == {"listVirtualMachines": 1, "listVolumes": 1, "listSnapshots": 1,
-                        "listSnapshotPolicies": 1}
+        screen = await open_protection(pilot)
+        # The home screen's inventory (or its load under way) is the one it shows: the
+        # server sees no second walk of the account.
+        lists = ("listVirtualMachines", "listVolumes", "listSnapshots", "listSnapshotPolicies")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 0)
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
+        # A refresh reads the account again, once, with account-wide lists.
+        await press_and_reload(pilot, screen, "r")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 1)
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
 
 
 async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -> None:
@@ -443,3 +452,8 @@ async def test_protection_opens_a_volumes_policies(sim: SimServer) -> None:
         await pilot.press("enter")
         policies = await loaded(pilot, PoliciesScreen)
         assert cells(policies.query_one(FastTable), "schedule") == ["03:00"]
+        # Back: what may have changed there is read again, and the session shares it.
+        walks = sim.state.calls["listSnapshots"]
+        await press_and_reload(pilot, screen, "escape")
+        assert sim.state.calls["listSnapshots"] == walks + 1
+        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]

@@ -6,11 +6,11 @@ journal a crash leaves is picked up at the next start.
 
 from __future__ import annotations
 
+import asyncio
+
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.api.client import CloudClient
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap
-from atlas_tui.cloud.restore.runner import RestoreRunner
+from atlas_tui.cloud.restore import Journal, gather_context, plan_root_swap
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -24,6 +24,7 @@ from atlas_tui.ui.screens.restore import (
 )
 from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
+from tests.cloud.restore_child import kill_at
 from tests.conftest import profile_for
 from tests.ui.helpers import loaded, screen_text, until
 
@@ -188,24 +189,25 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
 async def test_an_unfinished_restore_is_offered_at_start_and_rolled_back(
     sim: SimServer,
 ) -> None:
-    # A restore that "crashed" after detaching the root: the VM is stopped with no root.
+    # A restore killed (SIGKILL, in another process) with the detach of the root in flight:
+    # the server runs it after the kill. The VM is stopped with no root.
     async with CloudClient(profile_for(sim)) as c:
         [root] = await c.volumes(name="ROOT-42")
         [snap] = [s for s in await c.snapshots_of(root.id) if s.backed_up][:1]
-        ctx = await gather_context(c, snap.id)
-        plan = plan_root_swap(ctx)
-        stop_at = next(i for i, s in enumerate(plan.steps) if s.call.command == "attachVolume")
-        journal = Journal.create(plan, endpoint=c.profile.url)
-        runner = RestoreRunner(c, plan, journal=journal, poll_s=0.01)
-        runner.plan.steps = plan.steps[:stop_at]  # run up to the detach, then "die"
-        sim.clock.speed = 500
-        await runner._record_original()
-        journal.set(status="running")
-        for step in runner.plan.steps:
-            await runner._forward(step, journal.step(step.id))
-        sim.clock.speed = 0
+        plan = plan_root_swap(await gather_context(c, snap.id))
+    journal = Journal.create(plan, endpoint=sim.endpoint)
+    sim.clock.speed = 500
+    sim.faults.parse("latency:detachVolume=1500ms")
+    await kill_at(journal.path, "detach-old", endpoint=sim.endpoint, api_key=sim.api_key,
+                  secret_key=sim.secret_key, wait_s=0.5)
+    sim.faults.clear()
+    for _ in range(200):  # the server runs the call it held
+        if sim.state.volumes[root.id].vm is None:
+            break
+        await asyncio.sleep(0.05)
+    sim.clock.speed = 0
     journal = Journal.load(journal.path)
-    assert journal.status == "running"
+    assert journal.status == "running" and journal.step("detach-old")["status"] == "running"
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Stopped" and not [d for d in disks if d[1] == "ROOT"]
 

@@ -8,7 +8,10 @@ done, which job was in flight, and what was there before. Format (``format`` 1):
       "format": 1, "id": "<plan id>", "status": "planned|running|rolling-back|succeeded|
                                                  rolled-back|rollback-failed",
       "created": ISO, "updated": ISO, "endpoint": "<API url, credentials masked>",
-      "plan": { RestorePlan.to_dict() },
+      "plan": { RestorePlan.to_dict() }: each step's "call" is {"command", "params"} (the API
+              call) plus, from typed operations on, an optional "context" (what the
+              operation knows but does not send: see restore/operations.py); journals
+              without it still load, resume and roll back (their undo steps are stored),
       "original": {"vm_id", "vm_name", "vm_state", "root_id", "root_name", "volume_ids"},
       "created_resources": {"new_volume": "<id>", "policy_daily": "<id>", ...},
       "steps": {"<step id>": {"status": "pending|running|done|failed|skipped|

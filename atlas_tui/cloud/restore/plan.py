@@ -1,24 +1,26 @@
 """Restore planning: facts in (`gather_context`), a plan out (`plan_*`), nothing run.
 
-A plan is data: ordered `Step`s, each with the API call it makes (command and parameters),
-its precondition in words, its undo (another `Step`) where one exists, what is down while it
-runs and for about how long, plus `Blocker`s that stop the plan from running. The wizard shows
-the plan; `restore_run.RestoreRunner` executes it. Planning reads nothing itself, so every rule
-here is testable from hand-made facts.
+A plan is data: ordered `Step`s, each with the operation it runs (`operations`: one class
+per kind of call, which knows how to send itself, check itself and undo itself), its
+precondition in words, its undo (another `Step`) where one exists, what is down while it runs
+and for about how long, plus `Blocker`s that stop the plan from running. The wizard shows the
+plan; `runner.RestoreRunner` executes it. Planning reads nothing itself, so every rule here is
+testable from hand-made facts.
 
-Parameters whose value is only known while running (the id of the volume being created) are
-written as references: ``"$new_volume"`` is the id the step that `produces` "new_volume" got.
+Values only known while running (the id of the volume being created) are written as
+references: ``"$new_volume"`` is the id the step that `produces` "new_volume" got.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import math
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -38,7 +40,25 @@ from atlas_tui.cloud.api.models import (
     Zone,
     parse_items,
 )
-from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
+from atlas_tui.cloud.restore.operations import (
+    AttachVolume,
+    CreateSnapshotPolicy,
+    CreateTemplate,
+    CreateVolume,
+    DeleteSnapshotPolicies,
+    DeleteVmSnapshot,
+    DeployVm,
+    DetachVolume,
+    Operation,
+    RenameVolume,
+    RevertSnapshot,
+    StartVm,
+    StopVm,
+    operation_from_dict,
+)
+from atlas_tui.cloud.schedule.codec import Interval, ScheduleError, decode
+from atlas_tui.cloud.schedule.lint import lint
+from atlas_tui.cloud.schedule.words import describe
 from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
 
 GIB = 1024**3
@@ -73,22 +93,10 @@ class Mode(StrEnum):
 
 
 @dataclass
-class ApiCall:
-    """One API command as data. Values starting with ``$`` are references (module doc)."""
-
-    command: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        args = " ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
-        return f"{self.command} {args}".strip()
-
-
-@dataclass
 class Step:
     id: str
     title: str
-    call: ApiCall
+    call: Operation  # what it runs (the journal keeps its command and parameters)
     precondition: str
     undo: Step | None = None
     down: str = ""  # what is unavailable while this step runs ("" = nothing)
@@ -103,11 +111,20 @@ class Step:
     def downtime_s(self) -> float:
         return self.est_s if self.down else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "call": self.call.to_dict(),
+            "precondition": self.precondition,
+            "undo": self.undo.to_dict() if self.undo is not None else None, "down": self.down,
+            "est_s": self.est_s, "irreversible": self.irreversible, "produces": self.produces,
+            "optional": self.optional,
+        }
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Step:
         undo = d.get("undo")
         return cls(
-            id=d["id"], title=d["title"], call=ApiCall(**d["call"]),
+            id=d["id"], title=d["title"], call=operation_from_dict(d["call"]),
             precondition=d.get("precondition", ""),
             undo=cls.from_dict(undo) if undo else None, down=d.get("down", ""),
             est_s=float(d.get("est_s", 0.0)), irreversible=bool(d.get("irreversible")),
@@ -165,7 +182,10 @@ class RestorePlan:
         raise KeyError(step_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
+        out["steps"] = [s.to_dict() for s in self.steps]
+        out["blockers"] = [asdict(b) for b in self.blockers]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RestorePlan:
@@ -397,7 +417,7 @@ def _vm_blockers(plan: RestorePlan, vm: VirtualMachine | None, vmsnaps: list[VMS
         Step(
             id=f"delete-vmsnap-{s.id[:8]}",
             title=f"Delete VM snapshot {s.displayname or s.name}",
-            call=ApiCall("deleteVMSnapshot", {"vmsnapshotid": s.id}),
+            call=DeleteVmSnapshot(s.id),
             precondition=f"VM snapshot {s.displayname or s.name} exists and is not busy",
             est_s=EST_VMSNAP_DELETE_S, irreversible=True,
         )
@@ -405,24 +425,33 @@ def _vm_blockers(plan: RestorePlan, vm: VirtualMachine | None, vmsnaps: list[VMS
     ]
 
 
+def _inverse(op: Operation, produced: str | None = None) -> Operation:
+    """The operation that undoes `op`, for a step that must have one."""
+    undo = op.undo(produced)
+    if undo is None:
+        raise ValueError(f"{op.describe()} has no undo")
+    return undo
+
+
 def _stop_step(vm: VirtualMachine) -> Step:
+    stop = StopVm(vm.id)
     return Step(
-        id="stop-vm", title=f"Stop {vm.name}",
-        call=ApiCall("stopVirtualMachine", {"id": vm.id}),
+        id="stop-vm", title=f"Stop {vm.name}", call=stop,
         precondition=f"{vm.name} is Running",
-        undo=_start_step(vm, undo=True), down=f"{vm.name} (stopping)", est_s=EST_STOP_S,
+        undo=_start_step(vm, stop.undo()), down=f"{vm.name} (stopping)", est_s=EST_STOP_S,
     )
 
 
-def _start_step(vm: VirtualMachine, *, undo: bool = False) -> Step:
+def _start_step(vm: VirtualMachine, undoing: Operation | None = None) -> Step:
+    """Start the VM; `undoing`: the start that undoes a stop (the operation it gave)."""
+    start = undoing or StartVm(vm.id)
     return Step(
-        id="undo-stop-vm" if undo else "start-vm",
-        title=f"Start {vm.name} again" if undo else f"Start {vm.name}",
-        call=ApiCall("startVirtualMachine", {"id": vm.id}),
+        id="undo-stop-vm" if undoing else "start-vm",
+        title=f"Start {vm.name} again" if undoing else f"Start {vm.name}",
+        call=start,
         precondition=f"{vm.name} is Stopped and has a ROOT disk at device 0",
-        undo=None if undo else Step(
-            id="undo-start-vm", title=f"Stop {vm.name}",
-            call=ApiCall("stopVirtualMachine", {"id": vm.id}),
+        undo=None if undoing else Step(
+            id="undo-start-vm", title=f"Stop {vm.name}", call=_inverse(start),
             precondition=f"{vm.name} is Running", est_s=EST_STOP_S, down=vm.name,
         ),
         down=f"{vm.name} (booting)", est_s=EST_START_S,
@@ -432,18 +461,16 @@ def _start_step(vm: VirtualMachine, *, undo: bool = False) -> Step:
 def _attach_step(step_id: str, title: str, volume_ref: str, vol_label: str,
                  vm: VirtualMachine, device: int | None, *, undo_detach: bool, down: str = "",
                  ) -> Step:
-    params: dict[str, Any] = {"id": volume_ref, "virtualmachineid": vm.id}
-    if device is not None:
-        params["deviceid"] = device
+    attach = AttachVolume(volume_ref, vm.id, device)
     where = f"device {device}" if device is not None else "the next free device"
     pre = f"{vol_label} is Ready and detached; {where} on {vm.name} is free"
     if device == 0:
         pre += f"; {vm.name} is Stopped"
     return Step(
-        id=step_id, title=title, call=ApiCall("attachVolume", params), precondition=pre,
+        id=step_id, title=title, call=attach, precondition=pre,
         undo=Step(
             id=f"undo-{step_id}", title=f"Detach {vol_label} from {vm.name}",
-            call=ApiCall("detachVolume", {"id": volume_ref}),
+            call=attach.undo(),
             precondition=f"{vol_label} is attached to {vm.name}", est_s=EST_DETACH_S, down=down,
         ) if undo_detach else None,
         down=down, est_s=EST_ATTACH_S,
@@ -455,13 +482,12 @@ def _detach_step(step_id: str, vol: Volume, vm: VirtualMachine, device: int, *, 
     pre = f"{vol.name} is attached to {vm.name} at device {device}"
     if root:
         pre += f"; {vm.name} is Stopped (a ROOT disk is detached only from a stopped VM)"
+    detach = DetachVolume(vol.id, vm.id, device)
     return Step(
-        id=step_id, title=f"Detach {vol.name} from {vm.name}",
-        call=ApiCall("detachVolume", {"id": vol.id}), precondition=pre,
+        id=step_id, title=f"Detach {vol.name} from {vm.name}", call=detach, precondition=pre,
         undo=Step(
             id=f"undo-{step_id}", title=f"Re-attach {vol.name} to {vm.name} at device {device}",
-            call=ApiCall("attachVolume", {"id": vol.id, "virtualmachineid": vm.id,
-                                          "deviceid": device}),
+            call=_inverse(detach),
             precondition=f"{vol.name} is detached and device {device} on {vm.name} is free",
             est_s=EST_ATTACH_S, down=vm.name,
         ),
@@ -479,14 +505,14 @@ def replaced_name(old_name: str, when: datetime) -> str:
 def _rename_step(vol: Volume, new_name: str, *, down: str) -> Step:
     # Optional: a server without updateVolume's `name` (or one refusing it) must not undo a
     # restore that otherwise worked; the disk is kept either way.
+    rename = RenameVolume(vol.id, new_name, vol.name)
     return Step(
-        id="rename-old", title=f"Rename {vol.name} to {new_name}",
-        call=ApiCall("updateVolume", {"id": vol.id, "name": new_name}),
+        id="rename-old", title=f"Rename {vol.name} to {new_name}", call=rename,
         precondition=f"{vol.name} exists (optional: if the rename fails, the restore goes on "
                      "and the disk keeps its name)",
         undo=Step(
             id="undo-rename-old", title=f"Rename {new_name} back to {vol.name}",
-            call=ApiCall("updateVolume", {"id": vol.id, "name": vol.name}),
+            call=_inverse(rename),
             precondition=f"{new_name} exists", est_s=EST_RENAME_S, down=down, optional=True,
         ),
         down=down, est_s=EST_RENAME_S, optional=True,
@@ -496,19 +522,13 @@ def _rename_step(vol: Volume, new_name: str, *, down: str) -> Step:
 def _create_volume_step(ctx: RestoreContext, name: str, offering: DiskOffering | None,
                         custom_gib: int | None) -> Step:
     snap = ctx.snapshot
-    params: dict[str, Any] = {"snapshotid": snap.id, "name": name}
-    if offering is not None:
-        params["diskofferingid"] = offering.id
-    if custom_gib is not None:
-        params["size"] = custom_gib
-    if snap.zoneid:
-        params["zoneid"] = snap.zoneid
+    create = CreateVolume(snap.id, name, offering.id if offering is not None else None,
+                          custom_gib, snap.zoneid or None)
     fact = restored_volume_size(snap, ctx.source_volume)
     return Step(
         id="create-volume", title=f"Create volume {name} from snapshot {snap.name} "
                                   f"({size_words(fact, offering, custom_gib)})",
-        call=ApiCall("createVolume", params),
-        precondition=f"snapshot {snap.name} is BackedUp",
+        call=create, precondition=f"snapshot {snap.name} is BackedUp",
         est_s=est_copy_s(fact.bytes), produces="new_volume",
     )
 
@@ -589,34 +609,30 @@ def _policy_steps(ctx: RestoreContext, vol_label: str, *, move: bool, delete_old
             title += f", fixed from {p.schedule!r}"
         elif warning:
             title += f". Note: {warning}"
+        copy_op = CreateSnapshotPolicy("$new_volume", p.interval, schedule, p.timezone,
+                                       p.maxsnaps)
         steps.append(Step(
-            id=f"copy-policy-{p.interval.lower()}", title=title,
-            call=ApiCall("createSnapshotPolicy", {
-                "volumeid": "$new_volume", "intervaltype": p.interval, "schedule": schedule,
-                "timezone": p.timezone, "maxsnaps": p.maxsnaps}),
+            id=f"copy-policy-{p.interval.lower()}", title=title, call=copy_op,
             precondition=f"{vol_label} is Ready",
             undo=Step(
                 id=f"undo-copy-policy-{p.interval.lower()}",
-                title=f"Delete the copied {p.interval} policy",
-                call=ApiCall("deleteSnapshotPolicies", {"ids": f"${ref}"}),
+                title=f"Delete the copied {p.interval} policy", call=_inverse(copy_op, ref),
                 precondition="the copied policy exists", est_s=EST_POLICY_S,
             ),
             est_s=EST_POLICY_S, produces=ref,
         ))
     if delete_old:
         for p in ctx.policies:
+            delete = DeleteSnapshotPolicies(p.id, CreateSnapshotPolicy(
+                old.id, p.interval, p.schedule, p.timezone, p.maxsnaps))
             steps.append(Step(
                 id=f"delete-old-policy-{p.interval.lower()}",
                 title=f"Delete the {p.interval} policy of {old.name} ({policy_in_words(p)})",
-                call=ApiCall("deleteSnapshotPolicies", {"ids": p.id}),
-                precondition=f"the policy {p.id} of {old.name} exists",
+                call=delete, precondition=f"the policy {p.id} of {old.name} exists",
                 undo=Step(
                     id=f"undo-delete-old-policy-{p.interval.lower()}",
                     title=f"Re-create the {p.interval} policy of {old.name}",
-                    call=ApiCall("createSnapshotPolicy", {
-                        "volumeid": old.id, "intervaltype": p.interval,
-                        "schedule": p.schedule, "timezone": p.timezone,
-                        "maxsnaps": p.maxsnaps}),
+                    call=_inverse(delete),
                     precondition=f"{old.name} exists", est_s=EST_POLICY_S,
                 ),
                 est_s=EST_POLICY_S,
@@ -682,6 +698,42 @@ def _plan_swap(
                "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
                "fix_schedules": fix_schedules}
     plan = _new_plan(mode, ctx, vm, options)
+    vmsnap_steps = _swap_blockers(plan, ctx, root=root, delete_vm_snapshots=delete_vm_snapshots)
+    if vm is None:
+        return plan
+    old = _replaced_disk(plan, ctx, vm, root=root)
+    if old is None or old.deviceid is None:
+        return plan
+    kept_name = replaced_name(old.name, ctx.now or datetime.now(UTC))
+    plan.original_root = {"id": old.id, "name": old.name, "deviceid": old.deviceid,
+                          "renamed_to": kept_name}
+    fact = restored_volume_size(snap, ctx.source_volume)
+    offering, custom_gib = (_root_offering(plan, ctx, fact, disk_offering_id) if root
+                            else (None, None))
+    kind = "root" if root else _slug(old.name).lower()
+    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
+    options["volume_name"] = name
+    options["volume_size"] = _volume_size(fact, offering, custom_gib)
+    must_stop = vm.state == "Running" and (root or stop_vm)
+    plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
+    plan.steps.extend(vmsnap_steps)
+    plan.steps.extend(_policy_steps(ctx, name, move=move_policies,
+                                    delete_old=delete_old_policies,
+                                    fix_schedules=fix_schedules))
+    plan.steps.extend(_swap_disk_steps(vm, old, old.deviceid, name, kept_name, root=root,
+                                       must_stop=must_stop))
+    _swap_notes(plan, ctx, old, kept_name, root=root, move_policies=move_policies,
+                delete_old_policies=delete_old_policies, fix_schedules=fix_schedules)
+    if vm.state == "Running" and not must_stop:
+        plan.notes.append(f"{vm.name} stays running: its disk is swapped hot.")
+    return plan
+
+
+def _swap_blockers(plan: RestorePlan, ctx: RestoreContext, *, root: bool,
+                   delete_vm_snapshots: bool) -> list[Step]:
+    """What stops a swap (snapshot, VM, hypervisor, zone); returns the deleteVMSnapshot steps
+    when the user opted in."""
+    snap, vm = ctx.snapshot, ctx.vm
     _common_blockers(plan, ctx)
     wanted = "ROOT" if root else "DATADISK"
     if snap.volumetype and snap.volumetype != wanted:
@@ -693,7 +745,7 @@ def _plan_swap(
                                 delete_vm_snapshots=delete_vm_snapshots,
                                 what="detach or attach a disk")
     if vm is None:
-        return plan
+        return vmsnap_steps
     if root and vm.hypervisor not in ROOT_SWAP_HYPERVISORS:
         plan.blockers.append(Blocker(
             "hypervisor", f"Root volume detach is not supported for hypervisor type "
@@ -704,82 +756,90 @@ def _plan_swap(
             "zone", f"The snapshot is in another zone than {vm.name}: the volume could not be "
                     "attached to it.",
         ))
-    # The disk being replaced: the VM's root, or the data disk the snapshot was taken of.
+    return vmsnap_steps
+
+
+def _replaced_disk(plan: RestorePlan, ctx: RestoreContext, vm: VirtualMachine, *, root: bool,
+                   ) -> Volume | None:
+    """The disk being replaced: the VM's root, or the data disk the snapshot was taken of
+    (a blocker when it is not attached)."""
     if root:
         old = _device_volume(ctx, 0)
     else:
-        old = next((v for v in ctx.vm_volumes if v.id == snap.volumeid), None)
+        old = next((v for v in ctx.vm_volumes if v.id == ctx.snapshot.volumeid), None)
     if old is None or old.deviceid is None:
-        what = "no ROOT disk at device 0" if root else f"no disk {snap.volumename} attached"
+        what = "no ROOT disk at device 0" if root else f"no disk {ctx.snapshot.volumename} attached"
         plan.blockers.append(Blocker("no-old-disk", f"{vm.name} has {what}."))
-        return plan
-    device = old.deviceid
-    kept_name = replaced_name(old.name, ctx.now or datetime.now(UTC))
-    plan.original_root = {"id": old.id, "name": old.name, "deviceid": device,
-                          "renamed_to": kept_name}
+        return None
+    return old
 
+
+def _root_offering(plan: RestorePlan, ctx: RestoreContext, fact: SizeFact,
+                   disk_offering_id: str | None) -> tuple[DiskOffering | None, int | None]:
+    """The disk offering for a new ROOT volume (one is required), and its custom size (GiB)
+    when it is a custom one; noted in the plan's options, or a blocker when none fits."""
     offering: DiskOffering | None = None
     custom_gib: int | None = None
-    fact = restored_volume_size(snap, ctx.source_volume)
-    if root and fact.bytes is None:
+    size = fact.bytes or 0
+    if fact.bytes is None:
         offering = _offering_for_unknown_size(plan, ctx, disk_offering_id)
-        if offering is not None:
-            options["diskofferingid"] = offering.id
-            options["diskofferingname"] = offering.name
-    elif root:
-        size = fact.bytes or 0
-        if disk_offering_id:
-            offering = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
-            if offering is not None and offering.customized:
-                custom_gib = max(1, math.ceil(size / GIB))
-            elif offering is not None and (offering.disksize_gib or 0) * GIB < size:
-                plan.blockers.append(Blocker(
-                    "disk-offering", f"{offering.name} is smaller than the snapshot "
-                                     f"({size / GIB:.0f} GiB).",
-                ))
-        else:
-            offering, custom_gib = pick_disk_offering(ctx.disk_offerings, size)
-        if offering is None:
+    elif disk_offering_id:
+        offering = next((o for o in ctx.disk_offerings if o.id == disk_offering_id), None)
+        if offering is not None and offering.customized:
+            custom_gib = max(1, math.ceil(size / GIB))
+        elif offering is not None and (offering.disksize_gib or 0) * GIB < size:
             plan.blockers.append(Blocker(
-                "disk-offering", f"No disk offering of at least {size / GIB:.0f} GiB "
-                                 "(a ROOT snapshot needs one).",
+                "disk-offering", f"{offering.name} is smaller than the snapshot "
+                                 f"({size / GIB:.0f} GiB).",
             ))
-        else:
-            options["diskofferingid"] = offering.id
-            options["diskofferingname"] = offering.name
+    else:
+        offering, custom_gib = pick_disk_offering(ctx.disk_offerings, size)
+    if offering is not None:
+        plan.options["diskofferingid"] = offering.id
+        plan.options["diskofferingname"] = offering.name
+    elif fact.bytes is not None:  # (an unknown size has its own blocker)
+        plan.blockers.append(Blocker(
+            "disk-offering", f"No disk offering of at least {size / GIB:.0f} GiB "
+                             "(a ROOT snapshot needs one).",
+        ))
+    return offering, custom_gib
 
-    kind = "root" if root else _slug(old.name).lower()
-    name = volume_name or f"{vm.name}-{kind}-from-{snapshot_label(snap)}-{run_tag(plan.id)}"
-    options["volume_name"] = name
-    options["volume_size"] = (
-        created_volume_size(fact.bytes, offering, custom_gib) if fact.bytes is not None
-        else created_volume_size(0, offering, None) if offering and not offering.customized
-        else None)
-    running = vm.state == "Running"
-    must_stop = running and (root or stop_vm)
-    plan.steps.append(_create_volume_step(ctx, name, offering, custom_gib))
-    plan.steps.extend(vmsnap_steps)
-    plan.steps.extend(_policy_steps(ctx, name, move=move_policies,
-                                    delete_old=delete_old_policies,
-                                    fix_schedules=fix_schedules))
-    if must_stop:
-        plan.steps.append(_stop_step(vm))
+
+def _volume_size(fact: SizeFact, offering: DiskOffering | None, custom_gib: int | None,
+                 ) -> int | None:
+    """The new volume's size as the server will make it; None when it cannot be known."""
+    if fact.bytes is not None:
+        return created_volume_size(fact.bytes, offering, custom_gib)
+    if offering is not None and not offering.customized:
+        return created_volume_size(0, offering, None)
+    return None
+
+
+def _swap_disk_steps(vm: VirtualMachine, old: Volume, device: int, name: str, kept_name: str,
+                     *, root: bool, must_stop: bool) -> list[Step]:
+    """Stop (if needed), detach the old disk, rename it, attach the new one at its device,
+    start again."""
     down = vm.name if (root or must_stop) else ""
     detach = _detach_step("detach-old", old, vm, device, root=root)
     if not down:
         detach.down = ""
         if detach.undo is not None:
             detach.undo.down = ""
-    plan.steps.append(detach)
-    # Right after the detach, so that a rollback renames it back before re-attaching it.
-    plan.steps.append(_rename_step(old, kept_name, down=down))
-    plan.steps.append(_attach_step(
-        "attach-new", f"Attach {name} to {vm.name} at device {device}"
-        + (" (as ROOT)" if root else ""), "$new_volume", name, vm, device,
-        undo_detach=True, down=down,
-    ))
-    if must_stop:
-        plan.steps.append(_start_step(vm))
+    return [
+        *([_stop_step(vm)] if must_stop else []),
+        detach,
+        # Right after the detach, so that a rollback renames it back before re-attaching it.
+        _rename_step(old, kept_name, down=down),
+        _attach_step("attach-new", f"Attach {name} to {vm.name} at device {device}"
+                     + (" (as ROOT)" if root else ""), "$new_volume", name, vm, device,
+                     undo_detach=True, down=down),
+        *([_start_step(vm)] if must_stop else []),
+    ]
+
+
+def _swap_notes(plan: RestorePlan, ctx: RestoreContext, old: Volume, kept_name: str, *,
+                root: bool, move_policies: bool, delete_old_policies: bool,
+                fix_schedules: bool) -> None:
     what = "root" if root else "data disk"
     plan.notes.append(
         f"If it succeeds, the old {what} {old.name} (id {old.id}) is kept, detached, as a "
@@ -799,9 +859,6 @@ def _plan_swap(
     if ctx.policies and move_policies and not delete_old_policies:
         plan.notes.append(f"The policies of {old.name} are kept as well (it keeps being "
                           "snapshotted while it exists).")
-    if running and not must_stop:
-        plan.notes.append(f"{vm.name} stays running: its disk is swapped hot.")
-    return plan
 
 
 def plan_attach(
@@ -833,10 +890,7 @@ def plan_attach(
             if offering is None:
                 plan.blockers.append(Blocker("disk-offering",
                                              "No disk offering fits the snapshot."))
-    plan.options["volume_size"] = (
-        created_volume_size(fact.bytes, offering, custom) if fact.bytes is not None
-        else created_volume_size(0, offering, None) if offering and not offering.customized
-        else None)
+    plan.options["volume_size"] = _volume_size(fact, offering, custom)
     plan.steps.append(_create_volume_step(ctx, name, offering, custom))
     plan.steps.extend(vmsnap_steps)
     if vm is None:
@@ -896,7 +950,7 @@ def plan_revert(ctx: RestoreContext, *, delete_vm_snapshots: bool = False) -> Re
     label = vol.name if vol is not None else snap.volumename
     plan.steps.append(Step(
         id="revert", title=f"Revert {label} to {snap.name}",
-        call=ApiCall("revertSnapshot", {"id": snap.id}),
+        call=RevertSnapshot(snap.id),
         precondition=f"{label} is Ready; its VM is Stopped and has no VM snapshots",
         down=vm.name if vm is not None else label,
         est_s=est_copy_s(restored_volume_size(snap, vol).bytes, base=20.0, per_gib=1.5),
@@ -929,8 +983,7 @@ def plan_template(
     size = restored_volume_size(snap, ctx.source_volume).bytes
     plan.steps.append(Step(
         id="create-template", title=f"Create template {name} from {snap.name}",
-        call=ApiCall("createTemplate", {"snapshotid": snap.id, "name": name,
-                                        "displaytext": name, "ostypeid": ostype}),
+        call=CreateTemplate(snap.id, name, ostype, displaytext=name),
         precondition=f"snapshot {snap.name} is BackedUp",
         est_s=est_copy_s(size, base=60.0, per_gib=3.0), produces="new_template",
     ))
@@ -944,10 +997,7 @@ def plan_template(
     offering = next((o for o in ctx.service_offerings if o.id == service_offering_id), None)
     if offering is None:
         plan.blockers.append(Blocker("service-offering", "Choose a service offering."))
-    params: dict[str, Any] = {
-        "templateid": "$new_template", "zoneid": zone.id if zone else zone_id,
-        "serviceofferingid": service_offering_id,
-    }
+    net: str | None = None
     if zone is not None and zone.networktype == "Advanced":
         nets = ctx.networks.get(zone.id, [])
         net = network_id or (nets[0]["id"] if len(nets) == 1 else None)
@@ -957,15 +1007,15 @@ def plan_template(
             ))
         elif nets and not any(n.get("id") == net for n in nets):
             plan.blockers.append(Blocker("network", f"Network {net} is not in {zone.name}."))
-        params["networkids"] = net
     new_name = vm_name or f"{_slug(name)}-vm"
-    params["name"] = new_name
-    options.update({"zoneid": params["zoneid"], "serviceofferingid": service_offering_id,
-                    "networkid": params.get("networkids"), "vm_name": new_name})
+    deploy = DeployVm("$new_template", zone.id if zone else zone_id, service_offering_id,
+                      net, new_name)
+    options.update({"zoneid": deploy.zone_id, "serviceofferingid": service_offering_id,
+                    "networkid": net, "vm_name": new_name})
     plan.steps.append(Step(
         id="deploy-vm", title=f"Launch {new_name} from {name}"
         + (f" in {zone.name}" if zone else ""),
-        call=ApiCall("deployVirtualMachine", params),
+        call=deploy,
         precondition=f"template {name} is ready", est_s=EST_DEPLOY_S, produces="new_vm",
     ))
     plan.notes.append(f"The new VM {new_name} is kept even if something later fails.")

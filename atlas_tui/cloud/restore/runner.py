@@ -1,7 +1,8 @@
 """Running a restore plan: forward step by step, and back along the undo steps on failure.
 
-- Before each step its precondition is checked against fresh reads (`_inspect`). A step whose
-  effect is already in place is skipped, which is also what makes `resume` safe.
+- Before each step its precondition is checked against fresh reads (the step's operation
+  inspects itself: `operations`). A step whose effect is already in place is skipped, which is
+  also what makes `resume` safe.
 - Every step is journalled before it starts, when its job id is known, and when it ends.
 - A call whose answer was lost (dropped connection, timeout) is not retried blindly: the
   runner looks (the job by id when known, else the resources) until `settle_s` has passed
@@ -30,8 +31,14 @@ from typing import Any
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.api.models import AsyncJob, JobStarted, SnapshotPolicy
-from atlas_tui.cloud.jobs import api_name
 from atlas_tui.cloud.restore.journal import Journal, now_iso
+from atlas_tui.cloud.restore.operations import (
+    Inspection,
+    Look,
+    Operation,
+    RenameVolume,
+    UnresolvedRef,
+)
 from atlas_tui.cloud.restore.plan import Mode, RestorePlan, Step
 from atlas_tui.cloud.restore.report import Check, build_report, read_server
 
@@ -39,8 +46,6 @@ log = logging.getLogger(__name__)
 
 AwaitJob = Callable[[JobStarted], Awaitable[AsyncJob]]
 UNCERTAIN = frozenset({ErrorKind.UNKNOWN_OUTCOME, ErrorKind.TIMEOUT, ErrorKind.TRANSPORT})
-BUSY_VM_STATES = frozenset({"Starting", "Stopping", "Migrating"})
-BUSY_VOLUME_STATES = frozenset({"Allocated", "Creating", "Attaching", "Migrating"})
 # Step statuses that mean "nothing more to do going forward".
 SETTLED = frozenset({"done", "skipped", "optional-failed"})
 
@@ -116,15 +121,6 @@ class StepFailed(Exception):
         super().__init__(text)
         self.step_id = step_id
         self.text = text
-
-
-@dataclass
-class Inspection:
-    done: bool = False  # the step's effect is in place
-    busy: bool = False  # something is still happening to the resource: wait
-    blocked: str = ""  # the precondition does not hold (why)
-    found: str = ""  # the id of what a create step made, if seen
-    known: list[str] = field(default_factory=list)  # same-named resources before the call
 
 
 class RestoreRunner:
@@ -227,8 +223,8 @@ class RestoreRunner:
                     continue  # noted by _fail: not worth undoing a restore over
                 self.journal.set(error=failure.text, failed_step=failure.step_id)
                 return await self._rollback()
-            if step.call.command == "updateVolume":
-                await self._check_renamed(step)
+            if isinstance(step.call, RenameVolume):
+                await self._check_renamed(step, step.call)
         self.journal.set(status="succeeded")
         outcome = await self._outcome()
         self._emit(EventKind.RUN_FINISHED, state="succeeded")
@@ -299,24 +295,22 @@ class RestoreRunner:
     def _optional_note(self, step: Step, text: str, *, forward: Step | None = None) -> str:
         """What an optional step's failure leaves behind, in words. `forward` is the step
         whose undo `step` is."""
-        if step.call.command != "updateVolume":
+        rename = step.call
+        if not isinstance(rename, RenameVolume):
             return f"{step.title}: not done ({text})."
-        vol_id = step.call.params.get("id", "")
         if forward is not None:  # renaming back during a rollback
             return (f"Could not rename {forward.call.params.get('name')} back to "
-                    f"{step.call.params.get('name')}: {text}; it is kept under the new name, "
-                    f"id {vol_id}.")
-        old = step.undo.call.params.get("name") if step.undo is not None else vol_id
-        return f"Could not rename {old}: {text}; it is kept, detached, id {vol_id}."
+                    f"{rename.name}: {text}; it is kept under the new name, "
+                    f"id {rename.volume_id}.")
+        return (f"Could not rename {_old_name(step, rename)}: {text}; it is kept, detached, "
+                f"id {rename.volume_id}.")
 
-    async def _check_renamed(self, step: Step) -> None:
+    async def _check_renamed(self, step: Step, rename: RenameVolume) -> None:
         """A rename the server accepted may still not have happened: servers older than
         updateVolume's `name` ignore it and answer success. Read it back."""
         if self.journal.step(step.id).get("status") not in ("done", "skipped"):
             return
-        want = step.call.params.get("name")
-        vol_id = str(step.call.params.get("id", ""))
-        old = step.undo.call.params.get("name") if step.undo is not None else vol_id
+        want, vol_id, old = rename.name, rename.volume_id, _old_name(step, rename)
         try:
             vol = await self.client.volume(vol_id)
         except CloudError as err:
@@ -336,16 +330,11 @@ class RestoreRunner:
 
     # -- one call ---------------------------------------------------------------------
 
-    def _resolve(self, params: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in params.items():
-            if isinstance(value, str) and value.startswith("$"):
-                ref = value[1:]
-                if ref not in self.created:
-                    raise StepFailed("", f"{ref} was never created")
-                value = self.created[ref]
-            out[key] = value
-        return out
+    def _resolve(self, op: Operation) -> Operation:
+        try:
+            return op.resolve(self.created)
+        except UnresolvedRef as err:
+            raise StepFailed("", str(err)) from None
 
     def _capture(self, step: Step, entity_id: str | None) -> None:
         if step.produces and entity_id and self.created.get(step.produces) != entity_id:
@@ -354,7 +343,7 @@ class RestoreRunner:
             self.journal.save()
 
     async def _execute(self, step: Step, rec: dict[str, Any]) -> None:
-        result = await self._call(step.call.command, self._resolve(step.call.params))
+        result = await self._resolve(step.call).send(self.client)
         if isinstance(result, JobStarted):
             rec["jobid"] = result.jobid
             self._capture(step, result.entity_id)  # create-type: the entity exists already
@@ -368,47 +357,6 @@ class RestoreRunner:
             self._capture(step, _result_id(job))
         elif isinstance(result, SnapshotPolicy):
             self._capture(step, result.id)
-
-    async def _call(self, command: str, p: dict[str, Any]) -> JobStarted | SnapshotPolicy | None:
-        c = self.client
-        if command == "createVolume":
-            return await c.create_volume_from_snapshot(
-                p["snapshotid"], name=p["name"], disk_offering_id=p.get("diskofferingid"),
-                zone_id=p.get("zoneid"), size_gib=p.get("size"))
-        if command == "stopVirtualMachine":
-            return await c.stop_vm(p["id"])
-        if command == "startVirtualMachine":
-            return await c.start_vm(p["id"])
-        if command == "detachVolume":
-            return await c.detach_volume(p["id"])
-        if command == "updateVolume":
-            return await c.rename_volume(p["id"], p["name"])
-        if command == "attachVolume":
-            return await c.attach_volume(p["id"], p["virtualmachineid"],
-                                         device_id=p.get("deviceid"))
-        if command == "revertSnapshot":
-            return await c.revert_snapshot(p["id"])
-        if command == "deleteVMSnapshot":
-            return await c.delete_vm_snapshot(p["vmsnapshotid"])
-        if command == "createSnapshotPolicy":
-            return await c.create_snapshot_policy(
-                p["volumeid"], interval=p["intervaltype"], schedule=p["schedule"],
-                timezone=p["timezone"], maxsnaps=int(p["maxsnaps"]))
-        if command == "deleteSnapshotPolicies":
-            await c.delete_snapshot_policies(str(p["ids"]).split(","))
-            return None
-        if command == "createTemplate":
-            return await c.create_template_from_snapshot(
-                p["snapshotid"], name=p["name"], ostype_id=p["ostypeid"],
-                displaytext=p.get("displaytext"))
-        if command == "deployVirtualMachine":
-            nets = p.get("networkids")
-            return await c.deploy_vm(
-                template_id=p["templateid"], zone_id=p["zoneid"],
-                service_offering_id=p["serviceofferingid"], name=p.get("name"),
-                network_ids=[nets] if nets else None)
-        raise CloudError(command, f"the restore runner cannot run {command}",
-                         kind=ErrorKind.PROTOCOL)
 
     async def _poll_job(self, started: JobStarted) -> AsyncJob:
         return await self.client.wait(started.jobid, poll_s=self.poll_s)
@@ -451,209 +399,13 @@ class RestoreRunner:
             await asyncio.sleep(self.poll_s)
 
     async def _inspect(self, step: Step, rec: dict[str, Any]) -> Inspection:
-        """Fresh reads: is the step's effect in place, is its precondition true?"""
-        c = self.client
-        cmd = step.call.command
+        """Fresh reads: is the step's effect in place, is its precondition true? (the
+        operation's own rules: `operations`)."""
         try:
-            p = self._resolve(step.call.params)
+            op = self._resolve(step.call)
         except StepFailed as err:
             return Inspection(blocked=err.text)
-        if cmd == "createVolume":
-            return await self._inspect_create(step, rec, p)
-        if cmd in ("stopVirtualMachine", "startVirtualMachine"):
-            vm = await c.virtual_machine(p["id"])
-            if vm is None:
-                return Inspection(blocked="the VM no longer exists")
-            want = "Stopped" if cmd == "stopVirtualMachine" else "Running"
-            if vm.state == want:
-                return Inspection(done=True)
-            if vm.state in BUSY_VM_STATES or vm.raw.get("jobid"):
-                return Inspection(busy=True)
-            if cmd == "stopVirtualMachine":
-                return Inspection() if vm.running else Inspection(blocked=f"{vm.name} is "
-                                                                          f"{vm.state}")
-            if not vm.stopped:
-                return Inspection(blocked=f"{vm.name} is {vm.state}")
-            vols = await c.volumes_of(vm.id)
-            if not any(v.deviceid == 0 and v.is_root for v in vols):
-                return Inspection(blocked=f"{vm.name} has no ROOT disk at device 0")
-            return Inspection()
-        if cmd == "detachVolume":
-            vol = await c.volume(p["id"])
-            if vol is None:
-                return Inspection(blocked=f"volume {p['id']} no longer exists")
-            if not vol.attached:
-                return Inspection(done=True)
-            if vol.raw.get("jobid"):
-                return Inspection(busy=True)
-            return await self._vm_allows(vol.virtualmachineid, root=vol.is_root)
-        if cmd == "updateVolume":  # a rename: done when the volume has the name
-            vol = await c.volume(p["id"])
-            if vol is None:
-                return Inspection(blocked=f"volume {p['id']} no longer exists")
-            if vol.name == p.get("name"):
-                return Inspection(done=True)
-            if vol.raw.get("jobid"):
-                return Inspection(busy=True)
-            return Inspection()
-        if cmd == "attachVolume":
-            vol = await c.volume(p["id"])
-            if vol is None:
-                return Inspection(blocked=f"volume {p['id']} no longer exists")
-            dev = p.get("deviceid")
-            if vol.virtualmachineid == p["virtualmachineid"] and (
-                    dev is None or vol.deviceid == int(dev)):
-                return Inspection(done=True)
-            if vol.raw.get("jobid") or vol.state in BUSY_VOLUME_STATES - {"Allocated"}:
-                return Inspection(busy=True)
-            if vol.attached:
-                return Inspection(blocked=f"{vol.name} is attached to {vol.vmname or 'a VM'}")
-            if vol.state not in ("Ready", "Allocated"):
-                return Inspection(blocked=f"{vol.name} is {vol.state}")
-            allowed = await self._vm_allows(p["virtualmachineid"], root=dev is not None
-                                            and int(dev) == 0)
-            if allowed.blocked or dev is None:
-                return allowed
-            taken = [v for v in await c.volumes_of(p["virtualmachineid"])
-                     if v.deviceid == int(dev)]
-            if taken:
-                return Inspection(blocked=f"device {dev} is taken by {taken[0].name}")
-            return allowed
-        if cmd == "revertSnapshot":
-            snap = await c.snapshot(p["id"])
-            if snap is None:
-                return Inspection(blocked="the snapshot no longer exists")
-            if snap.raw.get("jobid"):
-                return Inspection(busy=True)
-            vol = await c.volume(snap.volumeid)
-            if vol is None or vol.state != "Ready":
-                return Inspection(blocked="the volume is not Ready")
-            if vol.attached:
-                return await self._vm_allows(vol.virtualmachineid, root=True)
-            return Inspection()
-        if cmd == "deleteVMSnapshot":
-            found = await c.vm_snapshots(vmsnapshotid=p["vmsnapshotid"])
-            if not found:
-                return Inspection(done=True)
-            if found[0].state in ("Expunging", "Creating", "Reverting") or found[0].raw.get(
-                    "jobid"):
-                return Inspection(busy=True)
-            return Inspection()
-        if cmd == "createSnapshotPolicy":
-            vol = await c.volume(p["volumeid"])
-            if vol is None:
-                return Inspection(blocked=f"volume {p['volumeid']} no longer exists")
-            for pol in await c.snapshot_policies(vol.id):
-                if pol.interval == str(p["intervaltype"]).upper() and \
-                        pol.schedule == p["schedule"] and pol.volumeid == vol.id:
-                    return Inspection(done=True, found=pol.id)
-            if vol.state != "Ready":
-                return Inspection(busy=vol.state in BUSY_VOLUME_STATES,
-                                  blocked="" if vol.state in BUSY_VOLUME_STATES
-                                  else f"{vol.name} is {vol.state}")
-            return Inspection()
-        if cmd == "deleteSnapshotPolicies":
-            ids = str(p["ids"]).split(",")
-            left = []
-            for pid in ids:
-                left += await c.list_all("listSnapshotPolicies", "snapshotpolicy", id=pid)
-            return Inspection(done=not left)
-        if cmd == "createTemplate":
-            return await self._inspect_made(
-                step, rec, p["name"], [t for t in await c.templates("self")],
-                lambda t: Inspection(done=t.isready, busy=not t.isready, found=t.id))
-        if cmd == "deployVirtualMachine":
-            mine_id = self.created.get(step.produces or "")
-            vm = await c.virtual_machine(mine_id) if mine_id else None
-            return await self._inspect_made(
-                step, rec, p.get("name") or "",
-                [vm] if vm is not None else await c.virtual_machines(name=p.get("name")),
-                lambda v: Inspection(done=v.running, busy=v.state in BUSY_VM_STATES, found=v.id,
-                                     blocked="" if v.running or v.state in BUSY_VM_STATES
-                                     else f"{v.name} is {v.state}"))
-        return Inspection(blocked=f"cannot check {cmd}")
-
-    async def _inspect_create(self, step: Step, rec: dict[str, Any], p: dict[str, Any],
-                              ) -> Inspection:
-        """A volume this step makes is known by the id its call returned (or its job's);
-        only a call whose answer was lost looks further (`_lost_create`)."""
-        c = self.client
-        mine_id = self.created.get(step.produces or "")
-        if mine_id:
-            vol = await c.volume(mine_id)
-            if vol is None:
-                return Inspection(blocked=f"the volume this restore created ({mine_id}) is gone")
-            return _volume_progress(vol)
-        same = [v for v in await c.volumes(name=p["name"]) if v.name == p["name"]]
-        if rec.get("status") == "running":  # sent, but no id came back
-            found = await self._lost_create(step, rec, {v.id: v for v in same})
-            if found is not None:
-                return _volume_progress(found)
-        snap = await c.snapshot(p["snapshotid"])
-        if snap is None or not snap.backed_up:
-            return Inspection(blocked="the snapshot is not BackedUp")
-        return Inspection(known=sorted({*(rec.get("known") or []), *(v.id for v in same)}))
-
-    async def _lost_create(self, step: Step, rec: dict[str, Any], same: dict[str, Any],
-                           ) -> Any:
-        """The resource a create call made when its answer was lost (crash, dropped
-        connection): the account's job of that command whose instance is one of the
-        same-named resources that were not there before the call. Without a job list (an
-        older server, or listAsyncJobs refused), the one such resource, since the name is
-        unique to this run. Anything that was there before the call is never taken."""
-        known = set(rec.get("known") or [])
-        fresh = {i: r for i, r in same.items() if i not in known}
-        if not fresh:
-            return None
-        try:
-            jobs = await self.client.jobs()
-        except CloudError:
-            jobs = []
-        for job in jobs:
-            if api_name(job.cmd) == step.call.command and job.instanceid in fresh:
-                rec["found_by"] = f"job {job.jobid}"
-                if not rec.get("jobid"):
-                    rec["jobid"] = job.jobid
-                return fresh[job.instanceid]
-        if len(fresh) == 1:
-            rec["found_by"] = "name (unique to this run), not there before the call"
-            return next(iter(fresh.values()))
-        return None
-
-    async def _inspect_made(self, step: Step, rec: dict[str, Any], name: str,
-                            items: list[Any], progress: Callable[[Any], Inspection],
-                            ) -> Inspection:
-        """Templates and VMs a step makes: by the id it got, else (answer lost) as
-        `_lost_create` finds it; a same-named one that was there before is not ours."""
-        mine_id = self.created.get(step.produces or "")
-        if mine_id:
-            mine = [i for i in items if i.id == mine_id]
-            if not mine:
-                return Inspection(blocked=f"what this restore created ({mine_id}) is gone")
-            return progress(mine[0])
-        same = {i.id: i for i in items if i.name == name}
-        if rec.get("status") == "running":
-            found = await self._lost_create(step, rec, same)
-            if found is not None:
-                return progress(found)
-        return Inspection(known=sorted({*(rec.get("known") or []), *same}))
-
-    async def _vm_allows(self, vm_id: str, *, root: bool) -> Inspection:
-        """Detach/attach/revert rules of the server, checked before calling."""
-        vm = await self.client.virtual_machine(vm_id)
-        if vm is None:
-            return Inspection(blocked="the VM no longer exists")
-        if vm.state in BUSY_VM_STATES:
-            return Inspection(busy=True)
-        if root and not vm.stopped:
-            return Inspection(blocked=f"{vm.name} is {vm.state}, it must be Stopped")
-        if vm.state not in ("Running", "Stopped"):
-            return Inspection(blocked=f"{vm.name} is {vm.state}")
-        vmsnaps = await self.client.vm_snapshots_of(vm.id)
-        if vmsnaps:
-            names = ", ".join(s.displayname for s in vmsnaps)
-            return Inspection(blocked=f"{vm.name} has VM snapshots ({names})")
-        return Inspection()
+        return await op.inspect(self.client, Look(rec, self.created.get(step.produces or "", "")))
 
     # -- rollback ---------------------------------------------------------------------
 
@@ -775,12 +527,14 @@ class RestoreRunner:
             log.exception("restore event handler failed")
 
 
-def _volume_progress(vol: Any) -> Inspection:
-    if vol.state == "Ready":
-        return Inspection(done=True, found=vol.id)
-    if vol.state in BUSY_VOLUME_STATES or vol.raw.get("jobid"):
-        return Inspection(busy=True, found=vol.id)
-    return Inspection(found=vol.id, blocked=f"{vol.name} is {vol.state}")
+def _old_name(step: Step, rename: RenameVolume) -> str:
+    """The replaced disk's name before the rename (journals from before operations knew it
+    have it in the undo step only)."""
+    if rename.old_name:
+        return rename.old_name
+    if step.undo is not None and isinstance(step.undo.call, RenameVolume):
+        return step.undo.call.name
+    return rename.volume_id
 
 
 def _result_id(job: AsyncJob) -> str | None:

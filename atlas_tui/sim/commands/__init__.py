@@ -1,4 +1,5 @@
-"""API commands, one module per area; importing this package fills ``REGISTRY``."""
+"""API commands, one module per area: HTTP handlers only (parameters in, a call to ``domain``,
+the answer out). Importing this package fills ``REGISTRY``."""
 
 from . import misc, policies, snapshots, templates, vms, vmsnapshots, volumes
 from .base import REGISTRY, Ctx, ListReply, Reply

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..jobs import JobEngine, JobPlan
+from ..domain.scheduler import Scheduler
+from ..domain.world import World
 from ..model import Job
 from ..params import Params
 from ..state import SimState
-
-if TYPE_CHECKING:
-    from ..faults import FaultSet
-    from ..scheduler import Scheduler
 
 Obj = dict[str, Any]
 
@@ -35,28 +32,19 @@ class ListReply:
 
 @dataclass(slots=True)
 class Ctx:
-    state: SimState
-    jobs: JobEngine
-    faults: FaultSet
+    """One request: its parameters, and the world and scheduler the domain acts on."""
+
+    world: World
     scheduler: Scheduler
     p: Params
 
     @property
+    def state(self) -> SimState:
+        return self.world.state
+
+    @property
     def api(self) -> str:
         return self.p.api
-
-    def submit(
-        self,
-        plan: JobPlan,
-        instance_type: str | None,
-        instance_id: str | None,
-        create_id: str | None = None,
-    ) -> Reply:
-        job: Job = self.jobs.submit(self.api, plan, instance_type, instance_id)
-        self.state.touch()
-        if create_id is not None:
-            return Reply({"id": create_id, "jobid": job.id})
-        return Reply({"jobid": job.id})
 
 
 Handler = Callable[[Ctx], "Reply | ListReply"]
@@ -73,6 +61,13 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 def success() -> Reply:
     return Reply({"success": True})
+
+
+def job_reply(job: Job, create_id: str | None = None) -> Reply:
+    """An async command's answer: its job, and the new resource's id for a create."""
+    if create_id is not None:
+        return Reply({"id": create_id, "jobid": job.id})
+    return Reply({"jobid": job.id})
 
 
 def keyword_match(keyword: str | None, *texts: str | None) -> bool:

@@ -1,13 +1,12 @@
-"""Templates: listTemplates (templatefilter required) and createTemplate from a snapshot or a
-volume (create-type; its checks are in ``create()``, so they fail the request)."""
+"""Templates: listTemplates (templatefilter required) and createTemplate."""
 
 from __future__ import annotations
 
-from ..errors import invalid_value, param_error
-from ..jobs import JobPlan, Step
+from ..domain import templates
+from ..errors import invalid_value
 from ..model import Template
 from ..render import template as render_template
-from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match
+from .base import Ctx, ListReply, Reply, cached_list, command, job_reply, keyword_match
 
 FILTERS = (
     "featured",
@@ -73,53 +72,7 @@ def create_template(ctx: Ctx) -> Reply:
     zone = p.entity("zoneid", state.zones)
     public = p.bool("ispublic")
     featured = p.bool("isfeatured")
-    if (snap is None) == (volume is None):
-        raise param_error(
-            "Failed to create private template record, need to specify snapshotId or volumeId, "
-            "but not both"
-        )
-    if snap is not None and snap.state != "BackedUp":
-        raise param_error(
-            f"Snapshot id={snap.dbid} is not in BackedUp state yet and can't be used for "
-            "template creation"
-        )
-    if volume is not None:
-        if volume.vm is not None and volume.vm.state != "Stopped":
-            raise param_error(
-                f"VolumeId :{volume.id} is not for Stopped VM; please stop the VM before creating "
-                "a template from its volume"
-            )
-        if volume.state != "Ready":
-            raise param_error(f"Volume {volume.id} is not in Ready state.")
-    source_volume = snap.volume if snap is not None else volume
-    assert source_volume is not None
-    now = state.now()
-    tpl = Template(
-        id=state.new_uuid(),
-        dbid=state.new_dbid("template", 300),
-        name=name,
-        displaytext=displaytext,
-        ostype=ostype,
-        zone=zone or source_volume.zone,
-        hypervisor=source_volume.hypervisor,
-        format=source_volume.format,
-        size=snap.virtualsize if snap is not None else source_volume.size,
-        created=now,
-        owned=True,
-        public=public,
-        featured=featured,
-        ready=False,
-        source_snapshot=snap,
+    tpl, job = templates.create_template(
+        ctx.world, name, ostype, snap, volume, displaytext, zone, public, featured
     )
-    state.templates[tpl.id] = tpl
-
-    def ready() -> object:
-        tpl.ready = True
-        return None
-
-    plan = JobPlan(
-        steps=[Step("end", state.rng.uniform(60.0, 180.0), ready)],
-        result=lambda: {"template": render_template(state, tpl)},
-        entities=[tpl],
-    )
-    return ctx.submit(plan, "Template", tpl.id, create_id=tpl.id)
+    return job_reply(job, create_id=tpl.id)

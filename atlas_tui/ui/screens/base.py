@@ -9,6 +9,7 @@ unavailable instead of hiding it.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +25,8 @@ from textual.widgets import Footer, Input
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.text import clean_text
 from atlas_tui.cloud.session import DEMO_SOURCE
+from atlas_tui.ui.actions import BROWSE, bindings_for, find, why_not, write_names
+from atlas_tui.ui.host import AppServices, services
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
@@ -32,9 +35,9 @@ from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from atlas_tui.app import AtlasApp, JobChanged
     from atlas_tui.cloud.jobs import TrackedJob
     from atlas_tui.cloud.session import Session
+    from atlas_tui.ui.messages import JobChanged
 
 
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
@@ -69,18 +72,9 @@ class FilterBar(Input):
 
 
 class BrowseScreen(ReportsWorkerErrors, Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("o", "sort", "Order by", id="sort", show=False),
-        Binding("O", "sort_reverse", "Reverse order", id="sort-reverse", show=False),
-        Binding("r", "refresh", "Refresh", id="refresh", show=False),
-        Binding("y", "copy_id", "Copy id", id="copy-id", show=False),
-        Binding("i", "toggle_detail", "Details", id="details", show=False),
-        Binding("t", "toggle_times", "Exact times", id="exact-times", show=False),
-        Binding("question_mark", "help", "Keys", id="help"),
-        Binding("colon", "jump", "Jump", id="jump", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(BROWSE)  # from ui/actions.py
+    # This screen's name in ui/actions.py: which of the registered actions it has.
+    ACTION_SCOPE: ClassVar[str] = ""
 
     DEFAULT_CSS = """
     BrowseScreen #body { height: 1fr; }
@@ -92,9 +86,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
-    # Actions that change the cloud. Read-only mode blocks exactly these, here, for every
-    # screen: the footer dims them and the key does nothing (the client refuses too).
-    MUTATING: ClassVar[frozenset[str]] = frozenset()
+    ENTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"open", "open_policies"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,8 +114,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     # -- plumbing ------------------------------------------------------------------------
 
     @property
-    def atlas(self) -> AtlasApp:
-        return self.app  # type: ignore[return-value]
+    def atlas(self) -> AppServices:
+        """What this screen may use of the App (ui/host.py), not the App class itself."""
+        return services(self.app)
 
     @property
     def session(self) -> Session:
@@ -133,6 +126,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         s = self.session
+        if s.read_only:
+            self._hide_write_actions()
         # The demo's port changes every run and means nothing to the user.
         host = "embedded demo cloud" if s.profile.source == DEMO_SOURCE else s.profile.host
         yield AtlasHeader(s.profile.name, host, s.read_only, s.capabilities.cloudstackversion,
@@ -146,7 +141,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         panel = JobsPanel(self.atlas.tracker)
         panel.hidden_by_user = self.atlas.jobs_panel_hidden
         yield panel
-        yield Footer()
+        yield Footer(compact=True)  # 80 columns: room for this screen's verbs and q
 
     def on_screen_resume(self) -> None:
         # The jobs panel follows the J toggle made on any other screen.
@@ -228,13 +223,29 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         tables = self.tables()
         return tables[0] if tables else None
 
+    def _hide_write_actions(self) -> None:
+        """Read-only: write actions leave the footer. Their keys stay bound, so pressing
+        one says "read-only session" (the gate in `refuse_if_unavailable`)."""
+        writes = write_names(self)
+        bindings = self._bindings.key_to_bindings
+        for key, listed in bindings.items():
+            bindings[key] = [replace(b, show=False) if b.action in writes else b
+                             for b in listed]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.read_only:
-            return None
+        if action in self.ENTER_ACTIONS:
+            # Bound with priority (so the footer shows it over the table's own enter):
+            # where the focus is not on a list it opens from, enter goes to the focus.
+            focused = self.focused
+            return isinstance(focused, FastTable) and self.enter_opens(focused)
         if action == "back":
             # Home has nothing behind it; esc there only clears a filter.
             table = self.active_table()
             return self.can_go_back or bool(table and table.filter_query)
+        return True
+
+    def enter_opens(self, table: FastTable) -> bool:
+        """Whether enter on this table runs the screen's open action."""
         return True
 
     @property
@@ -243,16 +254,19 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         return session is None or session.read_only
 
     def unavailable(self, action: str) -> str | None:
-        """Why an action cannot run now (shown in help and the palette), or None.
-
-        Screens override this with the rules from cloud/ ("the VM has VM snapshots");
-        pressing the key then says the reason instead of doing nothing silently."""
-        if action in self.MUTATING and self.read_only:
-            return "read-only session"
+        """Why an action cannot run now, or None: the screen's own rules (from cloud/:
+        "the VM has VM snapshots", "no snapshot selected"). Screens override it; help, the
+        palette and the gate ask through `why_not` (ui/actions.py), which says "read-only
+        session" for a write action first."""
         return None
 
+    def why_not(self, action: str) -> str | None:
+        return why_not(self, find(self, action), action)
+
     def refuse_if_unavailable(self, action: str) -> bool:
-        reason = self.unavailable(action)
+        """The gate every action handler passes first: pressing the key says the reason
+        instead of doing nothing silently."""
+        reason = self.why_not(action)
         if reason:
             self.notify(reason, title="Not possible now", severity="warning", markup=False)
             return True
@@ -352,6 +366,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         from atlas_tui.ui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))
+
+    async def action_quit(self) -> None:
+        await self.atlas.action_quit()  # asks first while a restore or a job is in flight
 
     def action_jump(self) -> None:
         self.atlas.action_jump()

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.ui.actions import DRILLS, bindings_for
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 if TYPE_CHECKING:
-    from atlas_tui.cloud.restore.drill import DrillProgress
+    from atlas_tui.cloud.restore import DrillProgress
 
 COLUMNS = [
     Column("volume", "VOLUME", min_width=10, max_width=24),
@@ -39,9 +40,8 @@ def drill_rows(progress: DrillProgress) -> list[Row]:
 
 
 class DrillsScreen(BrowseScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "stop", "Stop the drill", id="stop-drill"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(DRILLS)
+    ACTION_SCOPE = DRILLS
     DEFAULT_CSS = """
     DrillsScreen #drill-note { height: auto; padding: 0 1; }
     """

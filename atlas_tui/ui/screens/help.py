@@ -12,39 +12,21 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from atlas_tui.ui.palette import not_now, screen_actions
+
 GLOBAL_KEYS = [
     ("j k ↑ ↓", "move in the list"),
     ("pgup pgdn g G", "page, first, last"),
     ("space", "mark a row"),
-    ("ctrl+p", "actions valid here (command palette)"),
+    ("ctrl+p", "this screen's actions (command palette)"),
 ]
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, what it does) for the screen's bindings; unavailable ones say why."""
-    rows: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    # The screen's own bindings first: a focused widget may shadow one (enter on a table
-    # opens what the screen says it opens).
-    candidates = [(b, True) for bs in screen._bindings.key_to_bindings.values() for b in bs]
-    candidates += [(a.binding, a.enabled) for a in screen.active_bindings.values()]
-    # This screen's own verbs first, then what every screen has.
-    own = {b.id for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)}
-    candidates.sort(key=lambda c: c[0].id not in own)
-    for binding, enabled in candidates:
-        # Only atlas-tui's own bindings (they carry ids, for keymaps), not Textual's
-        # scrolling and focus plumbing.
-        if not binding.id or not binding.description or binding.action in seen:
-            continue
-        seen.add(binding.action)
-        reason = getattr(screen, "unavailable", lambda _action: None)(binding.action)
-        if enabled and not reason:
-            enabled = screen.check_action(binding.action, ()) is True
-        label = binding.key_display or screen.app.get_key_display(binding) or binding.key
-        text = binding.description
-        if reason or not enabled:
-            text += f" — not now: {reason}" if reason else " — not now"
-        rows.append((label, text))
+    """(key, what it does) for the screen's registered actions (ui/actions.py), its own
+    first; one not possible now says why."""
+    rows = [(a.key, a.verb + (f" — {not_now(a.reason)}" if a.reason is not None else ""))
+            for a in screen_actions(screen)]
     return rows + GLOBAL_KEYS
 
 

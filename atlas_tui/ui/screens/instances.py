@@ -9,14 +9,15 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.inventory import InstanceRow, Inventory
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.restore.report import NO_BOOT_DISK
+from atlas_tui.cloud.restore import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import INSTANCES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.widgets.table import FastTable
@@ -102,20 +103,14 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
 
 
 class InstancesScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="open"),
-        Binding("s", "snapshot", "Snapshot", id="snapshot"),
-        Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
-        Binding("P", "protection", "Protection", id="protection"),
-        Binding("T", "drill", "Test restore", id="drill", show=False),
-        Binding("q", "quit", "Quit", id="quit-home", show=False),
-    ]
-    MUTATING = frozenset({"snapshot", "vm_snapshot", "drill"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(INSTANCES)
+    ACTION_SCOPE = INSTANCES
     can_go_back = False
 
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[InstanceRow] = []
+        self._painted_from: Inventory | None = None
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -132,13 +127,11 @@ class InstancesScreen(ActingScreen):
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        inventory = Inventory()
-        self.session.inventory = inventory
         self._last_paint = 0.0
         painted: set[str] = set()  # parts whose complete list has been painted
         dirty = False
 
-        def on_update(part: str) -> None:
+        def on_update(inventory: Inventory, part: str) -> None:
             # Volume, policy and snapshot columns show "…" until their whole list is in, so
             # their pages change nothing on screen: paint each of those once, when complete.
             # Instance pages add rows: paint the first at once, then at most every
@@ -160,7 +153,8 @@ class InstancesScreen(ActingScreen):
             else:
                 dirty = True
 
-        await inventory.load(self.session.client, on_update)
+        # The session's one inventory, loaded afresh (or the load under way, joined).
+        inventory = await self.session.load_inventory(on_update)
         if dirty or not painted:
             self._paint(inventory)
         if self.full_load_at is None:
@@ -169,6 +163,7 @@ class InstancesScreen(ActingScreen):
     def _paint(self, inventory: Inventory) -> None:
         start = time.monotonic()
         self._rows = inventory.instance_rows()
+        self._painted_from = inventory
         self.rerender()
         now = time.monotonic()
         self._last_paint = now
@@ -177,7 +172,8 @@ class InstancesScreen(ActingScreen):
             self.first_rows_at = now
 
     def rerender(self) -> None:
-        inventory = self.session.inventory
+        # The inventory the rows came from: a reload fills a new one before it is shared.
+        inventory = self._painted_from or self.session.inventory
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
         table = self.query_one("#instances", FastTable)
@@ -261,9 +257,6 @@ class InstancesScreen(ActingScreen):
 
         self.app.push_screen(VolumesScreen(vm))
 
-    async def action_quit(self) -> None:
-        await self.atlas.action_quit()  # asks first while a restore or a job is in flight
-
     def action_protection(self) -> None:
         from atlas_tui.ui.screens.protection import ProtectionScreen
 
@@ -279,14 +272,13 @@ class InstancesScreen(ActingScreen):
         return sorted(table.marked_keys) or ([table.cursor_key] if table.cursor_key else [])
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason is None and action in self.MUTATING:
+        if action in ("snapshot", "vm_snapshot", "drill"):
             if not self._chosen_vms():
                 return "no instance selected"
             if action in ("snapshot", "drill") \
                     and "volumes" not in self.session.inventory.loaded:
                 return "volumes are still loading"
-        return reason
+        return None
 
     @work(group="action", exit_on_error=False)
     async def action_snapshot(self) -> None:
@@ -305,7 +297,7 @@ class InstancesScreen(ActingScreen):
         """T: drill the newest BackedUp snapshot of each disk of the selected (or marked)
         instances, with a live view of the drills."""
         from atlas_tui.cloud.api.errors import CloudError
-        from atlas_tui.cloud.restore.drill import newest_backed_up
+        from atlas_tui.cloud.restore import newest_backed_up
 
         if self.refuse_if_unavailable("drill"):
             return

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.api.errors import CloudError
@@ -31,6 +31,7 @@ from atlas_tui.cloud.job_history import (
 )
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.stuck import is_stuck, oldest_stuck, snapshot_diagnostic, stuck_advice
+from atlas_tui.ui.actions import JOBS, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.jobs_panel import elapsed
@@ -105,10 +106,8 @@ def job_row(job: TrackedJob) -> Row:
 
 
 class JobsScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("R", "retry", "Retry snapshot", id="retry"),
-    ]
-    MUTATING = frozenset({"retry"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(JOBS)
+    ACTION_SCOPE = JOBS
     DEFAULT_CSS = """
     JobsScreen #job-note { height: auto; max-height: 7; padding: 0 1; }
     """
@@ -252,13 +251,12 @@ class JobsScreen(ActingScreen):
         self.notify("diagnostic copied", timeout=2)
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason is None and action == "retry":
+        if action == "retry":
             job = self._selected()
             tracker = self.atlas.tracker
             if job is None or tracker is None or tracker.retry_args(job) is None:
                 return "retry re-issues a volume snapshot: select a snapshot job"
-        return reason
+        return None
 
     @work(group="action", exit_on_error=False)
     async def action_retry(self) -> None:

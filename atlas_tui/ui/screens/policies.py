@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import INTERVAL_NAMES, SnapshotPolicy, VirtualMachine, Volume
+from atlas_tui.ui.actions import POLICIES, bindings_for
 from atlas_tui.ui.policy_text import (
     next_run_short,
     next_runs_text,
@@ -23,7 +24,8 @@ from atlas_tui.ui.policy_text import (
     policy_words,
 )
 from atlas_tui.ui.screens.base import BrowseScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -40,16 +42,8 @@ RAW_COLUMNS = [
 
 
 class PoliciesScreen(BrowseScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add_policy", "Add", id="policy-add"),
-        Binding("e", "edit_policy", "Edit", id="policy-edit"),
-        Binding("D", "delete_policy", "Delete", id="policy-delete"),
-        Binding("f", "fix_policy", "Fix", id="policy-fix"),
-        Binding("w", "toggle_raw", "Raw", id="policy-raw"),
-    ]
-    MUTATING: ClassVar[frozenset[str]] = frozenset(
-        {"add_policy", "edit_policy", "delete_policy", "fix_policy"}
-    )
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(POLICIES)
+    ACTION_SCOPE = POLICIES
     WORK_LABELS: ClassVar[dict[str, str]] = {"_delete": "Deleting the policy",
                                              "_fix": "Fixing the schedule"}
     DEFAULT_CSS = """
@@ -134,9 +128,6 @@ class PoliciesScreen(BrowseScreen):
     # -- what is possible ----------------------------------------------------------------
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason:
-            return reason
         if action in ("edit_policy", "delete_policy", "fix_policy") and self.selected() is None:
             return "no policy selected"
         if action == "fix_policy":
@@ -154,7 +145,8 @@ class PoliciesScreen(BrowseScreen):
         self.rerender()
 
     def _form(self, policy: SnapshotPolicy | None) -> PolicyForm:
-        return PolicyForm(self.session.client, self.volume, list(self.policies), policy,
+        assert self.atlas.actions is not None
+        return PolicyForm(self.atlas.actions, self.volume, list(self.policies), policy,
                           now=self.session.client.server_now())
 
     def action_add_policy(self) -> None:
@@ -179,17 +171,18 @@ class PoliciesScreen(BrowseScreen):
         policy = self.selected()
         assert policy is not None
         word = policy.interval.lower()
-        body = (f"Delete the {word} policy of {self.volume.name}?\n"
-                f"  {policy_words(policy)}\n"
-                "No more recurring snapshots of this interval will be taken; the snapshots "
-                "it made stay.")
-        confirm = TypedConfirm(f"Delete {word} policy", body, word)
+        lines = [f"Delete the {word} policy of {self.volume.name}?",
+                 f"  {policy_words(policy)}",
+                 "No more recurring snapshots of this interval will be taken; the snapshots "
+                 "it made stay."]
+        confirm = TypeToConfirm(f"Delete {word} policy", lines, word)
         self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
 
     @work(group="policy-change", exit_on_error=False)
     async def _delete(self, policy: SnapshotPolicy) -> None:
         try:
-            await self.session.client.delete_snapshot_policies([policy.id])
+            assert self.atlas.actions is not None
+            await self.atlas.actions.delete_policies([policy.id])
         except CloudError as e:
             self.atlas.report(e)
         else:
@@ -211,7 +204,8 @@ class PoliciesScreen(BrowseScreen):
     async def _fix(self, policy: SnapshotPolicy, schedule: str) -> None:
         try:
             # The server's upsert per (volume, interval): same policy id, new schedule.
-            await self.session.client.create_snapshot_policy(
+            assert self.atlas.actions is not None
+            await self.atlas.actions.save_policy(
                 policy.volumeid, interval=policy.interval, schedule=schedule,
                 timezone=policy.timezone, maxsnaps=policy.maxsnaps,
             )

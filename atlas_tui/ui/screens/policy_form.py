@@ -30,22 +30,22 @@ from textual.widgets import Input, Label, Static
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import SnapshotPolicy, Volume
 from atlas_tui.cloud.protection import DEFAULT_MAXSNAPS_LIMIT, limit_from_error
-from atlas_tui.cloud.schedule import (
+from atlas_tui.cloud.schedule.codec import (
     WEEKDAYS,
     Interval,
     Schedule,
     ScheduleError,
     decode,
-    describe,
     encode,
-    lint,
-    timezone_completions,
-    validate_timezone,
 )
+from atlas_tui.cloud.schedule.lint import lint
+from atlas_tui.cloud.schedule.words import describe
+from atlas_tui.cloud.schedule.zones import timezone_completions, validate_timezone
 from atlas_tui.ui.policy_text import policy_words, run_lines
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from atlas_tui.cloud.actions import Actions
     from atlas_tui.cloud.api.client import CloudClient
 
 # What the server told us about `snapshot.max.<interval>` (a normal user cannot read it),
@@ -227,7 +227,7 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
 
     def __init__(
         self,
-        client: CloudClient,
+        actions: Actions,
         volume: Volume,
         existing: list[SnapshotPolicy],
         policy: SnapshotPolicy | None = None,
@@ -235,7 +235,8 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
         now: datetime,
     ) -> None:
         super().__init__()
-        self.client = client
+        self.actions = actions  # the one way to the cloud's writes (cloud/actions.py)
+        self.client = actions.client
         self.volume = volume
         self.existing = existing
         self.policy = policy
@@ -463,7 +464,7 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
         self._show("#server-error", Text("saving…", style="dim"))
         interval = values.schedule.interval
         try:
-            policy = await self.client.create_snapshot_policy(
+            policy = await self.actions.save_policy(
                 self.volume.id, interval=interval.api_name, schedule=values.schedule_text,
                 timezone=values.timezone, maxsnaps=values.maxsnaps,
             )
@@ -483,59 +484,6 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "_send":  # a bug while saving: the message says what; the form says so
             self._show("#server-error", Text("Not saved: an unexpected error (see the message)."))
-
-
-# --- confirmations -----------------------------------------------------------------------
-
-
-class TypedConfirm(ModalScreen[bool]):
-    """A destructive action: the user types `word` (the resource's name) to confirm."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="typed-confirm-cancel"),
-    ]
-    DEFAULT_CSS = """
-    TypedConfirm { align: center middle; }
-    TypedConfirm > VerticalGroup {
-        width: 72; max-width: 100%; height: auto; border: round $error;
-        background: $surface; padding: 0 1;
-    }
-    TypedConfirm Input { margin-top: 1; width: 30; }
-    TypedConfirm #confirm-msg { color: $text-muted; }
-    TypedConfirm #confirm-msg.error { color: $error; text-style: bold; }
-    """
-
-    def __init__(self, title: str, body: str, word: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.body = body
-        self.word = word
-
-    def compose(self) -> ComposeResult:
-        box = VerticalGroup()
-        box.border_title = Text(self.title_text)
-        with box:
-            yield Static(Text(self.body))
-            yield Input(placeholder=self.word, id="confirm-input", compact=True)
-            yield Static(Text(f"type {self.word} and press enter · esc cancels"),
-                         id="confirm-msg")
-        yield box
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.value.strip().lower() == self.word.lower():
-            self.dismiss(True)
-            return
-        msg = self.query_one("#confirm-msg", Static)
-        msg.update(Text(f"that is not {self.word!r}: type it exactly, or esc to cancel"))
-        msg.add_class("error")
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
 
 
 class FixConfirm(ModalScreen[bool]):

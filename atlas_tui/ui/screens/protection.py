@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.cloud.protection import (
     PERIODS,
-    ProtectionInventory,
     Status,
     VolumeProtection,
     assess,
@@ -23,9 +23,10 @@ from atlas_tui.cloud.protection import (
     monthly_cost,
     summarize,
 )
-from atlas_tui.cloud.restore.drill import load_results, verified_words
+from atlas_tui.cloud.restore import load_results, verified_words
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import PROTECTION, bindings_for
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
@@ -78,11 +79,8 @@ def money(amount: float, currency: str = "") -> str:
 
 
 class ProtectionScreen(BrowseScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # The table's own enter shadows a screen binding in the footer: p is the one shown.
-        Binding("enter", "open_policies", "Policies", show=False, id="protection-open"),
-        Binding("p", "open_policies", "Policies", id="protection-policies"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(PROTECTION)
+    ACTION_SCOPE = PROTECTION
     DEFAULT_CSS = """
     ProtectionScreen #protection { height: 1fr; }
     ProtectionScreen #protection-note { height: auto; max-height: 9; padding: 0 1; }
@@ -92,7 +90,8 @@ class ProtectionScreen(BrowseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[VolumeProtection] = []
-        self.inventory: ProtectionInventory | None = None
+        self.inventory: Inventory | None = None  # the one the rows were assessed from
+        self._left = False  # another screen was pushed over this one
 
     @property
     def rate(self) -> float | None:
@@ -117,20 +116,26 @@ class ProtectionScreen(BrowseScreen):
         # No super().on_mount(): Textual dispatches BrowseScreen.on_mount by itself.
         self.query_one(FastTable).focus()
 
+    def on_screen_suspend(self) -> None:
+        self._left = True
+
     def on_screen_resume(self) -> None:
-        # Back from a volume's policies: what was changed there shows here at once.
-        if self.updated is not None:
+        # Back from a volume's policies: what was changed there shows here at once. (Resume
+        # also comes on the first show, which the first load already covers.)
+        if self.updated is not None and self._left:
+            self._left = False
             self.refresh_data()
 
     async def load(self) -> None:
-        # The same account-wide lists as the home screen, with one more fold over the
-        # snapshot walk; the result also refreshes the session's inventory for other screens.
-        inventory = ProtectionInventory()
-        await inventory.load(self.session.client, lambda _part: None)
-        self.session.inventory = inventory
+        # The session's one inventory, as the home screen loaded it (or joining its load under
+        # way): no second walk of the snapshots. A refresh (r, the timer, back from a policy
+        # change) loads it afresh, for every screen.
+        inventory = self.session.inventory
+        if self.updated is not None or not inventory.complete:
+            inventory = await self.session.load_inventory()
         self.inventory = inventory
         self.rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
-                           inventory.fold, self.session.client.server_now())
+                           inventory.stats_by_volume, self.session.client.server_now())
         self.rerender()
 
     def rerender(self) -> None:
@@ -139,7 +144,7 @@ class ProtectionScreen(BrowseScreen):
         rate = self.rate
         table_rows = []
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
-        stats = self.inventory.fold.stats if self.inventory is not None else {}
+        stats = self.inventory.stats_by_volume if self.inventory is not None else {}
         drills = load_results()
         for order, r in enumerate(self.rows):
             newest: str | Text = fmt.age(r.newest, now, exact=exact)
@@ -269,7 +274,7 @@ class ProtectionScreen(BrowseScreen):
 
     def _stuck(self, key: str | None) -> bool:
         """Is a snapshot of the volume under `key` stuck (the mark in NEWEST)?"""
-        folded = self.inventory.fold.stats.get(key) if self.inventory and key else None
+        folded = self.inventory.stats_by_volume.get(key) if self.inventory and key else None
         after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         return folded is not None and oldest_stuck(
             folded.oldest_in_progress, self.session.client.server_now(), after)

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import RestoreTask
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 
 

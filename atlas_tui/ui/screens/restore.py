@@ -28,9 +28,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from atlas_tui.cloud.restore.plan import Mode, RestorePlan
-from atlas_tui.cloud.restore.runner import EventKind, RestoreOutcome
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import EventKind, Mode, RestoreOutcome, RestorePlan, RestoreTask
+from atlas_tui.ui.host import services
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.tick import Tick
 
@@ -279,7 +278,7 @@ class RestorePlanScreen(Screen[None]):
     @on(Button.Pressed, "#run")
     def _run(self) -> None:
         if self.query_one("#confirm", Input).value.strip() == self.plan.confirm_text:
-            self.app.start_restore(self.plan, replace=True)  # type: ignore[attr-defined]
+            services(self.app).start_restore(self.plan, replace=True)
 
     def action_back(self) -> None:
         self.dismiss(None)

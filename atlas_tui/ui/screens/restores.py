@@ -18,10 +18,9 @@ from textual.widgets.option_list import Option
 
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import Snapshot
-from atlas_tui.cloud.restore.history import RestoreRecord, history
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.task import RestoreTask
+from atlas_tui.cloud.restore import Journal, RestoreRecord, RestoreTask, history
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import RESTORES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.table import FastTable
@@ -115,11 +114,8 @@ def snapshot_choices(snapshots: list[Snapshot]) -> list[Snapshot]:
 
 
 class RestoresScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", id="open"),
-        Binding("n", "new_restore", "New restore", id="new-restore"),
-    ]
-    MUTATING = frozenset({"new_restore"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(RESTORES)
+    ACTION_SCOPE = RESTORES
     DEFAULT_CSS = """
     RestoresScreen #restore-note { height: auto; max-height: 8; padding: 0 1; }
     """

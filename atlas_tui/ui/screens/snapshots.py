@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.api.models import Snapshot, VirtualMachine, Volume
@@ -16,6 +16,7 @@ from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.sizes import stored_bytes
 from atlas_tui.cloud.stuck import is_stuck, snapshot_diagnostic, stuck_advice
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import SNAPSHOTS, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.base import copy_plain
 from atlas_tui.ui.widgets.table import FastTable
@@ -48,14 +49,8 @@ def snapshot_row(s: Snapshot, now: Any, exact: bool, stuck_after: timedelta | No
 
 
 class SnapshotsScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("R", "restore", "Restore…", id="restore"),
-        Binding("s", "snapshot", "Snapshot now", id="snapshot"),
-        Binding("D", "delete", "Delete", id="delete"),
-        Binding("p", "policies", "Policies", id="policies"),
-        Binding("T", "drill", "Test restore", id="drill"),
-    ]
-    MUTATING = frozenset({"snapshot", "delete", "restore", "drill"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(SNAPSHOTS)
+    ACTION_SCOPE = SNAPSHOTS
 
     def __init__(self, vm: VirtualMachine | None, volume: Volume,
                  focus_snapshot: str | None = None) -> None:
@@ -141,22 +136,21 @@ class SnapshotsScreen(ActingScreen):
         return [s for s in self.snapshots if s.id in keys]
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason is None and action == "delete" and not self._chosen():
+        if action == "delete" and not self._chosen():
             return "no snapshot selected"
-        if reason is None and action == "drill":
+        if action == "drill":
             chosen = self._chosen()
             if not chosen:
                 return "no snapshot selected"
             if not any(s.backed_up for s in chosen):
                 return "only BackedUp snapshots can be drilled"
-        if reason is None and action == "restore":
+        if action == "restore":
             chosen = self._chosen()
             if len(chosen) != 1:
                 return "select one snapshot to restore from"
             if not chosen[0].backed_up:
                 return f"{chosen[0].name} is {chosen[0].state}: only BackedUp snapshots restore"
-        return reason
+        return None
 
     @work(group="action", exit_on_error=False)
     async def action_restore(self) -> None:

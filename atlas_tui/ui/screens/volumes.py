@@ -8,15 +8,16 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from atlas_tui.cloud.api.models import VirtualMachine
 from atlas_tui.cloud.browse import InstanceDetail, VolumeRow, instance_detail
 from atlas_tui.cloud.jobs import TrackedJob
-from atlas_tui.cloud.restore.report import boot_flag
+from atlas_tui.cloud.restore import boot_flag
 from atlas_tui.cloud.stuck import oldest_stuck
 from atlas_tui.ui import format as fmt
+from atlas_tui.ui.actions import VOLUMES, bindings_for
 from atlas_tui.ui.policy_text import schedule_summary
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
@@ -45,17 +46,8 @@ VM_SNAPSHOT_COLUMNS = [
 
 
 class VolumesScreen(ActingScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Snapshots", id="open"),
-        Binding("s", "snapshot", "Snapshot", id="snapshot"),
-        Binding("v", "vm_snapshot", "VM snapshot", id="vm-snapshot"),
-        Binding("R", "revert_vm_snapshot", "Revert to VM snap", id="revert-vm-snapshot",
-                show=False),
-        Binding("D", "delete", "Delete VM snap", id="delete", show=False),
-        Binding("p", "policies", "Policies", id="policies"),
-        Binding("tab", "switch_list", "Volumes/VM snaps", id="switch-list", show=False),
-    ]
-    MUTATING = frozenset({"snapshot", "vm_snapshot", "revert_vm_snapshot", "delete"})
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for(VOLUMES)
+    ACTION_SCOPE = VOLUMES
 
     DEFAULT_CSS = """
     VolumesScreen #volumes { height: 3fr; }
@@ -188,8 +180,7 @@ class VolumesScreen(ActingScreen):
         return [s for s in self.detail.vm_snapshots if s.id in keys]
 
     def unavailable(self, action: str) -> str | None:
-        reason = super().unavailable(action)
-        if reason is None and action in ("revert_vm_snapshot", "delete"):
+        if action in ("revert_vm_snapshot", "delete"):
             if not self.query_one("#vm-snapshots", FastTable).has_focus:
                 return "select a VM snapshot first (tab moves to the VM snapshots list)"
             chosen = self._vm_snapshot_choice()
@@ -197,7 +188,10 @@ class VolumesScreen(ActingScreen):
                 return "no VM snapshot selected"
             if action == "revert_vm_snapshot" and len(chosen) != 1:
                 return "revert takes one VM snapshot"
-        return reason
+        return None
+
+    def enter_opens(self, table: FastTable) -> bool:
+        return table.id == "volumes"  # a VM snapshot opens nothing
 
     @work(group="action", exit_on_error=False)
     async def action_snapshot(self) -> None:

@@ -12,23 +12,18 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from .errors import ApiError
-from .jobs import JobEngine
-from .model import INTERVALS, Policy, Snapshot, Volume
-from .schedule import ScheduleError, next_run
-from .state import SimState
-
-if TYPE_CHECKING:
-    from .faults import FaultSet
+from ..errors import ApiError
+from ..model import INTERVALS, Policy, Snapshot, Volume
+from ..schedule import ScheduleError, next_run
+from .snapshots import check_can_snapshot, start_snapshot
+from .world import World
 
 
 class Scheduler:
-    def __init__(self, state: SimState, jobs: JobEngine, faults: FaultSet) -> None:
-        self.state = state
-        self.jobs = jobs
-        self.faults = faults
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.state = world.state
         self.counts: Counter[str] = Counter()  # fired / skipped_inactive / refused / pruned
 
     def arm(self, policy: Policy, first: datetime | None) -> None:
@@ -37,11 +32,6 @@ class Scheduler:
         if first is not None:
             generation = policy.generation
             self.state.schedule(first, lambda: self._fire(policy, generation))
-
-    def remove(self, policy: Policy) -> None:
-        policy.generation += 1
-        policy.next_run = None
-        self.state.policies.pop(policy.id, None)
 
     def _fire(self, policy: Policy, generation: int) -> None:
         state = self.state
@@ -56,8 +46,6 @@ class Scheduler:
         self.arm(policy, upcoming)
 
     def _run(self, policy: Policy) -> None:
-        from .commands.snapshots import check_can_snapshot, start_snapshot
-
         state = self.state
         volume = policy.volume
         if volume.removed:
@@ -75,13 +63,7 @@ class Scheduler:
         kind = INTERVALS[policy.interval]
         self.counts["fired"] += 1
         start_snapshot(
-            state,
-            self.jobs,
-            self.faults,
-            volume,
-            kind,
-            None,
-            on_success=lambda snap: self.prune(policy, volume, snap),
+            self.world, volume, kind, None, on_success=lambda snap: self.prune(policy, volume, snap)
         )
 
     def prune(self, policy: Policy, volume: Volume, newest: Snapshot) -> None:
