@@ -77,7 +77,7 @@ class SnapshotStats(msgspec.Struct, gc=False):
     oldest_in_progress: datetime | None = None
     # The newest BackedUp snapshot per recurring interval type: does a policy still run
     # (cloud/protection.py)? An Error run protects nothing, a MANUAL one is no policy's.
-    newest_good: dict[str, datetime] = field(default_factory=dict)
+    newest_good: dict[str, datetime] = msgspec.field(default_factory=dict)
     volume_name: str = ""  # as the snapshots say: all that is left of a deleted volume
 
     def _see_in_progress(self, created: datetime | None) -> None:
@@ -130,6 +130,12 @@ class SnapshotStats(msgspec.Struct, gc=False):
             self._see_in_progress(created)
         elif state == "Error":
             self.failed += 1
+        elif state == "BackedUp" and created is not None:
+            kind = (snap.intervaltype or snap.snapshottype or "").upper()
+            if kind in INTERVAL_NAMES:
+                self._see_good(kind, created)
+        if not self.volume_name and snap.volumename:
+            self.volume_name = snap.volumename
 
     def merge(self, other: SnapshotStats) -> None:
         self.count += other.count

@@ -33,14 +33,23 @@ async def test_fold_matches_the_server(sim: SimServer, sim_view: tuple[str, str]
         counts = Counter(s.volume.id for s in snaps)
         newest = {v: max(s.created for s in snaps if s.volume.id == v) for v in counts}
         # physicalsize where the server writes it (4.18+), else size (= virtualsize).
-        stored = Counter()
+        stored: Counter[str] = Counter()
+        good: dict[tuple[str, str], object] = {}  # (volume, interval) -> newest BackedUp
         for s in snaps:
             stored[s.volume.id] += s.physicalsize if sim_view[1] >= "4.18" else s.virtualsize
-    assert counts, "the demo seed has snapshots"
+            key = (s.volume.id, s.type)
+            if s.state == "BackedUp" and s.type != "MANUAL":
+                good[key] = max(good.get(key, s.created), s.created)  # type: ignore[type-var]
+        names = {s.volume.id: s.volume.name for s in snaps}
+    assert counts and good, "the demo seed has snapshots, some of policies"
     folded = inventory.stats_by_volume
     assert {v: st.count for v, st in folded.items()} == dict(counts)
     assert {v: st.physical_bytes for v, st in folded.items()} == dict(stored)
     assert all(st.unsized == 0 for st in folded.values())
+    assert {v: st.volume_name for v, st in folded.items()} == names
+    whole = lambda d: d.replace(microsecond=0)  # noqa: E731
+    assert {(v, kind): whole(d) for v, st in folded.items() for kind, d in st.newest_good.items()
+            } == {key: whole(d) for key, d in good.items()}
     # The server's dates are whole seconds; the fold reads them back exactly.
     assert {v: st.newest.replace(microsecond=0) for v, st in folded.items()  # type: ignore[union-attr]
             } == {v: d.replace(microsecond=0) for v, d in newest.items()}

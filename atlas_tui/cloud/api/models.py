@@ -402,7 +402,10 @@ class SnapshotTally(msgspec.Struct, gc=False):
 
     id: _Id
     volumeid: _Text = None
+    volumename: _Text = None
     state: _Text = None
+    intervaltype: _Text = None
+    snapshottype: _Text = None
     created: _Text = None
     physicalsize: _Number = None
     size: _Number = None  # older servers give `size` instead of physicalsize
