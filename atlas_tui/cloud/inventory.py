@@ -281,18 +281,26 @@ class Inventory:
         return Protection(ordered, covered, len(volumes))
 
     def instance_rows(self) -> list[InstanceRow]:
+        row_of = self.row_maker()
+        return [row_of(vm) for vm in list(self.vms.values())]
+
+    def row_maker(self) -> Callable[[VirtualMachine], InstanceRow]:
+        """`InstanceRow` of one VM, from the volumes as they are now: a screen builds 10,000
+        rows a slice at a time (yielding to the loop), while pages still come in."""
         by_vm: dict[str, list[Volume]] = {}
-        for volume in self.volumes.values():
+        for volume in list(self.volumes.values()):
             if volume.virtualmachineid:
                 by_vm.setdefault(volume.virtualmachineid, []).append(volume)
-        rows = []
-        for vm in self.vms.values():
+        stats_by_volume = self.stats_by_volume
+
+        def row_of(vm: VirtualMachine) -> InstanceRow:
             volumes = by_vm.get(vm.id, [])
             total = SnapshotStats()
             for volume in volumes:
-                if volume.id in self.stats_by_volume:
-                    total.merge(self.stats_by_volume[volume.id])
-            rows.append(InstanceRow(
+                stats = stats_by_volume.get(volume.id)
+                if stats is not None:
+                    total.merge(stats)
+            return InstanceRow(
                 vm=vm,
                 volume_count=len(volumes),
                 newest_snapshot=total.newest,
@@ -301,8 +309,9 @@ class Inventory:
                 snapshots_unsized=total.unsized,
                 snapshots_in_progress=total.in_progress,
                 oldest_in_progress=total.oldest_in_progress,
-            ))
-        return rows
+            )
+
+        return row_of
 
     def orphan_stats(self) -> SnapshotStats:
         """Snapshots whose volume is gone (deleting a volume leaves its snapshots)."""
