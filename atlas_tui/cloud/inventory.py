@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from atlas_tui.cloud import long_lived
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
@@ -220,6 +221,7 @@ class Inventory:
             for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
                                   "listVirtualMachines", "virtualmachine"):
                 self.vms[vm.id] = vm
+            long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
             on_update("vms")
         self.loaded.add("vms")
         on_update("vms")
@@ -230,6 +232,7 @@ class Inventory:
             for volume in parse_items(Volume, [strings.share(raw) for raw in page],
                                       "listVolumes", "volume"):
                 self.volumes[volume.id] = volume
+            long_lived.settle()
             on_update("volumes")
         self.loaded.add("volumes")
         on_update("volumes")
@@ -240,6 +243,7 @@ class Inventory:
         for policy in policies:
             by_volume.setdefault(policy.volumeid, []).append(policy)
         self.policies_by_volume = by_volume
+        long_lived.settle()
         self.loaded.add("policies")
         on_update("policies")
 
