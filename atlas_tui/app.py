@@ -576,11 +576,11 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.report(e)
                 return
             for snap in found:
-                volume = inv.volumes.get(snap.volumeid) or await session.client.volume(
+                home = inv.volumes.get(snap.volumeid) or await session.client.volume(
                     snap.volumeid)
-                if volume is not None:
-                    vm = inv.vms.get(volume.virtualmachineid)
-                    self.push_screen(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
+                if home is not None:
+                    vm = inv.vms.get(home.virtualmachineid)
+                    self.push_screen(SnapshotsScreen(vm, home, focus_snapshot=snap.id))
                     return
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)

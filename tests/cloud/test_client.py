@@ -16,6 +16,7 @@ from atlas_tui.cloud.api.models import JobStatus
 from atlas_tui.cloud.audit import AuditLog
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for, running_sim
+from tests.helpers import present
 
 
 async def hello(client: CloudClient):
@@ -183,7 +184,7 @@ async def test_rename_volume_is_a_job_through_the_write_gate(sim: SimServer, tmp
         sim.clock.advance(60)
         result = await c.run(started, poll_s=0.05)
         assert result["volume"]["name"] == "DATA-42-old"
-        assert (await c.volume(volumes["DATA-42"].id)).name == "DATA-42-old"  # type: ignore[union-attr]
+        assert present(await c.volume(volumes["DATA-42"].id)).name == "DATA-42-old"
     [line] = audit.read()
     assert line["command"] == "updateVolume" and line["outcome"] == "accepted"
     assert line["params"] == {"id": volumes["DATA-42"].id, "name": "DATA-42-old"}

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -44,10 +45,10 @@ def polls(client: CloudClient) -> int:
 
 
 @contextlib.asynccontextmanager
-async def running(client: CloudClient, **kwargs: object) -> AsyncIterator[JobTracker]:
+async def running(client: CloudClient, **kwargs: Any) -> AsyncIterator[JobTracker]:
     kwargs.setdefault("min_interval_s", MIN_S)
     kwargs.setdefault("max_interval_s", MAX_S)
-    tracker = JobTracker(client, **kwargs)  # type: ignore[arg-type]
+    tracker = JobTracker(client, **kwargs)
     task = asyncio.create_task(tracker.run())
     try:
         yield tracker
@@ -272,7 +273,7 @@ async def test_a_snapshot_stuck_in_creating_is_called_stuck(date_header: bool) -
             await until(lambda: job.state == "Creating", "Creating")
             ticks = tracker.ticks
             await until(lambda: tracker.ticks >= ticks + 3, "more ticks")
-            assert not job.stuck and job.advice == ()  # 9 minutes: not yet
+            assert not job.stuck and not job.advice  # 9 minutes: not yet
             advance(2 * 60)
             await until(lambda: job.stuck, "stuck")
             assert not job.done and job.phase == "Stuck in Creating"

@@ -7,6 +7,7 @@ from the screen that made the change.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -24,11 +25,21 @@ from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
-from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
+from tests.ui.helpers import (
+    atlas_of,
+    cells,
+    loaded,
+    present,
+    press_and_reload,
+    screen_as,
+    screen_text,
+    session_of,
+    until,
+)
 
 
-def app_for(sim: SimServer, settings: Settings | None = None, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim),  # type: ignore[arg-type]
+def app_for(sim: SimServer, settings: Settings | None = None, **launch: Any) -> AtlasApp:
+    return AtlasApp(Launch(**launch), profile=profile_for(sim),
                     settings=settings or Settings())
 
 
@@ -40,20 +51,20 @@ async def server_policies(sim: SimServer, volume_name: str) -> list[SnapshotPoli
 
 
 async def open_policies(pilot: Pilot, volume_name: str) -> PoliciesScreen:
-    app: AtlasApp = pilot.app  # type: ignore[assignment]
+    app = atlas_of(pilot)
     await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
-    inv = app.session.inventory  # type: ignore[union-attr]
+    await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
+    inv = session_of(app).inventory
     volume = next(v for v in inv.volumes.values() if v.name == volume_name)
     app.push_screen(PoliciesScreen(inv.vms.get(volume.virtualmachineid), volume))
-    return await loaded(pilot, PoliciesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, PoliciesScreen)
 
 
 async def open_form(pilot: Pilot, key: str) -> PolicyForm:
     await pilot.press(key)
     await until(pilot, lambda: isinstance(pilot.app.screen, PolicyForm), what="the form")
     await pilot.pause()
-    return pilot.app.screen  # type: ignore[return-value]
+    return screen_as(pilot.app, PolicyForm)
 
 
 async def type_into(pilot: Pilot, form: PolicyForm, field: str, text: str) -> None:
@@ -356,7 +367,7 @@ async def test_read_only_hides_and_refuses_every_change(sim: SimServer) -> None:
 async def open_protection(pilot: Pilot) -> ProtectionScreen:
     await loaded(pilot, InstancesScreen)
     pilot.app.push_screen(ProtectionScreen())
-    return await loaded(pilot, ProtectionScreen)  # type: ignore[return-value]
+    return await loaded(pilot, ProtectionScreen)
 
 
 def status_by_volume(screen: ProtectionScreen) -> dict[str, str]:
@@ -407,7 +418,7 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
     app = app_for(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         calls = sim.state.calls
         before = calls.copy()
         screen = await open_protection(pilot)
@@ -415,11 +426,11 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
         # server sees no second walk of the account.
         lists = ("listVirtualMachines", "listVolumes", "listSnapshots", "listSnapshotPolicies")
         assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 0)
-        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
+        assert screen.inventory is session_of(app).inventory
         # A refresh reads the account again, once, with account-wide lists.
         await press_and_reload(pilot, screen, "r")
         assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 1)
-        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
+        assert screen.inventory is session_of(app).inventory
 
 
 async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -> None:
@@ -427,7 +438,7 @@ async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -
         hello = next(vm for vm in await c.virtual_machines() if vm.name == "hello-atlas")
         await c.stop_vm(hello.id)
         sim.clock.advance(600)
-        assert (await c.virtual_machine(hello.id)).state == "Stopped"  # type: ignore[union-attr]
+        assert present(await c.virtual_machine(hello.id)).state == "Stopped"
     # Three days on: the first run after the stop still fires, the later ones are skipped.
     sim.clock.advance(3 * 86400)
     app = app_for(sim)
@@ -456,4 +467,4 @@ async def test_protection_opens_a_volumes_policies(sim: SimServer) -> None:
         walks = sim.state.calls["listSnapshots"]
         await press_and_reload(pilot, screen, "escape")
         assert sim.state.calls["listSnapshots"] == walks + 1
-        assert screen.inventory is app.session.inventory  # type: ignore[union-attr]
+        assert screen.inventory is session_of(app).inventory

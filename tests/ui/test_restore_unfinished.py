@@ -13,7 +13,7 @@ from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.cloud.restore_child import kill_at
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, screen_as, screen_text, until
 from tests.ui.test_restore_wizard import app_for
 
 
@@ -44,8 +44,8 @@ async def test_after_a_cut_off_restore_the_dialog_and_the_rows_say_no_root_disk(
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, UnfinishedRestoreDialog))
-        dialog = app.screen
-        body = dialog.body().plain  # type: ignore[attr-defined]
+        dialog = screen_as(app, UnfinishedRestoreDialog)
+        body = dialog.body().plain
         assert "hello-atlas is Stopped and has no disk at device 0: it cannot boot." in body
         assert "Resume: checks the step in flight, then: Rename ROOT-42" in body
         assert "Roll back: undoes, newest first: Re-attach ROOT-42 to hello-atlas at " \

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.widgets import Checkbox
+
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.restore import Journal, gather_context, plan_root_swap
@@ -26,7 +28,8 @@ from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from tests.cloud.restore_child import kill_at
 from tests.conftest import profile_for
-from tests.ui.helpers import loaded, screen_text, until
+from tests.helpers import present
+from tests.ui.helpers import loaded, screen_as, screen_text, until
 
 # Each test runs as a regular account on 4.22, as a root admin and against 4.15.
 RUN_ACROSS_VIEWS = True
@@ -41,7 +44,7 @@ async def to_snapshots(pilot, vm: str, volume_row: int = 0) -> SnapshotsScreen:
     await pilot.press("slash", *vm, "enter", "enter")
     await loaded(pilot, VolumesScreen)
     await pilot.press(*["down"] * volume_row, "enter")
-    return await loaded(pilot, SnapshotsScreen)  # type: ignore[return-value]
+    return await loaded(pilot, SnapshotsScreen)
 
 
 async def finish(pilot, sim: SimServer, app: AtlasApp) -> None:
@@ -83,14 +86,15 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.press("enter")  # the first mode offered: replace the root disk
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         commands = [s.call.command for s in plan.steps]
         assert commands[0] == "createVolume" and "attachVolume" in commands
         # The old root is renamed right after its detach (an optional step).
         assert commands[commands.index("detachVolume") + 1] == "updateVolume"
         attach = next(s for s in plan.steps if s.call.command == "attachVolume")
         assert attach.call.params["deviceid"] == 0
-        old_id, kept_name = plan.original_root["id"], plan.original_root["renamed_to"]
+        original_root = present(plan.original_root)
+        old_id, kept_name = original_root["id"], original_root["renamed_to"]
         assert kept_name.startswith("ROOT-42-replaced-")
         assert kept_name in plan_text(plan).plain  # the plan says what it will be called
         await pilot.press(*"hello", "enter")  # not the name: nothing runs
@@ -166,11 +170,11 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.pause(0.1)
-        offer = app.screen.query_one("#delete_vm_snapshots")
-        assert "before-upgrade" in str(offer.label) and offer.value is False  # type: ignore[attr-defined]
+        offer = app.screen.query_one("#delete_vm_snapshots", Checkbox)
+        assert "before-upgrade" in str(offer.label) and offer.value is False
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         assert not plan.runnable
         assert "Cannot run yet" in screen_text(app)
         assert not app.screen.query("#confirm")  # nothing to type: it cannot run
@@ -178,10 +182,10 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        app.screen.query_one("#delete_vm_snapshots").value = True  # type: ignore[attr-defined]
+        app.screen.query_one("#delete_vm_snapshots", Checkbox).value = True
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         assert plan.runnable
         assert [s.call.command for s in plan.steps].count("deleteVMSnapshot") == 2
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+from types import GenericAlias
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import msgspec
@@ -122,7 +123,7 @@ def parse_items(model: type[_T], items: Any, command: str, key: str = "item") ->
     """Every item of a list answer as a `model`, or one CloudError naming the command and
     the first item that does not fit (`volume[3].name`). The list is checked in one call,
     which costs less than item by item."""
-    wires = _check(items, list[model._wire], command, key)
+    wires = _check(items, GenericAlias(list, (model._wire,)), command, key)  # list[model._wire]
     build = model._from_wire
     return [build(w, d) for w, d in zip(wires, items, strict=True)]
 

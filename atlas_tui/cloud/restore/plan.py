@@ -694,9 +694,10 @@ def _plan_swap(
 ) -> RestorePlan:
     root = mode is Mode.ROOT_SWAP
     snap, vm = ctx.snapshot, ctx.vm
-    options = {"delete_vm_snapshots": delete_vm_snapshots, "move_policies": move_policies,
-               "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
-               "fix_schedules": fix_schedules}
+    options: dict[str, Any] = {
+        "delete_vm_snapshots": delete_vm_snapshots, "move_policies": move_policies,
+        "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
+        "fix_schedules": fix_schedules}
     plan = _new_plan(mode, ctx, vm, options)
     vmsnap_steps = _swap_blockers(plan, ctx, root=root, delete_vm_snapshots=delete_vm_snapshots)
     if vm is None:

@@ -93,6 +93,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         self.updated: datetime | None = None
         self._auto_refresh_s: float | None = None  # None: the settings' refresh_seconds
         self._last_load_s = 0.0
+        self._reload_timer: Timer | None = None
 
     # -- what subclasses provide ---------------------------------------------------------
 
@@ -161,7 +162,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         # Textual calls this after a subclass's own on_mount: subclasses never call super().
-        self._reload_timer: Timer | None = None
+        self._reload_timer = None
         self.query_one(Breadcrumbs).path = self.crumbs()
         if self._auto_refresh_s is None:
             self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
@@ -174,6 +175,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         if self.updated is None or not self.is_current or self.loading_now:
             return
         # Big accounts reload slowly: never spend more than a fifth of the time loading.
+        assert self._auto_refresh_s is not None  # on_mount set it
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
             self.refresh_data()

@@ -176,7 +176,12 @@ class PoliciesScreen(BrowseScreen):
                  "No more recurring snapshots of this interval will be taken; the snapshots "
                  "it made stay."]
         confirm = TypeToConfirm(f"Delete {word} policy", lines, word)
-        self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
+
+        def delete_if(ok: object) -> None:
+            if ok:
+                self._delete(policy)
+
+        self.app.push_screen(confirm, delete_if)
 
     @work(group="policy-change", exit_on_error=False)
     async def _delete(self, policy: SnapshotPolicy) -> None:
@@ -198,7 +203,12 @@ class PoliciesScreen(BrowseScreen):
         assert finding is not None and finding.fix is not None
         fix = finding.fix
         confirm = FixConfirm(policy, fix, finding.message, self.session.client.server_now())
-        self.app.push_screen(confirm, lambda ok: self._fix(policy, fix) if ok else None)
+
+        def fix_if(ok: object) -> None:
+            if ok:
+                self._fix(policy, fix)
+
+        self.app.push_screen(confirm, fix_if)
 
     @work(group="policy-change", exit_on_error=False)
     async def _fix(self, policy: SnapshotPolicy, schedule: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -63,7 +64,8 @@ def remember_limit(client: CloudClient, interval: Interval, limit: int) -> None:
     _LIMITS.setdefault(client, {})[interval] = limit
 
 
-DEFAULT_KEEP = {Interval.HOURLY: 6, Interval.DAILY: 7, Interval.WEEKLY: 4, Interval.MONTHLY: 3}
+DEFAULT_KEEP: Mapping[Interval | None, int] = {  # None: no interval chosen yet, no default
+    Interval.HOURLY: 6, Interval.DAILY: 7, Interval.WEEKLY: 4, Interval.MONTHLY: 3}
 
 
 # --- reading the fields ------------------------------------------------------------------

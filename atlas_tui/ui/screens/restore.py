@@ -158,7 +158,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
         if modes.highlighted is None:
             return None
         option = modes.get_option_at_index(modes.highlighted)
-        return None if option.disabled else Mode(option.id)
+        return None if option.disabled or option.id is None else Mode(option.id)
 
     @on(OptionList.OptionHighlighted)
     def _show_options(self) -> None:

@@ -355,7 +355,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def toggle_mark(self, key: str | None = None) -> None:
         key = key if key is not None else self.model.cursor_key
-        if self.model.toggle_mark(key) is None:
+        if key is None or self.model.toggle_mark(key) is None:
             return
         self._refresh_key(key)
         self.post_message(self.MarksChanged(self, self.marked_keys))
@@ -423,7 +423,7 @@ class FastTable(ScrollView, can_focus=True):
 
     # -- mouse (the app runs with the mouse off by default, but it costs little) ----------
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         if event.y == 0:
             column = self._column_at(event.x)
             if column is not None:

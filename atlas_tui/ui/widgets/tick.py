@@ -9,6 +9,6 @@ from textual.widgets import Checkbox
 
 
 class Tick(Checkbox):
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
         return "X" if self.value else " "
