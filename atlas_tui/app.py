@@ -23,6 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
+from atlas_tui.cloud import long_lived
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.api.config import ConfigError, Profile, discover
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
@@ -193,6 +194,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def on_mount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
+        long_lived.enable()  # the loaded inventory out of full GC passes (cloud/long_lived.py)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -473,6 +475,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     async def on_unmount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
+        long_lived.disable()
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
