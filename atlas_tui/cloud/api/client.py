@@ -133,7 +133,7 @@ def _page_decoder(key: str, item_type: type[Any]) -> msgspec.json.Decoder[Any]:
          ("errortext", Any, None), ("errorcode", Any, None)],
         gc=False,
     )
-    return msgspec.json.Decoder(dict[str, page])
+    return msgspec.json.Decoder(dict[str, page])  # type: ignore[valid-type]  # made at run time
 
 
 def _typed_page(decoder: msgspec.json.Decoder[Any], text: str) -> _TypedPage | None:

@@ -26,16 +26,17 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("name", "NAME", min_width=12, max_width=28, priority=100),
+    Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle"),
     Column("state", "STATE", min_width=7, max_width=9, priority=90),
-    Column("protection", "PROTECTION", min_width=14, max_width=28, priority=85),
-    Column("newest", "NEWEST SNAP", min_width=14, max_width=16, priority=80),
+    Column("protection", "PROTECTION", max_width=28, priority=85, whole=True),
+    Column("newest", "NEWEST SNAP", max_width=32, priority=80, whole=True),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=60, align="right"),
     Column("volumes", "VOLS", min_width=4, max_width=4, priority=50, align="right"),
     Column("hypervisor", "HYPERVISOR", min_width=6, max_width=10, priority=40),
     Column("zone", "ZONE", min_width=6, max_width=16, priority=30),
 ]
 
+UNPROTECTED_MARK = "✗"
 REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often
 SLICE_S = 0.01  # a paint works this long at most before the loop runs again
 
@@ -61,8 +62,9 @@ def protection_cell(row: InstanceRow, loaded: bool) -> Text:
     if not loaded:
         return Text("…", style="dim")
     p = row.protection
-    style = "bold red" if p.none and p.total else ("yellow" if p.partial else "green")
-    return Text(p.describe(), style=style)
+    if p.none and p.total:  # the mark reads without colour (NO_COLOR, a grey terminal)
+        return Text(f"{UNPROTECTED_MARK} {p.describe()}", style="bold red")
+    return Text(p.describe(), style="yellow" if p.partial else "green")
 
 
 def vm_flags(vm_id: str, with_disk_0: set[str] | None, restore_flag: str = "") -> str:
@@ -126,6 +128,10 @@ class InstancesScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(INSTANCES)
     ACTION_SCOPE = INSTANCES
     can_go_back = False
+    # The summary wraps rather than losing its end (the orphans' size) at 80 columns.
+    DEFAULT_CSS = """
+    InstancesScreen #summary { height: auto; max-height: 4; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
