@@ -226,7 +226,7 @@ async def restore_attach(pilot: Pilot) -> None:
     """The restore dialog on "attach as an extra disk": its target picker and options."""
     from textual.widgets import OptionList
 
-    from atlas_tui.cloud.restore.plan import Mode
+    from atlas_tui.cloud.restore import Mode
 
     await _restore_dialog_of_app01(pilot)
     modes = pilot.app.screen.query_one(OptionList)
@@ -238,7 +238,7 @@ async def restore_template(pilot: Pilot) -> None:
     """The restore dialog on "promote to a template": name, OS type, zone, offering."""
     from textual.widgets import OptionList
 
-    from atlas_tui.cloud.restore.plan import Mode
+    from atlas_tui.cloud.restore import Mode
 
     await _restore_dialog_of_app01(pilot)
     modes = pilot.app.screen.query_one(OptionList)

@@ -1,6 +1,6 @@
 """The guided restore: choose a mode, read the plan, type the VM's name, watch it run.
 
-The planner and runner live in cloud/ (restore_plan, restore_run); these screens only
+The planner and runner live in cloud/restore/ (plan, operations, runner); these screens only
 render a plan and the runner's events. The run belongs to the App, so leaving the progress
 screen never stops it; `:restore` (or the jobs panel) brings it back.
 """
