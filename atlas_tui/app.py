@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -23,6 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
+from atlas_tui.cloud import long_lived
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.api.config import ConfigError, Profile, discover
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
@@ -48,6 +49,7 @@ from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
 from atlas_tui.ui.actions import APP, READ_ONLY, bindings_for
 from atlas_tui.ui.messages import JobChanged
+from atlas_tui.ui.monochrome import use_readable_monochrome
 from atlas_tui.ui.palette import palette_entries
 from atlas_tui.ui.screens.drills import DrillsScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -62,6 +64,10 @@ from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from atlas_tui.cloud.api.models import VirtualMachine
+    from atlas_tui.ui.screens.base import BrowseScreen
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,11 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # Textual's own commands (theme, keys, screenshot…) are reached through "More…".
     COMMANDS: ClassVar = {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(APP)  # from ui/actions.py
+    # Toasts are compact (title and text, no blank lines around) and keep to the right half:
+    # the jobs panel's rows and the notes they talk about start at the left and stay readable.
     CSS = """
     #connecting { padding: 1 2; }
+    Toast { padding: 0 1; max-width: 50%; }
     """
 
     def __init__(
@@ -152,6 +161,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        use_readable_monochrome(self)  # NO_COLOR: grey, but never grey on near-black
         self.launch = launch or Launch()
         self._given_profile = profile
         self._settings_error: str | None = None
@@ -184,6 +194,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def on_mount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
+        long_lived.enable()  # the loaded inventory out of full GC passes (cloud/long_lived.py)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -437,6 +448,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
         async def run() -> None:
             outcomes = await work
+            if len(outcomes) == 1 and outcomes[0].jobid is not None:
+                return  # its job's end was announced by the tracker: say it once
             message, ok = summarize(outcomes)
             self.notify(message, title=title, severity="information" if ok else "error",
                         markup=False, timeout=6 if ok else 12)
@@ -462,6 +475,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     async def on_unmount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
+        long_lived.disable()
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
@@ -537,6 +551,20 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if text:
             self.jump_to(text)
 
+    def _open_jumped(self, screen: BrowseScreen,
+                     up: Callable[[], BrowseScreen] | None = None) -> None:
+        """A jump replaces the path instead of stacking on history: everything above home
+        goes, and esc on the target goes `up` its breadcrumb (None: home is next)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen.up = up
+        self.push_screen(screen)
+
+    @staticmethod
+    def _volumes_of(vm: VirtualMachine | None) -> Callable[[], BrowseScreen] | None:
+        """Up from a volume's snapshots: its VM's volumes (a detached volume: home)."""
+        return None if vm is None else lambda: VolumesScreen(vm)
+
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
         session = self.session
@@ -546,18 +574,18 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         arg = arg.strip().lower()
         inv = session.inventory
         if word == "jobs":
-            self.push_screen(JobsScreen())
+            self._open_jumped(JobsScreen())
         elif word in ("protection", "prot"):
-            self.push_screen(ProtectionScreen())
+            self._open_jumped(ProtectionScreen())
         elif word in ("restore", "restores"):
-            self.push_screen(RestoresScreen())
+            self._open_jumped(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))
             if not matches:
                 self.notify(f"no instance matches {arg!r}", severity="warning", markup=False)
                 return
-            self.push_screen(VolumesScreen(matches[0]))
+            self._open_jumped(VolumesScreen(matches[0]))
         elif word in ("vol", "volume") and arg:
             volumes = sorted((v for v in inv.volumes.values() if arg in v.name.lower()),
                              key=lambda v: (v.name.lower() != arg, v.name))
@@ -565,7 +593,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.notify(f"no volume matches {arg!r}", severity="warning", markup=False)
                 return
             volume = volumes[0]
-            self.push_screen(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
+            owner = inv.vms.get(volume.virtualmachineid)
+            self._open_jumped(SnapshotsScreen(owner, volume), self._volumes_of(owner))
         elif word in ("snap", "snapshot") and arg:
             try:
                 found = await session.client.find_snapshots(arg)
@@ -577,7 +606,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                     snap.volumeid)
                 if home is not None:
                     vm = inv.vms.get(home.virtualmachineid)
-                    self.push_screen(SnapshotsScreen(vm, home, focus_snapshot=snap.id))
+                    self._open_jumped(SnapshotsScreen(vm, home, focus_snapshot=snap.id),
+                                      self._volumes_of(vm))
                     return
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)

@@ -180,6 +180,83 @@ async def jobs_panel(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
+async def _dialog(pilot: Pilot, name: str) -> None:
+    await _until(pilot, lambda: type(pilot.app.screen).__name__ == name, what=name)
+    await pilot.pause(0.3)
+
+
+async def vm_snapshot_dialog(pilot: Pilot) -> None:
+    """`v` on hello-atlas: a VM snapshot's name, description, memory and what it blocks."""
+    await _home(pilot)
+    await pilot.press("v")
+    await _dialog(pilot, "VMSnapshotDialog")
+
+
+async def delete_confirm(pilot: Pilot) -> None:
+    """`D` on a snapshot: the name typed to confirm."""
+    await snapshots(pilot)
+    await pilot.press("D")
+    await _dialog(pilot, "TypeToConfirm")
+
+
+async def jump_prompt(pilot: Pilot) -> None:
+    await _home(pilot)
+    await pilot.press("colon", *"vol DA")
+    await pilot.pause(0.3)
+
+
+async def policy_delete(pilot: Pilot) -> None:
+    await policies(pilot)
+    await pilot.press("D")
+    await _dialog(pilot, "TypeToConfirm")
+
+
+async def _restore_dialog_of_app01(pilot: Pilot) -> None:
+    """`R` on app-01's root snapshot: app-01 has VM snapshots, which block a swap."""
+    await _home(pilot)
+    await pilot.press("slash", *"app-01", "enter", "enter")
+    await _loaded(pilot, VolumesScreen)
+    await pilot.press("enter")
+    await _loaded(pilot, SnapshotsScreen)
+    await pilot.press("R")
+    await _dialog(pilot, "RestoreModeDialog")
+
+
+async def restore_attach(pilot: Pilot) -> None:
+    """The restore dialog on "attach as an extra disk": its target picker and options."""
+    from textual.widgets import OptionList
+
+    from atlas_tui.cloud.restore import Mode
+
+    await _restore_dialog_of_app01(pilot)
+    modes = pilot.app.screen.query_one(OptionList)
+    modes.highlighted = modes.get_option_index(Mode.ATTACH.value)
+    await pilot.pause(0.3)
+
+
+async def restore_template(pilot: Pilot) -> None:
+    """The restore dialog on "promote to a template": name, OS type, zone, offering."""
+    from textual.widgets import OptionList
+
+    from atlas_tui.cloud.restore import Mode
+
+    await _restore_dialog_of_app01(pilot)
+    modes = pilot.app.screen.query_one(OptionList)
+    modes.highlighted = modes.get_option_index(Mode.TEMPLATE.value)
+    await pilot.pause(0.3)
+
+
+async def restore_dropdown(pilot: Pilot) -> None:
+    """The OS type list opened in the template options: it stays inside the dialog."""
+    from textual.widgets import Select
+
+    await restore_template(pilot)
+    pilot.app.screen.query_one("#ostype", Select).focus()
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+
+
 @contextlib.contextmanager
 def fixed_run_tags() -> Iterator[None]:
     """Restore names carry a random per-run tag: a fixed one while a scene plans."""
@@ -327,6 +404,13 @@ SCENES: dict[str, Scene] = {
     "jobs-panel": jobs_panel,
     "restore-modes": restore_modes,
     "restore-plan": restore_plan,
+    "restore-attach": restore_attach,
+    "restore-template": restore_template,
+    "restore-dropdown": restore_dropdown,
+    "vm-snapshot-dialog": vm_snapshot_dialog,
+    "delete-confirm": delete_confirm,
+    "policy-delete": policy_delete,
+    "jump": jump_prompt,
 }
 
 # Scenes that drive the simulator too (its clock, its faults).

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from atlas_tui.cloud.actions import Actions, Outcome
     from atlas_tui.cloud.api.models import Snapshot
     from atlas_tui.cloud.jobs import JobTracker
-    from atlas_tui.cloud.restore.journal import Journal
-    from atlas_tui.cloud.restore.plan import RestorePlan
-    from atlas_tui.cloud.restore.task import RestoreTask
+    from atlas_tui.cloud.restore import Journal, RestorePlan, RestoreTask
     from atlas_tui.cloud.session import Session
     from atlas_tui.settings import Settings
 

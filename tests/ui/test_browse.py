@@ -60,7 +60,7 @@ async def test_home_lists_instances_with_protection(sim: SimServer) -> None:
         names = cells(table, "name")
         assert "hello-atlas" in names and "db-01" in names
         protection = dict(zip(names, cells(table, "protection"), strict=True))
-        assert protection["db-01"] == "none"
+        assert protection["db-01"] == "✗ none"
         assert protection["hello-atlas"] == "hourly+daily"
         assert protection["win-fileserver"].endswith("(1/2 vols)")
         text = screen_text(app)

@@ -88,6 +88,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
+    # A jump (`:`) opens a screen right on home, not on its parent: `up` then makes the
+    # screen one level up its breadcrumb, and esc goes there instead of straight home.
+    up: Callable[[], BrowseScreen] | None = None
     ENTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"open", "open_policies"})
 
     def __init__(self) -> None:
@@ -307,8 +310,14 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             table.filter("")
             self.refresh_bindings()
             return
-        if self.can_go_back:
+        if not self.can_go_back:
+            return
+        # esc goes up the breadcrumb (k9s): a drilled-down screen's parent is right under
+        # it; a jumped-to one's is not, so it takes this screen's place.
+        if self.up is None:
             self.dismiss()
+            return
+        self.app.switch_screen(self.up())
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

@@ -53,10 +53,10 @@ EVERY = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month"}
 
 BASE_COLUMNS = [
     Column("status", "STATUS", min_width=13, max_width=14, priority=100),
-    Column("volume", "VOLUME", min_width=10, max_width=16, priority=95),
-    Column("vm", "INSTANCE", min_width=10, max_width=16, priority=80),
+    Column("volume", "VOLUME", min_width=10, max_width=32, priority=95, cut="middle"),
+    Column("vm", "INSTANCE", min_width=10, max_width=32, priority=80, cut="middle"),
     Column("policies", "POLICIES", min_width=12, max_width=30, priority=70),
-    Column("newest", "NEWEST", min_width=14, max_width=16, priority=75),
+    Column("newest", "NEWEST", max_width=32, priority=75, whole=True),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=85, align="right"),
     # The last restore drill of the volume's snapshots (T): never or failed is flagged.
     Column("verified", "VERIFIED", min_width=10, max_width=12, priority=60),

@@ -1,6 +1,6 @@
 """The guided restore: choose a mode, read the plan, type the VM's name, watch it run.
 
-The planner and runner live in cloud/ (restore_plan, restore_run); these screens only
+The planner and runner live in cloud/restore/ (plan, operations, runner); these screens only
 render a plan and the runner's events. The run belongs to the App, so leaving the progress
 screen never stops it; `:restore` (or the jobs panel) brings it back.
 """
@@ -81,6 +81,8 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     RestoreModeDialog .opt { display: none; }
     RestoreModeDialog .opt.shown { display: block; }
     RestoreModeDialog Select { margin: 0; }
+    /* An open list stays inside the dialog at 80x24 (it scrolls): */
+    RestoreModeDialog Select > SelectOverlay { max-height: 5; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
@@ -103,7 +105,9 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                     prompt.append(f"\n   not possible: {reason}", style="dim")
                 options.append(Option(prompt, id=mode.value, disabled=bool(reason)))
             yield OptionList(*options, id="modes")
-            with VerticalScroll():
+            # Not a focus stop itself (tab would land on nothing visible): tab goes to the
+            # options in it, which scroll into view.
+            with VerticalScroll(can_focus=False):
                 if f.vm_snapshots:
                     yield Tick(Text(f"Delete the VM snapshots of {f.vm} first (they block "
                                     f"detach and attach): {', '.join(f.vm_snapshots)}"),
@@ -129,16 +133,20 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                 yield Label("Template name", classes="opt template")
                 yield Input(f.template_name, id="name", compact=True, classes="opt template")
                 if f.os_types:
+                    yield Label("OS type", classes="opt template")
                     yield Select(plain_options(f.os_types), value=f.default_os or f.os_types[0][1],
                                  allow_blank=False, id="ostype", compact=True,
                                  classes="opt template")
                 yield Tick("Launch a new instance from it", id="launch", compact=True,
                                classes="opt template")
                 if f.zones:
+                    yield Label("Zone of the new instance", classes="opt template")
                     yield Select(plain_options(f.zones), value=f.default_zone or f.zones[0][1],
                                  allow_blank=False, id="zone", compact=True,
                                  classes="opt template")
                 if f.offerings:
+                    yield Label("Offering (CPU, memory) of the new instance",
+                                classes="opt template")
                     yield Select(plain_options(f.offerings), value=f.offerings[0][1],
                                  allow_blank=False, id="offering", compact=True,
                                  classes="opt template")
