@@ -133,70 +133,59 @@ def lint(interval: Interval | int | str, s: str, tz: str | None = None) -> list[
         p = parse_like_server(iv, s)
     except ScheduleRejectedError as exc:
         return [Finding(FindingKind.REJECTED, Severity.ERROR, f"CloudStack refuses this: {exc}")]
-
-    findings: list[Finding] = []
-    bad = first_out_of_range(p)
-    if bad is not None:
-        label, value, allowed = bad
-        sched, words = _effective(p, where)
-        fix = None
-        if iv is not Interval.HOURLY:
-            try:
-                fix = encode(
-                    schedule_of(Parsed(iv, (p.hour, p.minute, *p.numbers[2:]), (), True))
-                )
-            except ScheduleError:
-                fix = None
-        message = (
-            f"{label} {value} is out of range ({allowed}); CloudStack silently rolls it over, "
-            f"so this runs {words}"
-        )
-        if fix is not None:
-            message += f"; did you mean {describe(decode(iv, fix), tz or '').rstrip()}?"
-        findings.append(
-            Finding(
-                FindingKind.ROLLOVER,
-                Severity.WARNING,
-                message,
-                fix=fix,
-                effective=encode(sched) if sched is not None else None,
-            )
-        )
-        return findings
-
+    if first_out_of_range(p) is not None:
+        return [_rollover(p, where, tz)]
     schedule = schedule_of(p)
-    canonical = encode(schedule)
+    return [f for f in (_ignored(p, encode(schedule)), _swapped(iv, schedule, where)) if f]
+
+
+def _rollover(p: Parsed, where: str, tz: str | None) -> Finding:
+    """An out-of-range field: what it really runs at, and the swap that would be in range."""
+    bad = first_out_of_range(p)
+    assert bad is not None
+    label, value, allowed = bad
+    sched, words = _effective(p, where)
+    fix = None
+    if p.interval is not Interval.HOURLY:
+        try:
+            fix = encode(
+                schedule_of(Parsed(p.interval, (p.hour, p.minute, *p.numbers[2:]), (), True))
+            )
+        except ScheduleError:
+            fix = None
+    message = (
+        f"{label} {value} is out of range ({allowed}); CloudStack silently rolls it over, "
+        f"so this runs {words}"
+    )
+    if fix is not None:
+        message += f"; did you mean {describe(decode(p.interval, fix), tz or '').rstrip()}?"
+    return Finding(FindingKind.ROLLOVER, Severity.WARNING, message, fix=fix,
+                   effective=encode(sched) if sched is not None else None)
+
+
+def _ignored(p: Parsed, canonical: str) -> Finding | None:
+    """Trailing fields or unusual number syntax the server reads past."""
     if p.extra:
-        findings.append(
-            Finding(
-                FindingKind.IGNORED,
-                Severity.ADVICE,
-                f"CloudStack ignores the trailing {':' + ':'.join(p.extra)!r}; "
-                f"it reads this as {canonical!r}",
-                fix=canonical,
-                effective=canonical,
-            )
-        )
+        message = (f"CloudStack ignores the trailing {':' + ':'.join(p.extra)!r}; "
+                   f"it reads this as {canonical!r}")
     elif not p.plain:
-        findings.append(
-            Finding(
-                FindingKind.IGNORED,
-                Severity.ADVICE,
-                f"unusual number syntax; CloudStack reads this as {canonical!r}",
-                fix=canonical,
-                effective=canonical,
-            )
-        )
-    if iv is not Interval.HOURLY and schedule.hour == 0 and 1 <= schedule.minute <= 23:
-        swapped = replace(schedule, minute=0, hour=schedule.minute)
-        findings.append(
-            Finding(
-                FindingKind.SWAPPED,
-                Severity.ADVICE,
-                f"runs at 00:{schedule.minute:02d}{where}; did you mean "
-                f"{schedule.minute:02d}:00? (CloudStack reads minutes first: MM:HH)",
-                fix=encode(swapped),
-                effective=canonical,
-            )
-        )
-    return findings
+        message = f"unusual number syntax; CloudStack reads this as {canonical!r}"
+    else:
+        return None
+    return Finding(FindingKind.IGNORED, Severity.ADVICE, message, fix=canonical,
+                   effective=canonical)
+
+
+def _swapped(iv: Interval, schedule: Schedule, where: str) -> Finding | None:
+    """The guide's mistake: hour 0 and minute 1-23 reads as a whole hour the other way round."""
+    if iv is Interval.HOURLY or schedule.hour != 0 or not 1 <= schedule.minute <= 23:
+        return None
+    swapped = replace(schedule, minute=0, hour=schedule.minute)
+    return Finding(
+        FindingKind.SWAPPED,
+        Severity.ADVICE,
+        f"runs at 00:{schedule.minute:02d}{where}; did you mean "
+        f"{schedule.minute:02d}:00? (CloudStack reads minutes first: MM:HH)",
+        fix=encode(swapped),
+        effective=encode(schedule),
+    )
