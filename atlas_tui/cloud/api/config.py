@@ -228,10 +228,28 @@ def discover(
 
 
 def _discover(profile: str | None, scan: _Scan) -> Profile:
+    """The environment, then cmk's config, then the cs ini files; a named profile must exist."""
     near_misses: list[str] = []
+    found = (_from_env(profile, scan, near_misses) or _from_cmk(profile, scan, near_misses)
+             or _from_cs(profile, scan, near_misses))
+    if found is not None:
+        return found
+    if profile is not None:
+        existing = scan.all_profiles()
+        names = ", ".join(name for name, _ in existing) or "none"
+        raise ConfigError(
+            f"Profile {profile!r} was not found. Profiles that exist: {names}.",
+            profiles=existing,
+        )
+    message = "No CloudStack account is configured."
+    if near_misses:
+        message += " " + " ".join(near_misses)
+    raise ConfigError(message, profiles=scan.all_profiles())
 
-    # 1. Environment (not even parsed when a named profile was asked for: a stray, broken
-    # CLOUDSTACK_ENDPOINT must not block `--profile NAME`).
+
+def _from_env(profile: str | None, scan: _Scan, near_misses: list[str]) -> Profile | None:
+    # Not even parsed when a named profile was asked for: a stray, broken
+    # CLOUDSTACK_ENDPOINT must not block `--profile NAME`.
     env_candidate = scan.env_profile() if profile in (None, ENV_PROFILE) else None
     if profile == ENV_PROFILE:
         if env_candidate is None:
@@ -246,8 +264,10 @@ def _discover(profile: str | None, scan: _Scan) -> Profile:
         near_misses.append(
             f"Only some of {ENV_ENDPOINT}, {ENV_KEY}, {ENV_SECRET} are set; all three are needed."
         )
+    return None
 
-    # 2. cmk.
+
+def _from_cmk(profile: str | None, scan: _Scan, near_misses: list[str]) -> Profile | None:
     for path in scan.cmk_paths:
         parser = scan.read(path, cmk=True)
         if parser is None:
@@ -275,8 +295,11 @@ def _discover(profile: str | None, scan: _Scan) -> Profile:
             if _get(section, "apikey") and _get(section, "secretkey"):
                 return _cmk_profile(name, parser, path)
         near_misses += [f"[{name}] in {path} has no API keys." for name in profiles]
+    return None
 
-    # 3. cs ini files, merged.
+
+def _from_cs(profile: str | None, scan: _Scan, near_misses: list[str]) -> Profile | None:
+    """The cs ini files, merged; the section is the profile, $CLOUDSTACK_REGION or cloudstack."""
     sections, sources = scan.cs_sections()
     region = scan.env.get(ENV_REGION, "").strip()
     if profile is None:
@@ -294,18 +317,7 @@ def _discover(profile: str | None, scan: _Scan) -> Profile:
             f"No [{wanted}] section in the cloudstack.ini files "
             f"(sections there: {', '.join(sections)})."
         )
-
-    if profile is not None:
-        existing = scan.all_profiles()
-        names = ", ".join(name for name, _ in existing) or "none"
-        raise ConfigError(
-            f"Profile {profile!r} was not found. Profiles that exist: {names}.",
-            profiles=existing,
-        )
-    message = "No CloudStack account is configured."
-    if near_misses:
-        message += " " + " ".join(near_misses)
-    raise ConfigError(message, profiles=scan.all_profiles())
+    return None
 
 
 def list_profiles(
