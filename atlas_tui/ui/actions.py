@@ -131,6 +131,8 @@ ACTIONS: tuple[UserAction, ...] = (
 )
 
 BY_ID = {a.id: a for a in ACTIONS}
+# Opening on enter: bound with priority, and run only where a list that opens has the focus.
+ENTER_OPENS = frozenset(a.name for a in ACTIONS if a.keys == "enter" and a.priority)
 
 
 def bindings_for(screen: str) -> list[Binding]:
