@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint typecheck bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check atlas_tui tests bench
 
-test: lint
-	$(VENV)/bin/python -m pytest
+# The package and the tests; what is checked is set in pyproject.toml ([tool.mypy]).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# Every test makes its own simulator (port 0) and state dir (tmp_path), so they run in parallel;
+# worksteal, because a few tests take minutes and the rest seconds.
+PYTEST_WORKERS ?= 2
+
+test: lint typecheck
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # `make bench BENCH_ARGS=--quick` (scale:1000 only, ~3 min); see bench/README.md.
 bench: $(STAMP)
@@ -30,4 +38,4 @@ screenshots: $(STAMP)
 	$(VENV)/bin/python -m atlas_tui.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import DiscoveryHit, Hit, Provider
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
+from atlas_tui.cloud import long_lived
 from atlas_tui.cloud.actions import Actions, Outcome, summarize
 from atlas_tui.cloud.api.config import ConfigError, Profile, discover
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
@@ -34,17 +34,40 @@ from atlas_tui.cloud.jobs import JobTracker, TrackedJob
 from atlas_tui.cloud.private_files import state_path
 from atlas_tui.cloud.restore import (
     RESTORE_LABEL_PREFIX,
+    DrillProgress,
+    DrillResult,
     Journal,
     PlanBlocked,
     RestorePlan,
     RestoreTask,
+    choice_effects,
+    drill_many,
+    read_server,
     view_disks,
 )
 from atlas_tui.cloud.session import DEMO_SOURCE, Session
 from atlas_tui.settings import Settings, SettingsError, load_settings
 from atlas_tui.ui.actions import APP, READ_ONLY, bindings_for
+from atlas_tui.ui.messages import JobChanged
+from atlas_tui.ui.monochrome import use_readable_monochrome
 from atlas_tui.ui.palette import palette_entries
+from atlas_tui.ui.screens.drills import DrillsScreen
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
+from atlas_tui.ui.screens.prompts import JumpPrompt
+from atlas_tui.ui.screens.protection import ProtectionScreen
+from atlas_tui.ui.screens.quit import QuitDialog, quit_text
+from atlas_tui.ui.screens.restore import RestoreProgressScreen, UnfinishedRestoreDialog
+from atlas_tui.ui.screens.restores import RestoresScreen
+from atlas_tui.ui.screens.snapshots import SnapshotsScreen
+from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
+from atlas_tui.ui.screens.volumes import VolumesScreen
+from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from atlas_tui.cloud.api.models import VirtualMachine
+    from atlas_tui.ui.screens.base import BrowseScreen
 
 
 @dataclass(frozen=True)
@@ -108,14 +131,6 @@ class ScreenActions(Provider):
                           help=entry.help)
 
 
-class JobChanged(Message):
-    """Posted to the current screen when a tracked job changes, so it can update rows."""
-
-    def __init__(self, job: TrackedJob) -> None:
-        super().__init__()
-        self.job = job
-
-
 class ConnectingScreen(Screen[None]):
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -131,8 +146,11 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     # Textual's own commands (theme, keys, screenshot…) are reached through "More…".
     COMMANDS: ClassVar = {ScreenActions}
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(APP)  # from ui/actions.py
+    # Toasts are compact (title and text, no blank lines around) and keep to the right half:
+    # the jobs panel's rows and the notes they talk about start at the left and stay readable.
     CSS = """
     #connecting { padding: 1 2; }
+    Toast { padding: 0 1; max-width: 50%; }
     """
 
     def __init__(
@@ -143,6 +161,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
+        use_readable_monochrome(self)  # NO_COLOR: grey, but never grey on near-black
         self.launch = launch or Launch()
         self._given_profile = profile
         self._settings_error: str | None = None
@@ -175,6 +194,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def on_mount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).addHandler(self._log_handler)
+        long_lived.enable()  # the loaded inventory out of full GC passes (cloud/long_lived.py)
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self.settings.theme and self.settings.theme in self.available_themes:
@@ -205,9 +225,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
-        from atlas_tui.ui.screens.instances import InstancesScreen
-        from atlas_tui.ui.screens.start import ConnectErrorScreen, NoConfigScreen
-
         self._show(ConnectingScreen("connecting…"))
         await self._close_session()
         try:
@@ -245,8 +262,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def start_restore(self, plan: RestorePlan, *, journal: Journal | None = None,
                       rollback: bool = False, replace: bool = False) -> RestoreTask:
         """Run a restore on the App (never on a screen) and show its progress."""
-        from atlas_tui.ui.screens.restore import RestoreProgressScreen
-
         assert self.session is not None and self.tracker is not None
         task = RestoreTask(plan)
         self.restores.append(task)
@@ -292,9 +307,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                         group="restore-offer", exit_on_error=False)
 
     async def _offer_one(self, journal: Journal) -> None:
-        from atlas_tui.cloud.restore import choice_effects, read_server
-        from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
-
         if self.session is None:
             return
         vm_id = str((journal.plan.vm or {}).get("id") or "")
@@ -340,8 +352,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         """Prove snapshots restore (cloud/drill.py): a few at a time, each result told and
         kept; on the App, so closing the screen does not stop them. `show`: open the live
         view of the drills (many of them: a VM's disks, a marked set)."""
-        from atlas_tui.cloud.restore import DrillProgress, DrillResult, drill_many
-
         if self.session is None or self.tracker is None or not snapshots \
                 or self.refuse_read_only():
             return
@@ -365,8 +375,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                                    progress=progress),
                         group="drill", exit_on_error=False)
         if show:
-            from atlas_tui.ui.screens.drills import DrillsScreen
-
             self.push_screen(DrillsScreen(progress))
 
     def stop_drills(self) -> None:
@@ -381,8 +389,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     async def action_quit(self) -> None:
         """q, ctrl+q: at once when nothing is in flight; otherwise say what quitting leaves
         behind and ask."""
-        from atlas_tui.ui.screens.quit import QuitDialog, quit_text
-
         running = [t for t in self.restores if not t.finished]
         jobs = [j for j in (self.tracker.in_flight if self.tracker is not None else [])
                 if not j.adopted and not j.label.startswith(RESTORE_LABEL_PREFIX)]
@@ -431,8 +437,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         self.screen.post_message(JobChanged(job))
 
     def action_toggle_jobs_panel(self) -> None:
-        from atlas_tui.ui.widgets.jobs_panel import JobsPanel
-
         self.jobs_panel_hidden = not self.jobs_panel_hidden
         for panel in self.screen.query(JobsPanel):
             panel.hidden_by_user = self.jobs_panel_hidden
@@ -444,6 +448,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
         async def run() -> None:
             outcomes = await work
+            if len(outcomes) == 1 and outcomes[0].jobid is not None:
+                return  # its job's end was announced by the tracker: say it once
             message, ok = summarize(outcomes)
             self.notify(message, title=title, severity="information" if ok else "error",
                         markup=False, timeout=6 if ok else 12)
@@ -469,6 +475,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     async def on_unmount(self) -> None:
         logging.getLogger(CLOUD_LOGGER).removeHandler(self._log_handler)
+        long_lived.disable()
         await self._close_session()
         if self._sim is not None:
             self._sim.stop_thread()
@@ -505,8 +512,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
 
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "connect":  # a bug while connecting: "connecting…" must not stay up
-            from atlas_tui.ui.screens.start import ConnectErrorScreen
-
             profile = self._connecting
             hint = f"This is a bug in atlas-tui; details are in {self.error_log.path}."
             self._show(ConnectErrorScreen(
@@ -539,8 +544,6 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def action_jump(self) -> None:
         if self.session is None:
             return
-        from atlas_tui.ui.screens.prompts import JumpPrompt
-
         names = sorted(vm.name for vm in self.session.inventory.vms.values())[:2000]
         self.push_screen(JumpPrompt(names), self._jump)
 
@@ -548,12 +551,22 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         if text:
             self.jump_to(text)
 
+    def _open_jumped(self, screen: BrowseScreen,
+                     up: Callable[[], BrowseScreen] | None = None) -> None:
+        """A jump replaces the path instead of stacking on history: everything above home
+        goes, and esc on the target goes `up` its breadcrumb (None: home is next)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen.up = up
+        self.push_screen(screen)
+
+    @staticmethod
+    def _volumes_of(vm: VirtualMachine | None) -> Callable[[], BrowseScreen] | None:
+        """Up from a volume's snapshots: its VM's volumes (a detached volume: home)."""
+        return None if vm is None else lambda: VolumesScreen(vm)
+
     @work(group="jump", exit_on_error=False)
     async def jump_to(self, text: str) -> None:
-        from atlas_tui.ui.screens.jobs import JobsScreen
-        from atlas_tui.ui.screens.snapshots import SnapshotsScreen
-        from atlas_tui.ui.screens.volumes import VolumesScreen
-
         session = self.session
         if session is None:
             return
@@ -561,22 +574,18 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         arg = arg.strip().lower()
         inv = session.inventory
         if word == "jobs":
-            self.push_screen(JobsScreen())
+            self._open_jumped(JobsScreen())
         elif word in ("protection", "prot"):
-            from atlas_tui.ui.screens.protection import ProtectionScreen
-
-            self.push_screen(ProtectionScreen())
+            self._open_jumped(ProtectionScreen())
         elif word in ("restore", "restores"):
-            from atlas_tui.ui.screens.restores import RestoresScreen
-
-            self.push_screen(RestoresScreen())
+            self._open_jumped(RestoresScreen())
         elif word == "vm" and arg:
             matches = sorted((vm for vm in inv.vms.values() if arg in vm.name.lower()),
                              key=lambda vm: (vm.name.lower() != arg, vm.name))
             if not matches:
                 self.notify(f"no instance matches {arg!r}", severity="warning", markup=False)
                 return
-            self.push_screen(VolumesScreen(matches[0]))
+            self._open_jumped(VolumesScreen(matches[0]))
         elif word in ("vol", "volume") and arg:
             volumes = sorted((v for v in inv.volumes.values() if arg in v.name.lower()),
                              key=lambda v: (v.name.lower() != arg, v.name))
@@ -584,7 +593,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.notify(f"no volume matches {arg!r}", severity="warning", markup=False)
                 return
             volume = volumes[0]
-            self.push_screen(SnapshotsScreen(inv.vms.get(volume.virtualmachineid), volume))
+            owner = inv.vms.get(volume.virtualmachineid)
+            self._open_jumped(SnapshotsScreen(owner, volume), self._volumes_of(owner))
         elif word in ("snap", "snapshot") and arg:
             try:
                 found = await session.client.find_snapshots(arg)
@@ -592,11 +602,12 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
                 self.report(e)
                 return
             for snap in found:
-                volume = inv.volumes.get(snap.volumeid) or await session.client.volume(
+                home = inv.volumes.get(snap.volumeid) or await session.client.volume(
                     snap.volumeid)
-                if volume is not None:
-                    vm = inv.vms.get(volume.virtualmachineid)
-                    self.push_screen(SnapshotsScreen(vm, volume, focus_snapshot=snap.id))
+                if home is not None:
+                    vm = inv.vms.get(home.virtualmachineid)
+                    self._open_jumped(SnapshotsScreen(vm, home, focus_snapshot=snap.id),
+                                      self._volumes_of(vm))
                     return
             self.notify(f"no snapshot of an existing volume matches {arg!r}",
                         severity="warning", markup=False)

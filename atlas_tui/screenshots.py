@@ -35,28 +35,27 @@ FROZEN_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday morning, for st
 Scene = Callable[[Pilot], Awaitable[None]]
 
 
-async def until(pilot: Pilot, condition: Callable[[], object], timeout: float = 15.0,
-                what: str = "condition") -> None:
-    """Wait for a condition without fixed sleeps."""
-    deadline = time.monotonic() + timeout
+async def _until(pilot: Pilot, condition: Callable[[], object], what: str = "a condition"
+                 ) -> None:
+    """Wait for a scene's condition without fixed sleeps (a stuck scene fails, not hangs)."""
+    deadline = time.monotonic() + 15.0
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise RuntimeError(f"screenshot scene: timed out waiting for {what}")
         await pilot.pause(0.02)
 
 
-async def loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen,
-                 timeout: float = 15.0) -> BrowseScreen:
+async def _loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen
+                  ) -> BrowseScreen:
     """Wait until the current screen is a `screen_type` that has finished loading."""
-    app = pilot.app
 
     def ready() -> bool:
-        screen = app.screen
+        screen = pilot.app.screen
         return isinstance(screen, screen_type) and screen.updated is not None
 
-    await until(pilot, ready, timeout, f"{screen_type.__name__} to load")
+    await _until(pilot, ready, f"{screen_type.__name__} to load")
     await pilot.pause()
-    return app.screen  # type: ignore[return-value]
+    return pilot.app.screen  # type: ignore[return-value]
 
 
 def demo_sim() -> SimServer:
@@ -73,9 +72,9 @@ def demo_app(endpoint: str, **launch: object) -> AtlasApp:
 
 
 async def _home(pilot: Pilot) -> None:
-    await loaded(pilot, InstancesScreen)
+    await _loaded(pilot, InstancesScreen)
     app = pilot.app
-    await until(pilot, lambda: {"snapshots", "policies"} <= app.session.inventory.loaded)  # type: ignore[attr-defined]
+    await _until(pilot, lambda: {"snapshots", "policies"} <= app.session.inventory.loaded)  # type: ignore[attr-defined]
     await pilot.pause(0.4)  # the last repaint after the final page
 
 
@@ -91,20 +90,20 @@ async def filtered(pilot: Pilot) -> None:
 async def volumes(pilot: Pilot) -> None:
     await _home(pilot)
     await pilot.press("slash", *"hello-atlas", "enter", "enter")
-    await loaded(pilot, VolumesScreen)
+    await _loaded(pilot, VolumesScreen)
 
 
 async def vm_snapshots(pilot: Pilot) -> None:
     await _home(pilot)
     await pilot.press("slash", *"app-01", "enter", "enter")
-    await loaded(pilot, VolumesScreen)
+    await _loaded(pilot, VolumesScreen)
     await pilot.press("tab")
 
 
 async def snapshots(pilot: Pilot) -> None:
     await volumes(pilot)
     await pilot.press("enter")
-    await loaded(pilot, SnapshotsScreen)
+    await _loaded(pilot, SnapshotsScreen)
 
 
 async def details(pilot: Pilot) -> None:
@@ -116,7 +115,7 @@ async def details(pilot: Pilot) -> None:
 async def policies(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("p")
-    await loaded(pilot)
+    await _loaded(pilot)
 
 
 async def help_keys(pilot: Pilot) -> None:
@@ -128,7 +127,7 @@ async def help_keys(pilot: Pilot) -> None:
 async def jobs(pilot: Pilot) -> None:
     await _home(pilot)
     await pilot.press("colon", *"jobs", "enter")
-    await loaded(pilot)
+    await _loaded(pilot)
 
 
 async def policy_form(pilot: Pilot) -> None:
@@ -156,7 +155,7 @@ async def protection(pilot: Pilot) -> None:
     app = pilot.app
     app.settings = Settings(cost_per_gib_month=0.05)  # type: ignore[attr-defined]
     app.push_screen(ProtectionScreen())
-    screen = await loaded(pilot, ProtectionScreen)
+    screen = await _loaded(pilot, ProtectionScreen)
     # The cursor on the deleted volume's snapshots, so the note explains that row.
     orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")  # type: ignore[attr-defined]
     screen.query_one(FastTable).move_cursor_to_key(orphan)
@@ -177,8 +176,85 @@ async def jobs_panel(pilot: Pilot) -> None:
     await pilot.pause(0.3)
     await pilot.press("enter")
     app = pilot.app
-    await until(pilot, lambda: app.tracker is not None and app.tracker.jobs)  # type: ignore[attr-defined]
+    await _until(pilot, lambda: app.tracker is not None and app.tracker.jobs)  # type: ignore[attr-defined]
     await pilot.pause(0.5)
+
+
+async def _dialog(pilot: Pilot, name: str) -> None:
+    await _until(pilot, lambda: type(pilot.app.screen).__name__ == name, what=name)
+    await pilot.pause(0.3)
+
+
+async def vm_snapshot_dialog(pilot: Pilot) -> None:
+    """`v` on hello-atlas: a VM snapshot's name, description, memory and what it blocks."""
+    await _home(pilot)
+    await pilot.press("v")
+    await _dialog(pilot, "VMSnapshotDialog")
+
+
+async def delete_confirm(pilot: Pilot) -> None:
+    """`D` on a snapshot: the name typed to confirm."""
+    await snapshots(pilot)
+    await pilot.press("D")
+    await _dialog(pilot, "TypeToConfirm")
+
+
+async def jump_prompt(pilot: Pilot) -> None:
+    await _home(pilot)
+    await pilot.press("colon", *"vol DA")
+    await pilot.pause(0.3)
+
+
+async def policy_delete(pilot: Pilot) -> None:
+    await policies(pilot)
+    await pilot.press("D")
+    await _dialog(pilot, "TypeToConfirm")
+
+
+async def _restore_dialog_of_app01(pilot: Pilot) -> None:
+    """`R` on app-01's root snapshot: app-01 has VM snapshots, which block a swap."""
+    await _home(pilot)
+    await pilot.press("slash", *"app-01", "enter", "enter")
+    await _loaded(pilot, VolumesScreen)
+    await pilot.press("enter")
+    await _loaded(pilot, SnapshotsScreen)
+    await pilot.press("R")
+    await _dialog(pilot, "RestoreModeDialog")
+
+
+async def restore_attach(pilot: Pilot) -> None:
+    """The restore dialog on "attach as an extra disk": its target picker and options."""
+    from textual.widgets import OptionList
+
+    from atlas_tui.cloud.restore.plan import Mode
+
+    await _restore_dialog_of_app01(pilot)
+    modes = pilot.app.screen.query_one(OptionList)
+    modes.highlighted = modes.get_option_index(Mode.ATTACH.value)
+    await pilot.pause(0.3)
+
+
+async def restore_template(pilot: Pilot) -> None:
+    """The restore dialog on "promote to a template": name, OS type, zone, offering."""
+    from textual.widgets import OptionList
+
+    from atlas_tui.cloud.restore.plan import Mode
+
+    await _restore_dialog_of_app01(pilot)
+    modes = pilot.app.screen.query_one(OptionList)
+    modes.highlighted = modes.get_option_index(Mode.TEMPLATE.value)
+    await pilot.pause(0.3)
+
+
+async def restore_dropdown(pilot: Pilot) -> None:
+    """The OS type list opened in the template options: it stays inside the dialog."""
+    from textual.widgets import Select
+
+    await restore_template(pilot)
+    pilot.app.screen.query_one("#ostype", Select).focus()
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
 
 
 @contextlib.contextmanager
@@ -202,17 +278,17 @@ async def restore_plan(pilot: Pilot) -> None:
 async def _restore_plan(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("R")
-    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
+    await _until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
     await pilot.pause(0.2)
     await pilot.press("enter")
-    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestorePlanScreen")
+    await _until(pilot, lambda: type(pilot.app.screen).__name__ == "RestorePlanScreen")
     await pilot.pause(0.2)
 
 
 async def restore_modes(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("R")
-    await until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
+    await _until(pilot, lambda: type(pilot.app.screen).__name__ == "RestoreModeDialog")
     await pilot.pause(0.3)
 
 
@@ -271,12 +347,12 @@ async def restores(pilot: Pilot, sim: SimServer) -> None:
         await _run_restore(
             pilot, sim, fail="failjob:attachVolume!Failed to attach volume: device busy")
     await pilot.press("escape")  # back from the finished restore's progress
-    await loaded(pilot, SnapshotsScreen)
+    await _loaded(pilot, SnapshotsScreen)
     await pilot.press("J")  # the jobs panel would hide the note
     await pilot.press("colon", *"restore", "enter")
-    screen = await loaded(pilot, RestoresScreen)
+    screen = await _loaded(pilot, RestoresScreen)
     table = screen.query_one(FastTable)
-    await until(pilot, lambda: table.row_count > 0, what="the restore history")
+    await _until(pilot, lambda: table.row_count > 0, what="the restore history")
     await pilot.pause(0.2)
 
 
@@ -294,7 +370,7 @@ async def drill(pilot: Pilot, sim: SimServer) -> None:
     app = pilot.app
     with demo_clock(sim):
         await pilot.press("T")  # the cursor is on hello-atlas, the first row
-        await until(pilot, lambda: isinstance(app.screen, DrillsScreen), what="the drills")
+        await _until(pilot, lambda: isinstance(app.screen, DrillsScreen), what="the drills")
         screen = app.screen
         for _ in range(60):
             if screen.progress.finished:  # type: ignore[attr-defined]
@@ -302,7 +378,7 @@ async def drill(pilot: Pilot, sim: SimServer) -> None:
             polls = _job_reads(sim)
             sim.clock.advance(60)
             # The jobs read after each minute (not a wall-clock pause): the same figures.
-            await until(pilot, lambda p=polls: _job_reads(sim) > p  # type: ignore[misc]
+            await _until(pilot, lambda p=polls: _job_reads(sim) > p  # type: ignore[misc]
                         or screen.progress.finished,  # type: ignore[attr-defined]
                         what="the drills' jobs read")
             await pilot.pause(0.1)
@@ -328,6 +404,13 @@ SCENES: dict[str, Scene] = {
     "jobs-panel": jobs_panel,
     "restore-modes": restore_modes,
     "restore-plan": restore_plan,
+    "restore-attach": restore_attach,
+    "restore-template": restore_template,
+    "restore-dropdown": restore_dropdown,
+    "vm-snapshot-dialog": vm_snapshot_dialog,
+    "delete-confirm": delete_confirm,
+    "policy-delete": policy_delete,
+    "jump": jump_prompt,
 }
 
 # Scenes that drive the simulator too (its clock, its faults).

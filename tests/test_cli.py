@@ -11,6 +11,7 @@ import pytest
 from cs import CloudStack
 
 from atlas_tui.sim.process import SimProcess
+from tests.helpers import present
 
 
 def test_help_names_the_ways_to_start() -> None:
@@ -35,7 +36,7 @@ def test_atlas_tui_sim_subcommand_serves_the_api() -> None:
             banner += line
             if line.startswith("Press Ctrl+C"):
                 break
-        endpoint = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        endpoint = present(re.search(r"listening on (\S+)", banner)).group(1)
         cs = CloudStack(endpoint=endpoint, key="key-1", secret="secret-1")
         assert cs.listZones()["count"] == 2
         assert "[atlas-sim]" in banner

@@ -30,6 +30,7 @@ from atlas_tui.ui.screens.start import ConnectErrorScreen
 from atlas_tui.ui.widgets.chrome import Breadcrumbs
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 from tests.conftest import profile_for
+from tests.helpers import bound_port
 from tests.ui.helpers import loaded, screen_text, until
 
 
@@ -203,7 +204,7 @@ async def redirect_loop() -> AsyncIterator[str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = bound_port(site)
     yield f"127.0.0.1:{port}"
     await runner.cleanup()
 

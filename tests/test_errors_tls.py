@@ -30,6 +30,7 @@ from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.start import ConnectErrorScreen
 from atlas_tui.ui.widgets.chrome import AtlasHeader
 from tests.conftest import make_sim
+from tests.helpers import bound_port
 from tests.ui.helpers import loaded, screen_text, until
 
 
@@ -48,7 +49,7 @@ async def tls_sim(tmp_path: Path) -> AsyncIterator[tuple[SimServer, str]]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = bound_port(site)
     yield sim, f"https://127.0.0.1:{port}/client/api"
     await runner.cleanup()
 

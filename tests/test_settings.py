@@ -77,9 +77,9 @@ def test_settings_are_immutable(tmp_path: Path) -> None:
     path = write(tmp_path / "s.toml", '[keymap]\nrefresh = "r"\n')
     settings = load_settings(path)
     with pytest.raises(TypeError):
-        settings.keymap["refresh"] = "x"  # type: ignore[index]
+        settings.keymap["refresh"] = "x"  # type: ignore[index]  # what the test tries
     with pytest.raises(AttributeError):
-        settings.mouse = True  # type: ignore[misc]
+        settings.mouse = True  # type: ignore[misc]  # what the test tries
 
 
 def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:

@@ -218,7 +218,11 @@ def test_hostile_names_never_reach_the_terminal(tmp_path: Path) -> None:
         click_the_clicks("volumes")
         for keys, what in ((b"v", "VM snapshot of"), (b"s", "Snapshot"), (b"?", "Keys on")):
             term.send(keys)
-            term.wait_for(lambda w=what: w in term.text(), what)
+
+            def shown(w: str = what) -> bool:
+                return w in term.text()
+
+            term.wait_for(shown, what)
             click_the_clicks(what)
             term.send(b"\x1b")
             still_running(what)

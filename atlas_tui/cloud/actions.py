@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from atlas_tui.cloud import rules
 from atlas_tui.cloud.api.client import CloudClient
@@ -112,8 +113,8 @@ class Actions:
         for t in group:
             try:
                 job = await self._job(
-                    lambda t=t: self.client.create_snapshot(t.volume.id, name=t.name,
-                                                            quiesce=quiesce),
+                    partial(self.client.create_snapshot, t.volume.id, name=t.name,
+                            quiesce=quiesce),
                     label=f"Snapshot {t.volume.name}", target=t.volume.name,
                     resource=t.volume.id,
                 )
@@ -222,7 +223,7 @@ class Actions:
         outcomes = []
         for s in snapshots:
             try:
-                job = await self._job(lambda s=s: self.client.delete_vm_snapshot(s.id),
+                job = await self._job(partial(self.client.delete_vm_snapshot, s.id),
                                       label=f"Delete VM snapshot {s.displayname}",
                                       target=s.virtualmachinename, resource=s.virtualmachineid)
                 outcomes.append(Outcome(s.displayname, True, "deleted", job.jobid))

@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
+from atlas_tui.cloud import long_lived
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
     INTERVAL_NAMES,
     Raw,
     SnapshotPolicy,
+    SnapshotTally,
     VirtualMachine,
     Volume,
     parse_date,
@@ -57,9 +61,11 @@ class _Strings:
 _CONTAINERS_AND_STR = (str, dict, list)
 
 
-@dataclass
-class SnapshotStats:
-    """What the instance and volume lists show about a volume's snapshots."""
+class SnapshotStats(msgspec.Struct, gc=False):
+    """What the instance and volume lists show about a volume's snapshots.
+
+    A `gc=False` struct (numbers and dates, never a cycle): an account holds one per volume,
+    30,000 at the scale seed, which the garbage collector need not walk."""
 
     count: int = 0
     newest: datetime | None = None
@@ -70,11 +76,20 @@ class SnapshotStats:
     # `created` of the oldest snapshot not BackedUp yet: stuck once past the threshold
     # (cloud/stuck.py), whoever started it.
     oldest_in_progress: datetime | None = None
+    # The newest BackedUp snapshot per recurring interval type: does a policy still run
+    # (cloud/protection.py)? An Error run protects nothing, a MANUAL one is no policy's.
+    newest_good: dict[str, datetime] = msgspec.field(default_factory=dict)
+    volume_name: str = ""  # as the snapshots say: all that is left of a deleted volume
 
     def _see_in_progress(self, created: datetime | None) -> None:
         if created is not None and (self.oldest_in_progress is None
                                     or created < self.oldest_in_progress):
             self.oldest_in_progress = created
+
+    def _see_good(self, kind: str, created: datetime) -> None:
+        newest = self.newest_good.get(kind)
+        if newest is None or created > newest:
+            self.newest_good[kind] = created
 
     def add_raw(self, snap: Raw) -> None:
         self.count += 1
@@ -92,6 +107,36 @@ class SnapshotStats:
             self._see_in_progress(created)
         elif state == "Error":
             self.failed += 1
+        elif state == "BackedUp" and created is not None:
+            kind = str(snap.get("intervaltype") or snap.get("snapshottype") or "").upper()
+            if kind in INTERVAL_NAMES:
+                self._see_good(kind, created)
+        if not self.volume_name and snap.get("volumename"):
+            self.volume_name = str(snap["volumename"])
+
+    def add(self, snap: SnapshotTally) -> None:
+        """`add_raw` for a snapshot decoded as a `SnapshotTally` (the account-wide fold)."""
+        self.count += 1
+        created = parse_date(snap.created)
+        if created is not None and (self.newest is None or created > self.newest):
+            self.newest = created
+        size = snap.stored_bytes()
+        if size is None:
+            self.unsized += 1
+        else:
+            self.physical_bytes += size
+        state = snap.state
+        if state in IN_PROGRESS_SNAPSHOT_STATES:
+            self.in_progress += 1
+            self._see_in_progress(created)
+        elif state == "Error":
+            self.failed += 1
+        elif state == "BackedUp" and created is not None:
+            kind = (snap.intervaltype or snap.snapshottype or "").upper()
+            if kind in INTERVAL_NAMES:
+                self._see_good(kind, created)
+        if not self.volume_name and snap.volumename:
+            self.volume_name = snap.volumename
 
     def merge(self, other: SnapshotStats) -> None:
         self.count += other.count
@@ -102,6 +147,8 @@ class SnapshotStats:
         self._see_in_progress(other.oldest_in_progress)
         if other.newest is not None and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
+        for kind, created in other.newest_good.items():
+            self._see_good(kind, created)
 
 
 @dataclass(frozen=True)
@@ -149,6 +196,10 @@ class Inventory:
     stats_by_volume: dict[str, SnapshotStats] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)  # "vms", "volumes", "policies", "snapshots"
 
+    @property
+    def complete(self) -> bool:
+        return self.loaded >= {"vms", "volumes", "policies", "snapshots"}
+
     async def load(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         """Fill the inventory; `on_update(part)` after each page so the UI can repaint."""
         vm_task = asyncio.ensure_future(self._load_vms(client, on_update))
@@ -170,6 +221,7 @@ class Inventory:
             for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
                                   "listVirtualMachines", "virtualmachine"):
                 self.vms[vm.id] = vm
+            long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
             on_update("vms")
         self.loaded.add("vms")
         on_update("vms")
@@ -180,6 +232,7 @@ class Inventory:
             for volume in parse_items(Volume, [strings.share(raw) for raw in page],
                                       "listVolumes", "volume"):
                 self.volumes[volume.id] = volume
+            long_lived.settle()
             on_update("volumes")
         self.loaded.add("volumes")
         on_update("volumes")
@@ -190,19 +243,22 @@ class Inventory:
         for policy in policies:
             by_volume.setdefault(policy.volumeid, []).append(policy)
         self.policies_by_volume = by_volume
+        long_lived.settle()
         self.loaded.add("policies")
         on_update("policies")
 
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
         seen: set[str] = set()
-        async for page in client.pages("listSnapshots", "snapshot", listall=True):
-            for raw in page:
-                ident = str(raw.get("id"))
-                if ident in seen:
+        # Each page decoded straight into compact items (SnapshotTally), validated, with
+        # none of the fields no screen shows built.
+        async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
+                                       listall=True):
+            for snap in page:
+                if snap.id in seen:
                     continue
-                seen.add(ident)
-                stats.setdefault(str(raw.get("volumeid", "")), SnapshotStats()).add_raw(raw)
+                seen.add(snap.id)
+                stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
         self.stats_by_volume = stats
@@ -229,18 +285,26 @@ class Inventory:
         return Protection(ordered, covered, len(volumes))
 
     def instance_rows(self) -> list[InstanceRow]:
+        row_of = self.row_maker()
+        return [row_of(vm) for vm in list(self.vms.values())]
+
+    def row_maker(self) -> Callable[[VirtualMachine], InstanceRow]:
+        """`InstanceRow` of one VM, from the volumes as they are now: a screen builds 10,000
+        rows a slice at a time (yielding to the loop), while pages still come in."""
         by_vm: dict[str, list[Volume]] = {}
-        for volume in self.volumes.values():
+        for volume in list(self.volumes.values()):
             if volume.virtualmachineid:
                 by_vm.setdefault(volume.virtualmachineid, []).append(volume)
-        rows = []
-        for vm in self.vms.values():
+        stats_by_volume = self.stats_by_volume
+
+        def row_of(vm: VirtualMachine) -> InstanceRow:
             volumes = by_vm.get(vm.id, [])
             total = SnapshotStats()
             for volume in volumes:
-                if volume.id in self.stats_by_volume:
-                    total.merge(self.stats_by_volume[volume.id])
-            rows.append(InstanceRow(
+                stats = stats_by_volume.get(volume.id)
+                if stats is not None:
+                    total.merge(stats)
+            return InstanceRow(
                 vm=vm,
                 volume_count=len(volumes),
                 newest_snapshot=total.newest,
@@ -249,8 +313,9 @@ class Inventory:
                 snapshots_unsized=total.unsized,
                 snapshots_in_progress=total.in_progress,
                 oldest_in_progress=total.oldest_in_progress,
-            ))
-        return rows
+            )
+
+        return row_of
 
     def orphan_stats(self) -> SnapshotStats:
         """Snapshots whose volume is gone (deleting a volume leaves its snapshots)."""

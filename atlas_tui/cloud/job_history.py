@@ -52,7 +52,7 @@ def past_actions(path: Path, profile: str, limit: int = 200) -> list[PastAction]
             continue
         if not isinstance(entry, dict) or entry.get("profile") != profile:
             continue
-        params = entry.get("params") if isinstance(entry.get("params"), dict) else {}
+        params = raw if isinstance(raw := entry.get("params"), dict) else {}
         out.append(PastAction(str(entry.get("time", "")), str(entry.get("command", "")),
                               _target(params), str(entry.get("outcome", "")),
                               str(entry.get("jobid") or "")))

@@ -266,7 +266,7 @@ class TrackedJob:
         return "\n".join(lines)
 
 
-JobCallback = Callable[[TrackedJob], None]
+JobCallback = Callable[[TrackedJob], object]  # what it returns is not used
 PausedCallback = Callable[[str | None], None]
 
 
@@ -640,7 +640,7 @@ class JobTracker:
             return False
         return tj.command != "createSnapshot" or tj.state not in LAST_STEP_STATES
 
-    def _list_since(self, pending: list[TrackedJob]) -> dict[str, str]:
+    def _list_since(self, pending: list[TrackedJob]) -> dict[str, Any]:
         """listAsyncJobs' `startdate`: before the oldest pending job, on the server's clock.
         A job not yet seen is known only by this computer's time: without the server's
         clock (no Date header) that could be after the job, so no `startdate` is sent."""

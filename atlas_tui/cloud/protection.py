@@ -1,10 +1,10 @@
 """Account-wide protection: which volumes recurring snapshots cover, which policies have
 stopped producing snapshots, what is left of deleted volumes, and what the storage costs.
 
-Everything comes from the same account-wide lists the inventory makes (VMs, volumes,
-policies, one paged walk of listSnapshots), never one call per volume. `ProtectionInventory`
-is the inventory with one more fold over that walk: the newest *good* (BackedUp) snapshot
-per (volume, interval type), which is what tells a policy that runs from one that does not.
+Everything comes from the session's one inventory (cloud/inventory.py: account-wide lists,
+one paged walk of listSnapshots), never one call per volume and never a second walk. Its
+per-volume `SnapshotStats` keep the newest *good* (BackedUp) snapshot per interval type,
+which is what tells a policy that runs from one that does not.
 
 A policy is **stale** when its newest snapshot of its own interval type is older than the
 interval plus some slack. The server skips runs for volumes that have been inactive since
@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import (
     INTERVAL_NAMES,
-    Raw,
     SnapshotPolicy,
-    SnapshotState,
     VirtualMachine,
     Volume,
-    parse_date,
 )
-from atlas_tui.cloud.inventory import Inventory, SnapshotStats
+from atlas_tui.cloud.inventory import SnapshotStats
 
 __all__ = [
     "DEFAULT_MAXSNAPS_LIMIT",
@@ -38,9 +34,7 @@ __all__ = [
     "PERIODS",
     "SLACK",
     "PolicyHealth",
-    "ProtectionInventory",
     "ProtectionSummary",
-    "SnapshotFold",
     "Status",
     "VolumeProtection",
     "assess",
@@ -77,58 +71,6 @@ def limit_from_error(text: str) -> int | None:
     """The server's `snapshot.max.<interval>` as its refusal states it ("exceeds limit [N]")."""
     match = _LIMIT.search(text)
     return int(match.group(1)) if match else None
-
-
-@dataclass
-class SnapshotFold:
-    """What the protection view needs from listSnapshots, folded item by item so the
-    snapshots themselves need not be kept: per-volume stats, the newest BackedUp snapshot
-    per (volume, interval type), and each volume's name (orphans have no volume to ask)."""
-
-    stats: dict[str, SnapshotStats] = field(default_factory=dict)
-    newest_good: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    _seen: set[str] = field(default_factory=set, repr=False)
-
-    def add(self, raw: Raw) -> None:
-        ident = str(raw.get("id"))
-        if ident in self._seen:  # lists shift while paging: an item can come twice
-            return
-        self._seen.add(ident)
-        volume_id = str(raw.get("volumeid", ""))
-        self.stats.setdefault(volume_id, SnapshotStats()).add_raw(raw)
-        if volume_id not in self.names and raw.get("volumename"):
-            self.names[volume_id] = str(raw["volumename"])
-        kind = str(raw.get("intervaltype") or raw.get("snapshottype") or "MANUAL").upper()
-        # Only a BackedUp snapshot can be restored from: an Error run protects nothing.
-        if kind in PERIODS and raw.get("state") == SnapshotState.BACKED_UP.value:
-            created = parse_date(raw.get("created"))
-            key = (volume_id, kind)
-            if created is not None and (key not in self.newest_good
-                                        or created > self.newest_good[key]):
-                self.newest_good[key] = created
-
-    def add_all(self, items: Iterable[Raw]) -> None:
-        for raw in items:
-            self.add(raw)
-
-
-@dataclass
-class ProtectionInventory(Inventory):
-    """The inventory, whose one walk of listSnapshots also fills a `SnapshotFold`."""
-
-    fold: SnapshotFold = field(default_factory=SnapshotFold)
-
-    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
-        fold = SnapshotFold()
-        async for page in client.pages("listSnapshots", "snapshot", listall=True):
-            fold.add_all(page)
-            self.stats_by_volume = fold.stats
-            on_update("snapshots")
-        self.fold = fold
-        self.stats_by_volume = fold.stats
-        self.loaded.add("snapshots")
-        on_update("snapshots")
 
 
 class Status(enum.Enum):
@@ -199,9 +141,10 @@ def _interval_order(policy: SnapshotPolicy) -> int:
 
 
 def policy_health(
-    policy: SnapshotPolicy, newest_good: Mapping[tuple[str, str], datetime], now: datetime
+    policy: SnapshotPolicy, newest_good: Mapping[str, datetime], now: datetime
 ) -> PolicyHealth:
-    newest = newest_good.get((policy.volumeid, policy.interval))
+    """`newest_good`: the policy's volume's newest BackedUp snapshot per interval type."""
+    newest = newest_good.get(policy.interval)
     period = PERIODS.get(policy.interval)
     stale = (newest is not None and period is not None
              and now - newest > period + SLACK[policy.interval])
@@ -222,7 +165,7 @@ def assess(
     volumes: Mapping[str, Volume],
     vms: Mapping[str, VirtualMachine],
     policies_by_volume: Mapping[str, list[SnapshotPolicy]],
-    fold: SnapshotFold,
+    stats_by_volume: Mapping[str, SnapshotStats],
     now: datetime,
 ) -> list[VolumeProtection]:
     """Every volume with its verdict, then one row per deleted volume that left snapshots;
@@ -231,8 +174,8 @@ def assess(
     for volume in volumes.values():
         vm = vms.get(volume.virtualmachineid) if volume.virtualmachineid else None
         policies = sorted(policies_by_volume.get(volume.id, []), key=_interval_order)
-        health = tuple(policy_health(p, fold.newest_good, now) for p in policies)
-        stats = fold.stats.get(volume.id, SnapshotStats())
+        stats = stats_by_volume.get(volume.id, SnapshotStats())
+        health = tuple(policy_health(p, stats.newest_good, now) for p in policies)
         rows.append(VolumeProtection(
             key=volume.id,
             volume_name=volume.name,
@@ -247,12 +190,12 @@ def assess(
             bytes=stats.physical_bytes,
             unsized=stats.unsized,
         ))
-    for volume_id, stats in fold.stats.items():
+    for volume_id, stats in stats_by_volume.items():
         if volume_id in volumes or not stats.count:
             continue
         rows.append(VolumeProtection(
             key=volume_id,
-            volume_name=fold.names.get(volume_id, volume_id),
+            volume_name=stats.volume_name or volume_id,
             volume_type="",
             vm_id="",
             vm_name="",

@@ -8,6 +8,8 @@ advisory: the server stays the judge, and its own error text is shown when it re
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
 
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
@@ -111,6 +113,29 @@ def vm_state_for_revert(snapshot: VMSnapshot) -> str:
     """The VM state the server wants: Disk snapshots revert a Stopped VM, memory ones a
     Running VM (cloudstack-api.md §7.4)."""
     return "Running" if snapshot.with_memory else "Stopped"
+
+
+def revert_first(snapshot: VMSnapshot, vm: VirtualMachine) -> Literal["stop", "start"] | None:
+    """What the revert must do to the VM before it can run: stop it (a disk-only snapshot
+    of a VM that is not Stopped) or start it (a memory snapshot of a VM not Running)."""
+    needed = vm_state_for_revert(snapshot)
+    if needed == "Stopped" and vm.state != "Stopped":
+        return "stop"
+    if needed == "Running" and vm.state != "Running":
+        return "start"
+    return None
+
+
+def vm_snapshot_memory_first(vm: VirtualMachine) -> bool:
+    """Offer the memory snapshot first? On KVM a disk-only snapshot of a running VM needs
+    kvm.vmstoragesnapshot.enabled, which is off by default (cloudstack-api.md §7.1)."""
+    return vm.running and vm.hypervisor == "KVM"
+
+
+def vm_snapshot_name(vm_name: str, server_now: datetime) -> str:
+    """`hello-atlas-20261129-0730Z`: the VM and the server's time in UTC (the same clock
+    as every other time the app shows, not this machine's)."""
+    return f"{vm_name}-{server_now.astimezone(UTC):%Y%m%d-%H%MZ}"
 
 
 def snapshot_name(vm_name: str | None, volume_name: str, at_utc: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from atlas_tui.cloud.api.client import CloudClient
@@ -18,7 +20,9 @@ class Session:
     client: CloudClient
     capabilities: Capabilities
     read_only: bool
+    # The one inventory every screen reads. Only `load_inventory` replaces it.
     inventory: Inventory = field(default_factory=Inventory)
+    _loading: asyncio.Future[Inventory] | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, profile: Profile, *, read_only: bool, **client_args: object) -> Session:
@@ -33,6 +37,47 @@ class Session:
             await client.close()
             raise
         return cls(profile, client, capabilities, read_only)
+
+    async def load_inventory(
+        self, on_update: Callable[[Inventory, str], None] | None = None
+    ) -> Inventory:
+        """Load the account's inventory afresh; it becomes the session's one inventory.
+
+        The first load is shown as it fills. A reload replaces a complete inventory only once
+        it is complete itself, so no screen ever reads a half-loaded account in its place.
+        A load already under way is joined, not repeated: a second walk of 300,000 snapshots
+        would cost as much as the first. (The joiner gets no `on_update`, only the result.)
+        """
+        running = self._loading
+        if running is not None and not running.done():
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this caller was cancelled, not the load it joined
+        inventory = Inventory()
+        if not self.inventory.complete:
+            self.inventory = inventory
+        done: asyncio.Future[Inventory] = asyncio.get_running_loop().create_future()
+        self._loading = done
+
+
+        def update(part: str) -> None:
+            if on_update is not None:
+                on_update(inventory, part)
+
+        try:
+            await inventory.load(self.client, update)
+        except asyncio.CancelledError:
+            done.cancel()
+            raise
+        except BaseException as e:
+            done.set_exception(e)
+            done.exception()  # retrieved: no "never retrieved" warning when none joined
+            raise
+        self.inventory = inventory
+        done.set_result(inventory)
+        return inventory
 
     async def close(self) -> None:
         await self.client.close()

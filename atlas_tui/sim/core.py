@@ -75,7 +75,7 @@ class SimCore:
         clock.on_advance(self.tick)
 
     def _volume_text(self, job: Job) -> str:
-        snap = self.state.snapshots.get(job.instance_id)
+        snap = self.state.snapshots.get(job.instance_id or "")
         return snap.volume.id if snap is not None else str(job.instance_id)
 
     def tick(self) -> None:
@@ -113,9 +113,9 @@ class SimCore:
             # Root admins are never throttled by api.throttling.* (ApiRateLimitServiceImpl);
             # injected throttle faults still apply.
             limits = {} if state.view.admin else state.settings
-            err = self.faults.throttle(limits) or self.faults.error(command)
-            if err is not None:
-                return err.errorcode, {key: self._versioned(err).body()}
+            fault = self.faults.throttle(limits) or self.faults.error(command)
+            if fault is not None:
+                return fault.errorcode, {key: self._versioned(fault).body()}
             params = Params(command, raw)
             ctx = Ctx(self.world, self.scheduler, params)
             try:
@@ -129,8 +129,7 @@ class SimCore:
             except Exception as exc:  # a bug in the simulator: answer like the server would
                 log.exception("simulator error in %s", command)
                 self.state.unexpected.append((command, exc))
-                err = ApiError(530, INTERNAL_TEXT, CS_SERVER_API)
-                return 530, {key: err.body()}
+                return 530, {key: ApiError(530, INTERNAL_TEXT, CS_SERVER_API).body()}
             return 200, {key: body}
 
     def _denied(self) -> set[str]:

@@ -97,7 +97,7 @@ from .errors import (
     throttled,
 )
 
-KINDS = ("latency", "error", "failjob", "stuck", "throttle", "drop")
+KINDS: tuple[str, ...] = ("latency", "error", "failjob", "stuck", "throttle", "drop")
 FAIL_POINTS = {"start", "end", "creating", "backingup", "backedup"}
 # Answer faults (see the module docstring): their own block.
 ANSWER_KINDS = ("malform", "html")

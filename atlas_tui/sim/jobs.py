@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from .errors import INTERNAL_ERROR, INTERNAL_TEXT, JobError
 from .model import Job
@@ -99,12 +100,13 @@ class JobEngine:
             step = steps[index]
             if step.delay > 0 and not delayed:
                 self.state.after(
-                    step.delay, lambda i=index: self._run(job, plan, i, injected, delayed=True)
+                    step.delay, partial(self._run, job, plan, index, injected, delayed=True)
                 )
                 return
             delayed = False
             point = injected[0].lower() if injected else ""
-            if point and (point == step.name.lower() or (point == "start" and index == 0)):
+            hit = point == step.name.lower() or (point == "start" and index == 0)
+            if injected and point and hit:
                 self._fail(job, plan, JobError(injected[1] or self._default_text(job)))
                 return
             try:

@@ -9,6 +9,7 @@ counts as absent. Errors carry the server's exact texts.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ _INT = re.compile(r"[+-]?\d+")
 
 
 class Params:
+    # Its methods str, int and bool shadow the builtins inside the class: annotations say builtins.
+
     def __init__(self, api: str, raw: Mapping[str, str]) -> None:
         self.api = api
         self.values: dict[str, str] = dict(raw)
@@ -36,12 +39,12 @@ class Params:
             return None
         return value
 
-    def req(self, name: str) -> str:
+    def req(self, name: builtins.str) -> builtins.str:
         value = self.str(name, required=True)
         assert value is not None
         return value
 
-    def int(self, name: str, required: bool = False) -> int | None:
+    def int(self, name: builtins.str, required: bool = False) -> int | None:
         value = self.str(name, required)
         if value is None:
             return None
@@ -49,13 +52,15 @@ class Params:
             raise invalid_value(self.api, name, value)
         return int(value)
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: bool = False) -> bool:
         value = self.str(name)
         if value is None:
             return default
         return value.strip().lower() == "true"  # Boolean.valueOf: anything else is false
 
-    def entity(self, name: str, table: Mapping[str, T], required: bool = False) -> T | None:
+    def entity(
+        self, name: builtins.str, table: Mapping[builtins.str, T], required: builtins.bool = False
+    ) -> T | None:
         value = self.str(name, required)
         if value is None:
             return None
@@ -64,12 +69,12 @@ class Params:
             raise invalid_value(self.api, name, value)
         return found
 
-    def entity_req(self, name: str, table: Mapping[str, T]) -> T:
+    def entity_req(self, name: builtins.str, table: Mapping[builtins.str, T]) -> T:
         found = self.entity(name, table, required=True)
         assert found is not None
         return found
 
-    def entities(self, name: str, table: Mapping[str, T]) -> list[T] | None:
+    def entities(self, name: builtins.str, table: Mapping[builtins.str, T]) -> list[T] | None:
         value = self.str(name)
         if value is None:
             return None
@@ -84,7 +89,7 @@ class Params:
             out.append(found)
         return out
 
-    def date(self, name: str) -> datetime | None:
+    def date(self, name: builtins.str) -> datetime | None:
         value = self.str(name)
         if value is None:
             return None
@@ -100,7 +105,7 @@ class Params:
             "the format mentioned in the api documentation",
         )
 
-    def paging(self, max_page_size: int) -> tuple[int, int | None]:
+    def paging(self, max_page_size: builtins.int) -> tuple[builtins.int, builtins.int | None]:
         """(start index, page size or None for all) per BaseListCmd."""
         page = self.int("page")
         pagesize = self.int("pagesize")

@@ -79,9 +79,9 @@ class Protocol:
             "multipart/form-data",
         ):
             form = await request.post()
-            for name, value in form.items():
-                if isinstance(value, str):
-                    raw.setdefault(name, value)
+            for name, field in form.items():
+                if isinstance(field, str):
+                    raw.setdefault(name, field)
         command = raw.get("command")
         faults = self.core.faults
         delay = faults.latency_ms(command)

@@ -151,9 +151,9 @@ class Builder:
         categories: dict[str, str] = {}
         for desc, cat in OS_TYPES:
             cat_id = categories.setdefault(cat, str(uuid.uuid5(uuid.NAMESPACE_DNS, cat + ".os")))
-            o = OsType(s.new_uuid(), desc, cat_id, cat)
-            s.ostypes[o.id] = o
-            self.os_by_name[desc] = o
+            os_type = OsType(s.new_uuid(), desc, cat_id, cat)
+            s.ostypes[os_type.id] = os_type
+            self.os_by_name[desc] = os_type
         for name, os_name, hyp, size in TEMPLATES:
             t = Template(
                 id=s.new_uuid(),

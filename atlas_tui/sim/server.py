@@ -81,8 +81,8 @@ class SimServer:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server) and server.sockets
+        bound = server.sockets[0].getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.endpoint = f"http://{shown}:{bound}/client/api"
         self._ticker = asyncio.get_running_loop().create_task(self._tick())

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 READ_ONLY = "read-only session"
 
@@ -134,7 +134,7 @@ ACTIONS: tuple[UserAction, ...] = (
 ENTER_OPENS = frozenset(a.name for a in ACTIONS if a.keys == "enter" and a.priority)
 
 
-def bindings_for(screen: str) -> list[Binding]:
+def bindings_for(screen: str) -> list[BindingType]:
     """The BINDINGS of a screen (or BROWSE, APP), derived from the table."""
     return [a.binding(screen) for a in ACTIONS if screen in a.screens]
 

@@ -6,17 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from atlas_tui.cloud.api.models import INTERVAL_NAMES, SnapshotPolicy
-from atlas_tui.cloud.schedule import (
-    WEEKDAYS,
-    Finding,
-    Interval,
-    Schedule,
-    ScheduleError,
-    decode,
-    describe,
-    lint,
-    next_runs,
-)
+from atlas_tui.cloud.schedule.codec import WEEKDAYS, Interval, Schedule, ScheduleError, decode
+from atlas_tui.cloud.schedule.lint import Finding, lint
+from atlas_tui.cloud.schedule.next_run import next_runs
+from atlas_tui.cloud.schedule.words import describe
 
 
 def policy_words(policy: SnapshotPolicy) -> str:

@@ -26,6 +26,7 @@ from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.faults import FaultSet, parse_rule
 from tests.conftest import FAST_RETRY, profile_for
+from tests.helpers import bound_port
 
 BOUND_S = 20  # a bound on waits so a hang fails the test; never reached when it works
 ZONES = {"listzonesresponse": {"count": 1, "zone": [
@@ -78,7 +79,7 @@ async def proxy(*answers: Answer) -> AsyncIterator[FakeProxy]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = bound_port(site)
     fake.url = f"http://127.0.0.1:{port}/client/api"
     try:
         yield fake
@@ -180,7 +181,7 @@ async def test_a_chunked_answer_above_the_size_cap_is_refused_as_it_arrives() ->
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = bound_port(site)
     try:
         profile = Profile("p", f"http://127.0.0.1:{port}/client/api", "k", "s", "test")
         async with CloudClient(profile, retry=FAST_RETRY, max_answer_bytes=2_000) as client:

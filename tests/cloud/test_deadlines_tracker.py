@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -39,9 +39,9 @@ async def tracking(client: CloudClient) -> AsyncIterator[JobTracker]:
             await task
 
 
-async def until_true(predicate: object, what: str) -> None:
+async def until_true(predicate: Callable[[], object], what: str) -> None:
     for _ in range(BOUND_S * 100):
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
         await asyncio.sleep(0.01)
     pytest.fail(f"never happened: {what}")
@@ -77,8 +77,12 @@ async def test_one_request_hangs_while_two_jobs_finish_and_a_restore_completes(
             assert plan.runnable, plan.blockers
             restore = RestoreTask(plan)
             restore_done: list[int] = []
-            restore.subscribe(lambda task: task.finished and restore_done.append(
-                sim.faults.dripping))
+
+            def note_done(task: RestoreTask) -> None:
+                if task.finished:
+                    restore_done.append(sim.faults.dripping)
+
+            restore.subscribe(note_done)
             running = asyncio.create_task(restore.run(client, tracker))
             await until_true(lambda: tracker.jobs, "the restore's first job tracked")
 

@@ -17,6 +17,7 @@ from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.session import DEMO_SOURCE
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for
+from tests.helpers import bound_port
 
 
 def server_state(sim: SimServer) -> dict[str, Any]:
@@ -168,7 +169,7 @@ async def lying() -> AsyncIterator[tuple[LyingLists, Profile]]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = bound_port(site)
     profile = Profile(name="fake", url=f"http://127.0.0.1:{port}/client/api", api_key="k",
                       secret_key="s", source=DEMO_SOURCE, timeout_s=5)
     try:

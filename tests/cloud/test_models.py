@@ -98,7 +98,8 @@ def test_wrong_types_are_refused_with_the_command_and_the_field() -> None:
 
 
 def test_an_item_that_is_not_an_object_is_refused() -> None:
-    for item in (None, [], "vol", 3):
+    not_objects: tuple[object, ...] = (None, [], "vol", 3)
+    for item in not_objects:
         assert "Expected `object`" in refused(Volume.parse, item)
 
 

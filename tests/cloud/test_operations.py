@@ -31,6 +31,7 @@ from atlas_tui.cloud.restore.operations import (
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
+    from atlas_tui.sim.model import Vm as SimVm
     from atlas_tui.sim.model import Volume as SimVolume
 
 
@@ -50,7 +51,7 @@ async def look(rc: CloudClient, op: Operation, *, mine: str = "", **rec: Any) ->
     return await op.inspect(rc, Look(dict(rec), mine))
 
 
-def vm_of(rsim: SimServer, name: str) -> Any:
+def vm_of(rsim: SimServer, name: str) -> SimVm:
     return next(v for v in rsim.state.vms.values() if v.name == name)
 
 

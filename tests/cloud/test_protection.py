@@ -9,12 +9,11 @@ import pytest
 
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import SnapshotPolicy, VirtualMachine, Volume
+from atlas_tui.cloud.inventory import Inventory, SnapshotStats
 from atlas_tui.cloud.protection import (
     GIB,
     PERIODS,
     SLACK,
-    ProtectionInventory,
-    SnapshotFold,
     Status,
     assess,
     by_instance,
@@ -23,6 +22,7 @@ from atlas_tui.cloud.protection import (
     policy_health,
     summarize,
 )
+from atlas_tui.sim import SimServer
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -55,44 +55,53 @@ def policy(volume: str, interval: str, ident: str | None = None) -> SnapshotPoli
                                  "timezone": "UTC"})
 
 
-# --- the fold ------------------------------------------------------------------------------
+# --- what the inventory's one snapshot walk keeps for this view ---------------------------
 
 
-def test_fold_keeps_the_newest_backed_up_recurring_snapshot_per_interval() -> None:
-    fold = SnapshotFold()
-    fold.add_all([
+def fold(items: list[dict[str, Any]]) -> dict[str, SnapshotStats]:
+    """As Inventory's walk of listSnapshots does (an item seen twice counts once)."""
+    stats: dict[str, SnapshotStats] = {}
+    seen: set[str] = set()
+    for raw in items:
+        if raw["id"] not in seen:
+            seen.add(raw["id"])
+            stats.setdefault(raw["volumeid"], SnapshotStats()).add_raw(raw)
+    return stats
+
+
+def test_stats_keep_the_newest_backed_up_recurring_snapshot_per_interval() -> None:
+    stats = fold([
         snap("a", "v1", "DAILY", ago=timedelta(days=2)),
         snap("b", "v1", "DAILY", ago=timedelta(hours=3)),
         snap("c", "v1", "DAILY", ago=timedelta(hours=1), state="Error"),  # protects nothing
         snap("d", "v1", "DAILY", ago=timedelta(minutes=5), state="BackingUp"),
         snap("e", "v1", "MANUAL", ago=timedelta(minutes=1)),  # not a policy's run
         snap("f", "v1", "HOURLY", ago=timedelta(minutes=30)),
-    ])
-    assert fold.newest_good == {("v1", "DAILY"): NOW - timedelta(hours=3),
-                                ("v1", "HOURLY"): NOW - timedelta(minutes=30)}
-    stats = fold.stats["v1"]
+    ])["v1"]
+    assert stats.newest_good == {"DAILY": NOW - timedelta(hours=3),
+                                 "HOURLY": NOW - timedelta(minutes=30)}
     assert stats.count == 6 and stats.newest == NOW - timedelta(minutes=1)
     assert stats.physical_bytes == 6 * GIB
 
 
-def test_fold_counts_an_item_seen_twice_once() -> None:
-    fold = SnapshotFold()
-    fold.add_all([snap("a", "v1"), snap("a", "v1"), snap("b", "v1")])
-    assert fold.stats["v1"].count == 2
+def test_stats_remember_the_volume_name_for_orphans() -> None:
+    assert fold([snap("a", "gone", name="old-logs")])["gone"].volume_name == "old-logs"
 
 
-def test_fold_remembers_volume_names_for_orphans() -> None:
-    fold = SnapshotFold()
-    fold.add(snap("a", "gone", name="old-logs"))
-    assert fold.names == {"gone": "old-logs"}
-
-
-def test_fold_reads_snapshottype_when_intervaltype_is_missing() -> None:
-    fold = SnapshotFold()
+def test_stats_read_snapshottype_when_intervaltype_is_missing() -> None:
     raw = snap("a", "v1", "WEEKLY")
     raw["snapshottype"] = raw.pop("intervaltype")
-    fold.add(raw)
-    assert ("v1", "WEEKLY") in fold.newest_good
+    assert "WEEKLY" in fold([raw])["v1"].newest_good
+
+
+def test_merged_stats_keep_the_newest_good_of_each() -> None:
+    total = SnapshotStats()
+    for stats in fold([snap("a", "v1", "DAILY", ago=timedelta(days=2)),
+                       snap("b", "v2", "DAILY", ago=timedelta(hours=2)),
+                       snap("c", "v2", "WEEKLY", ago=timedelta(days=3))]).values():
+        total.merge(stats)
+    assert total.newest_good == {"DAILY": NOW - timedelta(hours=2),
+                                 "WEEKLY": NOW - timedelta(days=3)}
 
 
 # --- staleness -----------------------------------------------------------------------------
@@ -102,8 +111,8 @@ def test_fold_reads_snapshottype_when_intervaltype_is_missing() -> None:
 def test_stale_only_past_the_interval_plus_slack(interval: str) -> None:
     limit = PERIODS[interval] + SLACK[interval]
     p = policy("v1", interval)
-    at_limit = {("v1", interval): NOW - limit}
-    past = {("v1", interval): NOW - limit - timedelta(seconds=1)}
+    at_limit = {interval: NOW - limit}
+    past = {interval: NOW - limit - timedelta(seconds=1)}
     assert not policy_health(p, at_limit, NOW).stale
     assert policy_health(p, past, NOW).stale
 
@@ -115,8 +124,7 @@ def test_a_policy_without_a_run_is_not_stale_but_never_ran() -> None:
 
 def test_staleness_is_per_interval_type() -> None:
     # A fresh hourly snapshot does not make up for a daily policy that stopped.
-    newest = {("v1", "HOURLY"): NOW - timedelta(minutes=10),
-              ("v1", "DAILY"): NOW - timedelta(days=3)}
+    newest = {"HOURLY": NOW - timedelta(minutes=10), "DAILY": NOW - timedelta(days=3)}
     assert not policy_health(policy("v1", "HOURLY"), newest, NOW).stale
     assert policy_health(policy("v1", "DAILY"), newest, NOW).stale
 
@@ -125,7 +133,7 @@ def test_staleness_is_per_interval_type() -> None:
 
 
 def world() -> tuple[dict[str, Volume], dict[str, VirtualMachine],
-                     dict[str, list[SnapshotPolicy]], SnapshotFold]:
+                     dict[str, list[SnapshotPolicy]], dict[str, SnapshotStats]]:
     vms = {"m1": machine("m1", "web"), "m2": machine("m2", "db", "Stopped")}
     volumes = {
         "ok": vol("ok", "ROOT-ok", "m1"),
@@ -139,15 +147,14 @@ def world() -> tuple[dict[str, Volume], dict[str, VirtualMachine],
         "late": [policy("late", "DAILY")],
         "new": [policy("new", "WEEKLY")],
     }
-    fold = SnapshotFold()
-    fold.add_all([
+    stats = fold([
         snap("1", "ok", "DAILY", ago=timedelta(hours=5), size=2 * GIB),
         snap("2", "ok", "HOURLY", ago=timedelta(minutes=20), size=GIB),
         snap("3", "late", "DAILY", ago=timedelta(days=4), size=3 * GIB),
         snap("4", "gone", "DAILY", ago=timedelta(days=12), size=5 * GIB, name="old-logs"),
         snap("5", "gone", "MANUAL", ago=timedelta(days=40), size=GIB, name="old-logs"),
     ])
-    return volumes, vms, policies, fold
+    return volumes, vms, policies, stats
 
 
 def test_assess_gives_each_volume_its_verdict_and_orphans_their_own_row() -> None:
@@ -209,18 +216,21 @@ def test_limit_is_read_from_the_servers_refusal() -> None:
 # --- against the simulator -----------------------------------------------------------------
 
 
-async def test_protection_inventory_folds_the_one_snapshot_walk(client: CloudClient) -> None:
-    inventory = ProtectionInventory()
+async def test_the_inventorys_one_snapshot_walk_is_all_protection_needs(
+    client: CloudClient, sim: SimServer,
+) -> None:
+    inventory = Inventory()
     await inventory.load(client, lambda _part: None)
-    assert client.calls["listSnapshots"] == 1
+    assert sim.state.calls["listSnapshots"] == 1
     root42 = next(v for v in inventory.volumes.values() if v.name == "ROOT-42")
     # Independently: the newest BackedUp DAILY snapshot of ROOT-42, asked per volume.
     daily = [s for s in await client.snapshots(volumeid=root42.id)
              if s.intervaltype == "DAILY" and s.backed_up]
-    assert inventory.fold.newest_good[(root42.id, "DAILY")] == max(s.created for s in daily)  # type: ignore[type-var]
+    newest = max(s.created for s in daily if s.created is not None)
+    assert inventory.stats_by_volume[root42.id].newest_good["DAILY"] == newest
     assert inventory.stats_by_volume[root42.id].count == len(
         await client.snapshots(volumeid=root42.id))
     rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
-                  inventory.fold, client.server_now())
+                  inventory.stats_by_volume, client.server_now())
     orphan = next(r for r in rows if r.status is Status.ORPHANED)
     assert orphan.volume_name == "old-logs" and orphan.snapshots == 3

@@ -71,7 +71,7 @@ def test_error_log_redacts_and_masks_the_profile_keys(tmp_path: Path) -> None:
                            "\x1b]52;c;x\x07")
     except RuntimeError as e:
         assert log.write("Snapshot", "RuntimeError: boom hunter2", e)
-    text = log.path.read_text()  # type: ignore[union-attr]
+    text = log.path.read_text()
     assert_clean(text)
     assert "\x1b" not in text and "\x07" not in text  # no control sequence for a terminal
     assert "Traceback" in text and "Snapshot: RuntimeError: boom ***" in text

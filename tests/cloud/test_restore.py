@@ -36,6 +36,7 @@ from atlas_tui.cloud.restore import (
 )
 from tests.cloud.restore_child import kill_at
 from tests.conftest import FAST_RETRY, profile_for
+from tests.helpers import present
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -91,7 +92,7 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
     assert plan.original_root is not None and plan.original_root["renamed_to"] == kept_name
     attach = plan.step("attach-new")
     assert attach.call.params["deviceid"] == 0 and attach.undo is not None
-    assert plan.step("detach-old").undo.call.params["deviceid"] == 0  # type: ignore[union-attr]
+    assert present(plan.step("detach-old").undo).call.params["deviceid"] == 0
     assert plan.confirm_text == "hello-atlas" and plan.downtime_s > 0
 
     events: list[RestoreEvent] = []
@@ -107,7 +108,7 @@ async def test_root_swap_puts_new_root_at_device_0_and_keeps_the_old_one(
         [old] = await other.volumes(name=kept_name)
         assert await other.volumes(name="ROOT-42") == []
     assert old.id == old_root.id and not old.attached and old.type == "DATADISK"
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
     # Policies: copied to the new root, and (by default) kept on the old one.
     new_pols = await rc.snapshot_policies(roots[0].id)
     assert [(p.interval, p.schedule, p.maxsnaps) for p in new_pols] == [("DAILY", "03:00", 7)]
@@ -147,7 +148,7 @@ async def test_root_swap_of_a_stopped_vm_neither_stops_nor_starts_it(rc: CloudCl
     assert plan.downtime_s > 0  # detach and attach: the VM cannot be started meanwhile
     outcome = await runner(rc, plan).run()
     assert outcome.succeeded and outcome.verified, outcome
-    assert (await rc.virtual_machine(vm.id)).state == "Stopped"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Stopped"
     roots = [v for v in await rc.volumes_of(vm.id) if v.is_root]
     assert len(roots) == 1 and roots[0].deviceid == 0 and roots[0].name.startswith("db-01-root")
 
@@ -202,12 +203,12 @@ async def test_rename_step_is_optional_right_after_the_detach_and_round_trips(rc
     rename = plan.step("rename-old")
     assert rename.optional and rename.undo is not None and rename.undo.optional
     assert rename.call.command == rename.undo.call.command == "updateVolume"
-    assert rename.call.params == {"id": old.id, "name": plan.original_root["renamed_to"]}  # type: ignore[index]
+    assert rename.call.params == {"id": old.id, "name": present(plan.original_root)["renamed_to"]}
     assert rename.undo.call.params == {"id": old.id, "name": "ROOT-42"}
     assert [s.id for s in plan.steps if s.optional] == ["rename-old"]
     again = RestorePlan.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert again == plan and again.step("rename-old").optional
-    assert again.step("rename-old").undo.optional  # type: ignore[union-attr]
+    assert present(again.step("rename-old").undo).optional
     # A journal written before optional steps existed has no such key: not optional.
     old_style = plan.to_dict()
     for step in old_style["steps"]:
@@ -244,7 +245,7 @@ async def test_a_failing_rename_is_noted_and_the_restore_goes_on(
     assert not any(e.kind is EventKind.ROLLBACK_STARTED for e in events)
     [optional] = [e for e in events if e.kind is EventKind.STEP_OPTIONAL_FAILED]
     assert optional.step_id == "rename-old" and optional.error == text
-    assert rc.calls["attachVolume"] == 1 and rc.calls["startVirtualMachine"] == 1
+    assert rsim.state.calls["attachVolume"] == 1 and rsim.state.calls["startVirtualMachine"] == 1
     old = await rc.volume(snap.volumeid)
     assert old is not None and old.name == "ROOT-42" and not old.attached
     assert rename_note(outcome) == [
@@ -256,7 +257,7 @@ async def test_a_failing_rename_is_noted_and_the_restore_goes_on(
     roots = [v for v in await rc.volumes_of(vm.id) if v.is_root]
     assert len(roots) == 1 and roots[0].deviceid == 0 and roots[0].id != old.id
     assert volumes_before <= {v.id for v in await rc.volumes()}
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
     journal = Journal.load(Path(outcome.journal_path))
     assert journal.step("rename-old")["status"] == "optional-failed"
     assert journal.summary().endswith("succeeded, 6/6 steps done")
@@ -268,7 +269,7 @@ async def test_a_server_that_ignores_the_name_is_noted(rc: CloudClient, rsim: Si
     plan = plan_root_swap(await gather_context(rc, snap.id))
     outcome = await runner(rc, plan).run()
     assert outcome.succeeded and outcome.verified, outcome
-    assert rc.calls["updateVolume"] == 1
+    assert rsim.state.calls["updateVolume"] == 1
     [note] = rename_note(outcome)
     assert note.startswith("The server accepted the rename of ROOT-42 but did not do it")
     assert note.endswith(f"it is kept, detached, as ROOT-42, id {snap.volumeid}.")
@@ -288,10 +289,10 @@ async def test_a_later_failure_renames_the_old_root_back_before_reattaching_it(
     assert outcome.failed_step == "start-vm"
     undone = [e.step_id for e in events if e.kind is EventKind.ROLLBACK_STEP_FINISHED]
     assert undone == ["undo-attach-new", "undo-rename-old", "undo-detach-old", "undo-stop-vm"]
-    assert rc.calls["updateVolume"] == 2  # renamed, then back
+    assert rsim.state.calls["updateVolume"] == 2  # renamed, then back
     [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
     assert (root.id, root.name, root.type) == (snap.volumeid, "ROOT-42", "ROOT")
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
     assert rename_note(outcome) == []
 
 
@@ -310,7 +311,7 @@ async def test_a_failing_rename_back_does_not_stop_the_rollback(
     assert rename_note(outcome) == [
         f"Could not rename {kept_name} back to ROOT-42: Failed to update volume; it is kept "
         f"under the new name, id {snap.volumeid}."]
-    assert rc.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
+    assert rsim.state.calls["updateVolume"] == 1 + 3  # the rename, then three tries to undo it
 
 
 async def crash_at_the_rename(rc: CloudClient, rsim: SimServer, *, sent: bool,
@@ -352,7 +353,7 @@ async def test_rollback_after_a_crash_at_the_rename_looks_at_the_name(
     assert undone == ["undo-rename-old", "undo-detach-old", "undo-stop-vm"]
     vm = await vm_named(rc, "hello-atlas")
     [root] = [v for v in await rc.volumes_of(vm.id) if v.deviceid == 0]
-    assert root.name == "ROOT-42" and root.id == plan.original_root["id"]  # type: ignore[index]
+    assert root.name == "ROOT-42" and root.id == present(plan.original_root)["id"]
 
 
 @pytest.mark.slow
@@ -366,7 +367,7 @@ async def test_resume_after_a_crash_at_the_rename_sends_it_only_if_lost(
     assert outcome.succeeded and outcome.verified, outcome
     assert [e.step_id for e in events if e.kind is EventKind.STEP_STARTED] == [
         "rename-old", "attach-new", "start-vm"]  # no trace of the rename: sent again
-    old = await rc.volume(plan.original_root["id"])  # type: ignore[index]
+    old = await rc.volume(present(plan.original_root)["id"])
     assert old is not None and old.name == plan.step("rename-old").call.params["name"]
     assert rename_note(outcome) == []
 
@@ -390,10 +391,10 @@ async def test_data_swap_attaches_at_the_old_device_id(rc: CloudClient):
     assert detached is not None and not detached.attached
     assert detached.name == plan.step("rename-old").call.params["name"]
     assert detached.name.startswith("DATA-42-replaced-")
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
 
 
-async def test_data_swap_can_keep_the_vm_running(rc: CloudClient):
+async def test_data_swap_can_keep_the_vm_running(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "hello-atlas")
     snap = await snapshot_of(rc, "DATA-42")
     plan = plan_data_swap(await gather_context(rc, snap.id), stop_vm=False, move_policies=True)
@@ -401,7 +402,7 @@ async def test_data_swap_can_keep_the_vm_running(rc: CloudClient):
     assert plan.downtime_s == 0 and any("swapped hot" in n for n in plan.notes)
     outcome = await runner(rc, plan).run()
     assert outcome.succeeded and outcome.verified, outcome
-    assert rc.calls["stopVirtualMachine"] == 0
+    assert rsim.state.calls["stopVirtualMachine"] == 0
     new = next(v for v in await rc.volumes_of(vm.id) if v.deviceid == 1)
     # DATA-42 had two policies (DAILY and HOURLY): both follow the data onto the new disk.
     assert sorted(p.interval for p in await rc.snapshot_policies(new.id)) == ["DAILY", "HOURLY"]
@@ -436,7 +437,7 @@ async def test_attach_as_extra_disk_to_another_vm(rc: CloudClient):
     assert len(extra) == 1 and extra[0].type == "DATADISK" and extra[0].deviceid not in (0, None)
     assert extra[0].name.startswith("DATA-42-files-from-")
     assert [v.id for v in await rc.volumes_of(source_vm.id)] == before_source
-    assert (await rc.virtual_machine(other.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(other.id)).state == "Running"
 
 
 async def test_attach_root_snapshot_to_the_same_vm(rc: CloudClient):
@@ -468,11 +469,11 @@ async def test_revert_in_place_stops_reverts_and_starts(rc: CloudClient):
                       if e.kind is EventKind.STEP_FINISHED and e.step_id == "revert")
     job = await rc.job(revert_job)
     assert job.succeeded and job.command_name.startswith("RevertSnapshotCmd")
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
     assert [v.name for v in await rc.volumes_of(vm.id) if v.deviceid == 0] == ["ROOT-42"]
 
 
-async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient):
+async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "win-fileserver")
     snap = await snapshot_of(rc, "ROOT-46")
     ctx = await gather_context(rc, snap.id)
@@ -482,8 +483,8 @@ async def test_revert_is_refused_on_xenserver_with_a_blocker(rc: CloudClient):
     assert available_modes(ctx)[Mode.REVERT]
     with pytest.raises(PlanBlocked):
         await runner(rc, plan).run()
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
-    assert rc.calls["stopVirtualMachine"] == 0
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
+    assert rsim.state.calls["stopVirtualMachine"] == 0
 
 
 # -- mode 5: template, and a new VM from it ------------------------------------------------
@@ -571,17 +572,17 @@ async def test_vm_snapshots_block_and_the_opt_in_remedy_deletes_them(rc: CloudCl
     assert len(roots) == 1 and roots[0].name.startswith("app-01-root-from-")
 
 
-async def test_run_refuses_a_stale_plan(rc: CloudClient):
+async def test_run_refuses_a_stale_plan(rc: CloudClient, rsim: SimServer):
     vm = await vm_named(rc, "hello-atlas")
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
     await rc.run(await rc.stop_vm(vm.id), poll_s=0.05)
     with pytest.raises(PlanBlocked, match="plan again"):
         await runner(rc, plan).run()
-    assert rc.calls["createVolume"] == 0
+    assert rsim.state.calls["createVolume"] == 0
 
 
-async def test_precondition_is_rechecked_before_each_step(rc: CloudClient):
+async def test_precondition_is_rechecked_before_each_step(rc: CloudClient, rsim: SimServer):
     """A VM snapshot taken by someone else after the stop stops the swap before the detach
     (checked by us, not left to the server); the rollback starts the VM again."""
     vm = await vm_named(rc, "hello-atlas")
@@ -598,8 +599,8 @@ async def test_precondition_is_rechecked_before_each_step(rc: CloudClient):
                                   settle_s=1.0).run()
     assert outcome.status == "rolled-back" and outcome.verified, outcome
     assert outcome.failed_step == "detach-old" and "VM snapshots (late)" in outcome.error
-    assert rc.calls["detachVolume"] == 0  # refused by us, not by the server
-    assert (await rc.virtual_machine(vm.id)).state == "Running"  # type: ignore[union-attr]
+    assert rsim.state.calls["detachVolume"] == 0  # refused by us, not by the server
+    assert present(await rc.virtual_machine(vm.id)).state == "Running"
 
 
 # -- the plan as data, and the journal ----------------------------------------------------
@@ -631,11 +632,12 @@ async def test_journal_is_written_atomically_and_lists_unfinished(rc: CloudClien
     assert not list(restores_dir().glob("*.tmp"))
 
 
-async def test_resume_of_a_finished_journal_changes_nothing(rc: CloudClient):
+async def test_resume_of_a_finished_journal_changes_nothing(rc: CloudClient, rsim: SimServer):
     snap = await snapshot_of(rc, "ROOT-42")
     plan = plan_root_swap(await gather_context(rc, snap.id))
     outcome = await runner(rc, plan).run()
-    calls = sum(rc.calls[c] for c in ("createVolume", "attachVolume", "detachVolume"))
+    writes = ("createVolume", "attachVolume", "detachVolume")
+    calls = sum(rsim.state.calls[c] for c in writes)
     again = await RestoreRunner.resume(rc, Journal.load(Path(outcome.journal_path)))
     assert again.succeeded and again.verified
-    assert sum(rc.calls[c] for c in ("createVolume", "attachVolume", "detachVolume")) == calls
+    assert sum(rsim.state.calls[c] for c in writes) == calls

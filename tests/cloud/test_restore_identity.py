@@ -23,6 +23,7 @@ from tests.cloud.restore_child import kill_at
 from tests.cloud.test_restore import snapshot_of, vm_named
 from tests.cloud.test_restore_faults import KillSim
 from tests.conftest import FAST_RETRY, profile_for, running_sim
+from tests.helpers import present
 
 if TYPE_CHECKING:
     from atlas_tui.sim import SimServer
@@ -143,7 +144,7 @@ async def test_a_crash_during_create_volume_resumes_to_its_own_volume(tmp_path: 
             started = await client.create_volume_from_snapshot(
                 snap.id, name=name, disk_offering_id=plan.options["diskofferingid"])
             await client.wait(started.jobid, poll_s=0.05)
-            decoy = started.entity_id
+            decoy = present(started.entity_id)
             journal = Journal.create(plan, tmp_path, endpoint=sim.endpoint)
             await sim.faults("latency:createVolume=1500ms")
             # Killed once the call has reached the server, which holds it.

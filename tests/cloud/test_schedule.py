@@ -17,27 +17,22 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from atlas_tui.cloud import schedule as sched_mod
-from atlas_tui.cloud.schedule import (
-    Finding,
-    FindingKind,
+from atlas_tui.cloud import schedule as sched_pkg
+from atlas_tui.cloud.schedule.codec import (
     Interval,
     Schedule,
     ScheduleError,
     ScheduleNonCanonicalError,
     ScheduleRejectedError,
     ScheduleRolloverError,
-    Severity,
     decode,
-    describe,
     encode,
-    lint,
-    next_runs,
-    server_interpretation,
-    server_timezone,
-    timezone_completions,
-    validate_timezone,
 )
+from atlas_tui.cloud.schedule.lint import Finding, FindingKind, Severity, lint
+from atlas_tui.cloud.schedule.next_run import next_runs, server_interpretation
+from atlas_tui.cloud.schedule.words import describe
+from atlas_tui.cloud.schedule.zones import server_timezone, timezone_completions, validate_timezone
+from tests.helpers import present
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SAMPLE_TZS = [
@@ -93,7 +88,7 @@ def test_interval_codes_and_names_match_the_api() -> None:
 @pytest.mark.parametrize("bad", [4, -1, True, "yearly", "", 1.0])
 def test_interval_rejects_unknown_values(bad: object) -> None:
     with pytest.raises(ScheduleError):
-        Interval.parse(bad)  # type: ignore[arg-type]
+        Interval.parse(bad)  # type: ignore[arg-type]  # what the test tries
 
 
 # --- Schedule validation -------------------------------------------------------------------
@@ -500,7 +495,7 @@ def test_golden_table_covers_dst_days_and_rollovers() -> None:
     assert len(dst_changes) >= 30
 
 
-def _decode_error(interval: str, text: str) -> Exception | None:
+def _decode_error(interval: Interval | str, text: str) -> Exception | None:
     try:
         decode(interval, text)
     except ScheduleError as exc:
@@ -536,8 +531,8 @@ def test_matches_jdk17_get_next_run_time(
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-def oslo(*args: int) -> datetime:
-    return datetime(*args, tzinfo=OSLO)
+def oslo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=OSLO)
 
 
 def test_daily_in_the_spring_gap_runs_early_then_late_as_the_server_does() -> None:
@@ -549,7 +544,7 @@ def test_daily_in_the_spring_gap_runs_early_then_late_as_the_server_does() -> No
         ("03-31 02:30", "CEST"),
         ("04-01 02:30", "CEST"),
     ]
-    assert all(r.tzinfo is not None and r.tzinfo.key == "Europe/Oslo" for r in runs)
+    assert all(isinstance(r.tzinfo, ZoneInfo) and r.tzinfo.key == "Europe/Oslo" for r in runs)
 
 
 def test_a_gap_time_resolved_directly_is_shifted_forward() -> None:
@@ -744,7 +739,7 @@ def test_rollover_effective_string_is_what_the_server_does(
     assume(isinstance(_decode_error(interval, text), ScheduleRolloverError))
     (finding,) = lint(interval, text)
     assume(finding.effective is not None)
-    effective = decode(interval, finding.effective)  # a valid, canonical schedule
+    effective = decode(interval, present(finding.effective))  # a valid, canonical schedule
     assert encode(effective) == finding.effective
     first = server_interpretation(interval, text, "UTC", now)
     # The first run is one of the effective schedule's runs, and so is every later one.
@@ -780,8 +775,8 @@ def test_the_guides_daily_03_00_is_flagged_with_a_one_key_fix() -> None:
         fix="00:03",
         effective="03:00",
     )
-    assert decode("DAILY", f.fix) == Schedule.daily(3, 0)
-    assert lint("DAILY", f.fix) == []
+    assert decode("DAILY", present(f.fix)) == Schedule.daily(3, 0)
+    assert lint("DAILY", present(f.fix)) == []
     assert lint(1, "12:00", "Europe/Oslo")[0].message.startswith("runs at 00:12 Europe/Oslo;")
     (f,) = lint("WEEKLY", "03:00:2")
     assert f.fix == "00:03:2"
@@ -824,9 +819,9 @@ def test_lint_of_encoded_schedules_is_only_ever_swap_advice(schedule: Schedule) 
     assert (f.kind, f.severity) == (FindingKind.SWAPPED, Severity.ADVICE)
     # Advice, not an error: the schedule still round-trips, so the UI can save it.
     assert decode(schedule.interval, encode(schedule)) == schedule
-    fixed = decode(schedule.interval, f.fix)
+    fixed = decode(schedule.interval, present(f.fix))
     assert (fixed.hour, fixed.minute, fixed.day) == (schedule.minute, 0, schedule.day)
-    assert lint(schedule.interval, f.fix) == []
+    assert lint(schedule.interval, present(f.fix)) == []
 
 
 # --- describe -------------------------------------------------------------------------------
@@ -946,15 +941,19 @@ def test_timezone_completions_are_valid_and_match(prefix: str, limit: int) -> No
 # --- Purity ---------------------------------------------------------------------------------
 
 
-def test_module_imports_only_the_stdlib() -> None:
-    tree = ast.parse(Path(sched_mod.__file__).read_text())
+def test_package_imports_only_the_stdlib_and_itself() -> None:
+    files = sorted(Path(sched_pkg.__file__).parent.glob("*.py"))
+    assert {f.name for f in files} >= {"codec.py", "next_run.py", "lint.py", "words.py"}
     imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                inside = node.module.startswith("atlas_tui.cloud.schedule.")
+                imported.add("(itself)" if inside else node.module.split(".")[0])
     assert imported <= {
+        "(itself)",
         "__future__",
         "enum",
         "functools",
@@ -963,7 +962,8 @@ def test_module_imports_only_the_stdlib() -> None:
         "dataclasses",
         "datetime",
     }
-    code = "import sys, atlas_tui.cloud.schedule; print('textual' in sys.modules)"
+    code = ("import sys, atlas_tui.cloud.schedule.lint, atlas_tui.cloud.schedule.next_run; "
+            "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

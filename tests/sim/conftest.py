@@ -41,17 +41,17 @@ class Api:
             body = await resp.json(content_type=None)
             return Answer(resp.status, body, resp.headers)
 
-    async def call(self, command: str, **params: object) -> Answer:
+    async def call(self, command: str, **params: Any) -> Answer:
         return await self.raw(
             signed_query(command, self.sim.api_key, self.sim.secret_key, **params)
         )
 
-    async def post(self, command: str, **params: object) -> Answer:
+    async def post(self, command: str, **params: Any) -> Answer:
         """A signed POST: aiohttp never retries it, so a dropped connection stays visible."""
         query = signed_query(command, self.sim.api_key, self.sim.secret_key, **params)
         return await self.raw("", method="POST", data=dict(parse_qsl(query)))
 
-    async def ok(self, command: str, **params: object) -> dict[str, Any]:
+    async def ok(self, command: str, **params: Any) -> dict[str, Any]:
         ans = await self.call(command, **params)
         assert ans.status == 200, ans.body
         return ans.inner
@@ -66,7 +66,7 @@ class Api:
         [vol] = found["volume"]
         return vol
 
-    async def snapshots(self, **params: object) -> list[dict[str, Any]]:
+    async def snapshots(self, **params: Any) -> list[dict[str, Any]]:
         return (await self.ok("listSnapshots", **params)).get("snapshot", [])
 
     async def job(self, jobid: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class Api:
         assert job["jobstatus"] != 0, job
         return job
 
-    async def run(self, command: str, **params: object) -> dict[str, Any]:
+    async def run(self, command: str, **params: Any) -> dict[str, Any]:
         reply = await self.ok(command, **params)
         return await self.finish(reply["jobid"])
 

@@ -31,12 +31,15 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from cs import AIOCloudStack, CloudStack
+from libcloud.common.base import PollingConnection
 from libcloud.compute.base import Node, StorageVolume, VolumeSnapshot
+from libcloud.compute.drivers.cloudstack import CloudStackNodeDriver
 from libcloud.compute.providers import get_driver
 from libcloud.compute.types import NodeState, Provider
 
 from atlas_tui.sim import SimServer
 from atlas_tui.sim.domain.policies import remove_policy
+from tests.helpers import present
 
 GIB = 1024**3
 VM_NAME = "hello-atlas"
@@ -306,6 +309,7 @@ class Libcloud:
     def __init__(self, sim: SimServer) -> None:
         url = urlparse(sim.endpoint)
         cls = get_driver(Provider.CLOUDSTACK)
+        assert issubclass(cls, CloudStackNodeDriver)
         self.driver = cls(
             key=sim.api_key,
             secret=sim.secret_key,
@@ -314,6 +318,7 @@ class Libcloud:
             path=url.path,
             secure=False,
         )
+        assert isinstance(self.driver.connection, PollingConnection)
         self.driver.connection.poll_interval = POLL
         self.routes: dict[str, set[str]] = {}
 
@@ -339,7 +344,7 @@ class Libcloud:
 
     @staticmethod
     def _volume_dict(vol: StorageVolume) -> dict[str, Any]:
-        extra = vol.extra
+        extra = present(vol.extra)
         found = {
             "id": vol.id,
             "name": vol.name,

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote, urlencode
 
 
@@ -26,7 +27,7 @@ def signed_query(
     secret: str,
     expires_in: float | None = 600,
     encoder=java_quote,
-    **params: object,
+    **params: Any,
 ) -> str:
     p = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
     p.update({"command": command, "apikey": key, "response": "json"})

@@ -92,7 +92,7 @@ class Script:
         self.sim = sim
         self.answers: list[Any] = []
 
-    def call(self, command: str, **params: object) -> dict[str, Any]:
+    def call(self, command: str, **params: Any) -> dict[str, Any]:
         query = signed_query(command, DEMO_API_KEY, DEMO_SECRET_KEY, **params)
         status, body = self.sim.core.execute(dict(parse_qsl(query)))
         self.answers.append((command, status, body))
@@ -103,7 +103,7 @@ class Script:
         self.sim.clock.advance(seconds)
         self.answers.append(("advance", seconds))
 
-    def run(self, command: str, **params: object) -> dict[str, Any]:
+    def run(self, command: str, **params: Any) -> dict[str, Any]:
         reply = self.call(command, **params)
         self.wait(400)
         if "jobid" in reply:

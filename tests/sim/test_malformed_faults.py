@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def test_invalid_answer_fault_specs(spec: str) -> None:
         FaultSet.parse_rules(spec)
 
 
-async def raw_text(api: Api, command: str, **params: object) -> tuple[int, str, str]:
+async def raw_text(api: Api, command: str, **params: Any) -> tuple[int, str, str]:
     query = signed_query(command, api.sim.api_key, api.sim.secret_key, **params)
     async with api.session.get(f"{api.sim.endpoint}?{query}") as resp:
         return resp.status, resp.content_type, await resp.text()

@@ -19,8 +19,8 @@ from atlas_tui.sim.schedule import (
 START = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)  # a Wednesday
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

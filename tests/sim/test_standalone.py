@@ -14,6 +14,7 @@ import pytest
 from cs import CloudStack
 
 from atlas_tui.sim import SimServer
+from tests.helpers import present
 
 SIM_DIR = Path(__file__).resolve().parents[2] / "atlas_tui" / "sim"
 
@@ -92,7 +93,7 @@ def test_standalone_cli_serves_and_stops_on_sigterm() -> None:
             if line.startswith("Press Ctrl+C"):
                 break
         banner = "".join(lines)
-        endpoint = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        endpoint = present(re.search(r"listening on (\S+)", banner)).group(1)
         assert "[atlas-sim]" in banner and "apikey = k1" in banner and "secretkey = s1" in banner
         assert "cmk set url " + endpoint in banner and "secret = s1" in banner
         cs = CloudStack(endpoint=endpoint, key="k1", secret="s1")

@@ -11,13 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from cs import AIOCloudStack, CloudStack, CloudStackApiException
 from libcloud.common.types import ProviderError
-from libcloud.compute.providers import get_driver
-from libcloud.compute.types import Provider
 
 from atlas_tui.sim import SimServer
 
@@ -250,16 +247,7 @@ def test_libcloud_volume_calls_send_names_a_real_server_ignores(threaded: SimSer
     ``params.get(parameterAnnotation.name())``), so those names are unknown and ignored: the
     server refuses both calls as if the values were never sent. Finding: these two libcloud
     methods cannot work against a real CloudStack; the simulator used to fold case and hid it."""
-    url = urlparse(threaded.endpoint)
-    driver = get_driver(Provider.CLOUDSTACK)(
-        key=threaded.api_key,
-        secret=threaded.secret_key,
-        host=url.hostname,
-        port=url.port,
-        path=url.path,
-        secure=False,
-    )
-    driver.connection.poll_interval = POLL
+    driver = Libcloud(threaded).driver
     node = next(n for n in driver.list_nodes() if n.name == VM_NAME)
     data = next(v for v in driver.list_volumes(node=node) if v.name == DATA_NAME)
     snap = driver.create_volume_snapshot(data)

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
@@ -38,7 +39,7 @@ from atlas_tui.ui.screens.help import HelpScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.prompts import JumpPrompt
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.screens.quit import QuitDialog
@@ -52,7 +53,7 @@ from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import loaded, screen_text, until
+from tests.ui.helpers import atlas_of, loaded, screen_text, session_of, until
 
 # Every command the client can send that changes the cloud: each write method goes through
 # `_write` or `_start` with the command's name as its first argument.
@@ -72,8 +73,8 @@ BUSY_GROUPS = {"action", "actions", "policy-change", "save", "drill", "restore",
                "stuck-diagnostic"}
 
 
-def app_for(sim: SimServer, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+def app_for(sim: SimServer, **launch: Any) -> AtlasApp:
+    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())
 
 
 def test_the_write_list_has_every_write_of_the_client() -> None:
@@ -106,21 +107,21 @@ def test_the_readme_key_tables_name_every_key() -> None:
 
 
 async def open_vm(pilot: Pilot, name: str) -> VolumesScreen:
-    app = pilot.app
+    app = atlas_of(pilot)
     home = await loaded(pilot, InstancesScreen)
-    vm = next(v for v in app.session.inventory.vms.values() if v.name == name)  # type: ignore[attr-defined]
+    vm = next(v for v in session_of(app).inventory.vms.values() if v.name == name)
     home.query_one(FastTable).move_cursor_to_key(vm.id)
     await pilot.press("enter")
-    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, VolumesScreen)
 
 
 async def home(pilot: Pilot) -> Screen:
-    app = pilot.app
+    app = atlas_of(pilot)
     while len(app.screen_stack) > 2:
         app.pop_screen()
         await pilot.pause()
     screen = await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: {"volumes", "snapshots"} <= app.session.inventory.loaded)  # type: ignore[attr-defined]
+    await until(pilot, lambda: {"volumes", "snapshots"} <= session_of(app).inventory.loaded)
     return screen
 
 
@@ -245,7 +246,7 @@ def asking(app: AtlasApp) -> bool:
 async def answer_yes(pilot: Pilot) -> None:
     """Say yes to whatever the action asks, until it asks nothing more. A dialog this does
     not know fails the test: teach it the dialog rather than skip the action."""
-    app: AtlasApp = pilot.app  # type: ignore[assignment]
+    app = atlas_of(pilot)
     answered: set[int] = set()
     for _ in range(8):
         await until(pilot, lambda: asking(app) or not busy(app), what="the action to settle")
@@ -265,8 +266,6 @@ async def answer_yes(pilot: Pilot) -> None:
             await pilot.press(*["down"] * hello, "enter")
         elif isinstance(top, TypeToConfirm):
             await pilot.press(*top.expected, "enter")
-        elif isinstance(top, TypedConfirm):
-            await pilot.press(*top.word, "enter")
         elif isinstance(top, FixConfirm):
             await pilot.press("y")
         elif isinstance(top, PolicyForm):
@@ -386,7 +385,11 @@ async def test_q_quits_from_every_screen_and_the_footer_says_so(sim: SimServer) 
             await pilot.press("q")
             await until(pilot, lambda: isinstance(app.screen, QuitDialog), what=scope)
             await pilot.press("escape")
-            await until(pilot, lambda s=screen: app.screen is s)
+
+            def back(s: Screen[Any] = screen) -> bool:
+                return app.screen is s
+
+            await until(pilot, back)
         await pilot.press("ctrl+q")  # the other quit key, still there
         await until(pilot, lambda: isinstance(app.screen, QuitDialog))
 

@@ -16,7 +16,7 @@ async def test_a_slow_auto_refresh_finishes_instead_of_restarting_every_second(
     # The timer ticks every second; each listVirtualMachines now takes 1.5 s. Before the fix
     # every tick cancelled the running reload and started another: it never finished, and
     # the server saw a new listVirtualMachines per second.
-    app = AtlasApp(Launch(), profile=profile_for(sim),  # type: ignore[arg-type]
+    app = AtlasApp(Launch(), profile=profile_for(sim),
                    settings=Settings(refresh_seconds=1))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, InstancesScreen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from atlas_tui.app import AtlasApp, Launch
@@ -20,14 +22,22 @@ from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.chrome import Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
+from tests.ui.helpers import (
+    cells,
+    loaded,
+    press_and_reload,
+    screen_as,
+    screen_text,
+    session_of,
+    until,
+)
 
 # Each test runs as a regular account on 4.22, as a root admin and against 4.15.
 RUN_ACROSS_VIEWS = True
 
 
-def app_for(sim: SimServer, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+def app_for(sim: SimServer, **launch: Any) -> AtlasApp:
+    return AtlasApp(Launch(**launch), profile=profile_for(sim), settings=Settings())
 
 
 def crumbs(app: AtlasApp) -> tuple[str, ...]:
@@ -37,7 +47,7 @@ def crumbs(app: AtlasApp) -> tuple[str, ...]:
 async def open_hello(pilot) -> VolumesScreen:
     await loaded(pilot, InstancesScreen)
     await pilot.press("slash", *"hello-atlas", "enter", "enter")
-    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, VolumesScreen)
 
 
 async def test_home_lists_instances_with_protection(sim: SimServer) -> None:
@@ -45,12 +55,12 @@ async def test_home_lists_instances_with_protection(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await loaded(pilot, InstancesScreen)
         table = screen.query_one(FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         await pilot.pause(0.3)
         names = cells(table, "name")
         assert "hello-atlas" in names and "db-01" in names
         protection = dict(zip(names, cells(table, "protection"), strict=True))
-        assert protection["db-01"] == "none"
+        assert protection["db-01"] == "✗ none"
         assert protection["hello-atlas"] == "hourly+daily"
         assert protection["win-fileserver"].endswith("(1/2 vols)")
         text = screen_text(app)
@@ -140,7 +150,7 @@ async def test_jump_to_vm_volume_snapshot_and_jobs(sim: SimServer) -> None:
     app = app_for(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
         await pilot.press("colon", *"vm web-01", "enter")
         await loaded(pilot, VolumesScreen)
         assert crumbs(app)[1] == "web-01"
@@ -167,7 +177,7 @@ async def test_help_lists_this_screens_keys(sim: SimServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause(0.1)
         assert "Keys on this screen" in screen_text(app)
-        keys = dict(app.screen.rows)
+        keys = dict(screen_as(app, HelpScreen).rows)
         assert keys["s"] == "Snapshot" and keys["p"] == "Policies" and keys["/"] == "Filter"
         assert keys["R"].startswith("Revert to VM snap — not now: select a VM snapshot")
         assert "ctrl+p" in keys
@@ -221,7 +231,7 @@ async def test_read_only_is_in_the_header(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
         assert "READ-ONLY" in screen_text(app)
-        assert app.session is not None and app.session.client.read_only
+        assert app.session is not None and session_of(app).client.read_only
 
 
 async def test_nothing_configured_explains_and_offers_the_demo() -> None:

@@ -12,14 +12,15 @@ The terminal bytes themselves are checked in tests/test_terminal.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Select
 
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.settings import Settings
@@ -30,7 +31,7 @@ from atlas_tui.ui.screens.dialogs import SnapshotDialog, TypeToConfirm, VMSnapsh
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.restore import (
     RestoreModeDialog,
     RestorePlanScreen,
@@ -42,7 +43,7 @@ from atlas_tui.ui.screens.start import ConnectErrorScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for, running_sim
-from tests.ui.helpers import loaded, screen_text, until
+from tests.ui.helpers import atlas_of, loaded, screen_as, screen_text, until
 
 # Actions that end the app on purpose: the walk never presses them.
 QUITTING = {"quit", "app.quit", "help_quit"}
@@ -51,9 +52,9 @@ MAX_DEPTH = 4
 
 
 @pytest.fixture
-async def hostile_sim() -> Iterator[SimServer]:
+async def hostile_sim() -> AsyncIterator[SimServer]:
     async with running_sim(seed="hostile", speed=0) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def hostile_app(sim: SimServer) -> AtlasApp:
@@ -97,7 +98,7 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def check(pilot: Pilot, cwd: Path) -> None:
-    app = pilot.app
+    app = atlas_of(pilot)
     alive(app)
     assert not live_clicks(app), live_clicks(app)
     assert not list(cwd.glob(f"*{HOSTILE_CLICK_FILE}*")), "a click wrote a file"
@@ -105,7 +106,7 @@ async def check(pilot: Pilot, cwd: Path) -> None:
 
 async def click_everything(pilot: Pilot, cwd: Path) -> None:
     """Click each visible table row and every place a `@click` name is drawn."""
-    app = pilot.app
+    app = atlas_of(pilot)
     screen = app.screen
     for table in list(screen.query(FastTable)):
         if not table.region.height:
@@ -198,7 +199,7 @@ async def open_vm(pilot: Pilot, app: AtlasApp, vm_id: str) -> VolumesScreen:
     home = await loaded(pilot, InstancesScreen)
     home.query_one(FastTable).move_cursor_to_key(vm_id)
     await pilot.press("enter")
-    return await loaded(pilot, VolumesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, VolumesScreen)
 
 
 @pytest.mark.slow
@@ -225,7 +226,11 @@ async def test_flows_over_hostile_names_show_plain_text(
             await click_everything(pilot, tmp_path)
             await check(pilot, tmp_path)
             await pilot.press("escape", "escape")
-            await until(pilot, lambda v=volumes: app.screen is not v)
+
+            def left(v: VolumesScreen = volumes) -> bool:
+                return app.screen is not v
+
+            await until(pilot, left)
 
         # A name with newlines is one line, its line breaks in visible form, in the list
         # and in the detail pane.
@@ -248,7 +253,8 @@ async def test_flows_over_hostile_names_show_plain_text(
         await pilot.press("escape", "D")
         await until(pilot, lambda: isinstance(app.screen, TypeToConfirm))
         await click_everything(pilot, tmp_path)
-        app.screen.query_one("#confirm", Input).value = app.screen.expected  # type: ignore[attr-defined]
+        confirm = screen_as(app, TypeToConfirm)
+        confirm.query_one("#confirm", Input).value = confirm.expected
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is volumes)
         await until(pilot, lambda: not state.vmsnapshots or all(
@@ -266,9 +272,13 @@ async def test_flows_over_hostile_names_show_plain_text(
         policies = await loaded(pilot, PoliciesScreen)
         await check(pilot, tmp_path)
         for key, dialog_type in (("a", PolicyForm), ("e", PolicyForm), ("f", FixConfirm),
-                                 ("D", TypedConfirm)):
+                                 ("D", TypeToConfirm)):
             await pilot.press(key)
-            await until(pilot, lambda t=dialog_type: isinstance(app.screen, t), what=key)
+
+            def opened(t: type[Screen[Any]] = dialog_type) -> bool:
+                return isinstance(app.screen, t)
+
+            await until(pilot, opened, what=key)
             await check(pilot, tmp_path)
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is policies)
@@ -292,20 +302,20 @@ async def test_flows_over_hostile_names_show_plain_text(
         for _ in range(5):  # every mode's options, incl. the "Attach to" picker of all VMs
             await pilot.press("down")
             await check(pilot, tmp_path)
-        for select in dialog.query("Select"):
-            select.expanded = True  # type: ignore[attr-defined]
+        for select in dialog.query(Select):
+            select.expanded = True
             await settle(pilot)
             await check(pilot, tmp_path)
-            select.expanded = False  # type: ignore[attr-defined]
+            select.expanded = False
         modes = dialog.query_one("#modes", OptionList)  # the first possible mode's plan
         modes.focus()
         modes.highlighted = next(i for i, o in enumerate(modes.options) if not o.disabled)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
         await check(pilot, tmp_path)
-        plan = app.screen
-        if plan.plan.runnable:  # type: ignore[attr-defined]
-            plan.query_one("#confirm", Input).value = plan.plan.confirm_text  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen)
+        if plan.plan.runnable:
+            plan.query_one("#confirm", Input).value = plan.plan.confirm_text
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, RestoreProgressScreen))
             for _ in range(60):

@@ -12,11 +12,11 @@ from atlas_tui.ui.widgets.chrome import Breadcrumbs
 from atlas_tui.ui.widgets.table import FastTable
 from tests.cloud.test_malformed import server_state
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, press_and_reload, screen_text, until
+from tests.ui.helpers import cells, loaded, press_and_reload, screen_as, screen_text, until
 
 
 def app_for(sim: SimServer) -> AtlasApp:
-    return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())  # type: ignore[arg-type]
+    return AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
 
 
 def notes(app: AtlasApp) -> str:
@@ -32,7 +32,7 @@ async def test_volumes_of_an_instance_with_a_malformed_answer(sim: SimServer) ->
         sim.faults.parse("malform:listVolumes@name-object")
         await pilot.press("slash", *"hello-atlas", "enter", "enter")
         await until(pilot, lambda: isinstance(app.screen, VolumesScreen), what="volumes screen")
-        screen = app.screen
+        screen = screen_as(app, VolumesScreen)
         await until(pilot, lambda: "was not understood" in notes(app), what="the message")
         assert ("The answer to listVolumes was not understood: Expected `str | null`, got "
                 "`object` - at `volume[0].name`") in notes(app)
@@ -43,7 +43,7 @@ async def test_volumes_of_an_instance_with_a_malformed_answer(sim: SimServer) ->
         assert app.is_running and app.screen is screen
         assert cells(screen.query_one("#volumes", FastTable), "name") == []
         # The fault is spent: `r` shows the volumes, and nothing changed on the server.
-        await press_and_reload(pilot, screen, "r")  # type: ignore[arg-type]
+        await press_and_reload(pilot, screen, "r")
         assert cells(screen.query_one("#volumes", FastTable), "name") == ["ROOT-42", "DATA-42"]
         assert server_state(sim) == before
 
@@ -60,7 +60,7 @@ async def test_home_with_an_absurd_count(sim: SimServer) -> None:
         assert app.is_running
         # One page asked, not 10**9 / 500 of them.
         assert sim.state.calls["listVirtualMachines"] == 1
-        screen = app.screen
-        await press_and_reload(pilot, screen, "r")  # type: ignore[arg-type]
+        screen = screen_as(app, InstancesScreen)
+        await press_and_reload(pilot, screen, "r")
         assert "hello-atlas" in cells(screen.query_one(FastTable), "name")
         assert server_state(sim) == before

@@ -7,6 +7,7 @@ from the screen that made the change.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -17,17 +18,28 @@ from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import SnapshotPolicy
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.policies import PoliciesScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import make_sim, profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import (
+    atlas_of,
+    cells,
+    loaded,
+    present,
+    press_and_reload,
+    screen_as,
+    screen_text,
+    session_of,
+    until,
+)
 
 
-def app_for(sim: SimServer, settings: Settings | None = None, **launch: object) -> AtlasApp:
-    return AtlasApp(Launch(**launch), profile=profile_for(sim),  # type: ignore[arg-type]
+def app_for(sim: SimServer, settings: Settings | None = None, **launch: Any) -> AtlasApp:
+    return AtlasApp(Launch(**launch), profile=profile_for(sim),
                     settings=settings or Settings())
 
 
@@ -39,20 +51,20 @@ async def server_policies(sim: SimServer, volume_name: str) -> list[SnapshotPoli
 
 
 async def open_policies(pilot: Pilot, volume_name: str) -> PoliciesScreen:
-    app: AtlasApp = pilot.app  # type: ignore[assignment]
+    app = atlas_of(pilot)
     await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: "volumes" in app.session.inventory.loaded)  # type: ignore[union-attr]
-    inv = app.session.inventory  # type: ignore[union-attr]
+    await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
+    inv = session_of(app).inventory
     volume = next(v for v in inv.volumes.values() if v.name == volume_name)
     app.push_screen(PoliciesScreen(inv.vms.get(volume.virtualmachineid), volume))
-    return await loaded(pilot, PoliciesScreen)  # type: ignore[return-value]
+    return await loaded(pilot, PoliciesScreen)
 
 
 async def open_form(pilot: Pilot, key: str) -> PolicyForm:
     await pilot.press(key)
     await until(pilot, lambda: isinstance(pilot.app.screen, PolicyForm), what="the form")
     await pilot.pause()
-    return pilot.app.screen  # type: ignore[return-value]
+    return screen_as(pilot.app, PolicyForm)
 
 
 async def type_into(pilot: Pilot, form: PolicyForm, field: str, text: str) -> None:
@@ -122,7 +134,7 @@ async def test_create_edit_and_delete_each_interval(sim: SimServer, interval: st
         assert updated.maxsnaps == created.maxsnaps
 
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         before = screen.updated
         await pilot.press(*interval.lower(), "enter")
         await until(pilot, lambda: screen.updated != before, what="reload after delete")
@@ -135,14 +147,14 @@ async def test_delete_needs_the_interval_name_typed(sim: SimServer) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await open_policies(pilot, "ROOT-43")
         await pilot.press("D")
-        await until(pilot, lambda: isinstance(app.screen, TypedConfirm), what="confirm")
+        await until(pilot, lambda: isinstance(app.screen, TypeToConfirm), what="confirm")
         confirm = app.screen
         await pilot.press(*"daily", "enter")  # the policy is WEEKLY
         assert app.screen is confirm
-        assert "not 'weekly'" in str(confirm.query_one("#confirm-msg", Static).render())
+        assert "not 'weekly'" in str(confirm.query_one("#mismatch", Static).render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PoliciesScreen))
-        assert app.session.client.calls["deleteSnapshotPolicies"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["deleteSnapshotPolicies"] == 0
         assert [p.interval for p in await server_policies(sim, "ROOT-43")] == ["WEEKLY"]
 
 
@@ -185,7 +197,7 @@ async def test_fix_is_refused_for_a_schedule_that_reads_as_it_runs(sim: SimServe
         await pilot.press("f")
         await pilot.pause()
         assert app.screen is screen
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
 
 
 async def test_w_shows_the_raw_policy_and_back(sim: SimServer) -> None:
@@ -286,7 +298,7 @@ async def test_bad_input_is_refused_inline_and_nothing_is_sent(
         msg = field_message(form, field)
         assert msg.has_class("error") and message in str(msg.render())
         assert form.query_one(f"#{field}", Input).has_focus
-        assert app.session.client.calls["createSnapshotPolicy"] == 0  # type: ignore[union-attr]
+        assert sim.state.calls["createSnapshotPolicy"] == 0
     assert await server_policies(sim, "DATA-44") == []
 
 
@@ -311,7 +323,7 @@ async def test_server_refusal_stays_in_the_form_and_its_limit_is_kept(
         await type_into(pilot, form, "time", "01:30")
         await type_into(pilot, form, "keep", "5")
         await pilot.press("enter")
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        calls = limited_sim.state.calls  # the server's own log of requests
         await until(pilot, lambda: "exceeds limit [3]" in str(
             form.query_one("#server-error", Static).render()), what="the server's refusal")
         assert app.screen is form and calls["createSnapshotPolicy"] == 1
@@ -355,7 +367,7 @@ async def test_read_only_hides_and_refuses_every_change(sim: SimServer) -> None:
 async def open_protection(pilot: Pilot) -> ProtectionScreen:
     await loaded(pilot, InstancesScreen)
     pilot.app.push_screen(ProtectionScreen())
-    return await loaded(pilot, ProtectionScreen)  # type: ignore[return-value]
+    return await loaded(pilot, ProtectionScreen)
 
 
 def status_by_volume(screen: ProtectionScreen) -> dict[str, str]:
@@ -406,13 +418,19 @@ async def test_protection_reads_the_account_with_account_wide_lists(sim: SimServ
     app = app_for(sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, InstancesScreen)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
-        calls = app.session.client.calls  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
+        calls = sim.state.calls
         before = calls.copy()
-        await open_protection(pilot)
-        made = calls - before
-        assert made == {"listVirtualMachines": 1, "listVolumes": 1, "listSnapshots": 1,
-                        "listSnapshotPolicies": 1}
+        screen = await open_protection(pilot)
+        # The home screen's inventory (or its load under way) is the one it shows: the
+        # server sees no second walk of the account.
+        lists = ("listVirtualMachines", "listVolumes", "listSnapshots", "listSnapshotPolicies")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 0)
+        assert screen.inventory is session_of(app).inventory
+        # A refresh reads the account again, once, with account-wide lists.
+        await press_and_reload(pilot, screen, "r")
+        assert {c: calls[c] - before[c] for c in lists} == dict.fromkeys(lists, 1)
+        assert screen.inventory is session_of(app).inventory
 
 
 async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -> None:
@@ -420,7 +438,7 @@ async def test_protection_flags_a_stale_policy_of_a_stopped_vm(sim: SimServer) -
         hello = next(vm for vm in await c.virtual_machines() if vm.name == "hello-atlas")
         await c.stop_vm(hello.id)
         sim.clock.advance(600)
-        assert (await c.virtual_machine(hello.id)).state == "Stopped"  # type: ignore[union-attr]
+        assert present(await c.virtual_machine(hello.id)).state == "Stopped"
     # Three days on: the first run after the stop still fires, the later ones are skipped.
     sim.clock.advance(3 * 86400)
     app = app_for(sim)
@@ -445,3 +463,8 @@ async def test_protection_opens_a_volumes_policies(sim: SimServer) -> None:
         await pilot.press("enter")
         policies = await loaded(pilot, PoliciesScreen)
         assert cells(policies.query_one(FastTable), "schedule") == ["03:00"]
+        # Back: what may have changed there is read again, and the session shares it.
+        walks = sim.state.calls["listSnapshots"]
+        await press_and_reload(pilot, screen, "escape")
+        assert sim.state.calls["listSnapshots"] == walks + 1
+        assert screen.inventory is session_of(app).inventory

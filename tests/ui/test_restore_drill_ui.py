@@ -9,7 +9,7 @@ from atlas_tui.ui.screens.drills import DrillsScreen
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, screen_text, session_of, until
 from tests.ui.test_restore_wizard import app_for, to_snapshots
 
 
@@ -42,7 +42,7 @@ async def test_t_drills_a_snapshot_and_protection_shows_it_verified(sim: SimServ
 
 async def _drill_hello_atlas(pilot, app) -> DrillsScreen:
     home = await loaded(pilot, InstancesScreen)
-    await until(pilot, lambda: "volumes" in app.session.inventory.loaded)
+    await until(pilot, lambda: "volumes" in session_of(app).inventory.loaded)
     vm_id = next(r.vm.id for r in home._rows if r.vm.name == "hello-atlas")
     home.query_one("#instances", FastTable).move_cursor_to_key(vm_id)
     await pilot.pause()

@@ -4,6 +4,7 @@ too) and starts a guided restore: a VM, then a snapshot, newest BackedUp first."
 from __future__ import annotations
 
 import pytest
+from textual.widgets import OptionList
 
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.restore.journal import Journal
@@ -15,7 +16,7 @@ from atlas_tui.ui.screens.restore import RestoreModeDialog
 from atlas_tui.ui.screens.restores import PickDialog, RestoresScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, present, screen_as, screen_text, until
 from tests.ui.test_restore_wizard import app_for
 
 
@@ -61,7 +62,8 @@ async def test_history_after_a_restart_lists_the_earlier_restores(sim: SimServer
     # What the history says kept is still there, where it says, on the server.
     vols = {v.name: v for v in sim.state.volumes.values()}
     assert vols[swap_volume].vm is None
-    assert vols[attach_volume].vm is not None and vols[attach_volume].vm.name == "hello-atlas"
+    attached_to = vols[attach_volume].vm
+    assert attached_to is not None and attached_to.name == "hello-atlas"
 
 
 async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
@@ -73,23 +75,24 @@ async def test_a_guided_restore_starts_from_the_history(sim: SimServer) -> None:
         assert "no restores yet" in screen_text(app)
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, PickDialog))
-        vms = app.screen.query_one("#pick")
-        index = next(i for i, o in enumerate(vms.options)  # type: ignore[attr-defined]
+        vms = app.screen.query_one("#pick", OptionList)
+        index = next(i for i, o in enumerate(vms.options)
                      if str(o.prompt).startswith("hello-atlas "))
-        vms.highlighted = index  # type: ignore[attr-defined]
+        vms.highlighted = index
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, PickDialog)
                     and "snapshot" in app.screen.title_text)
-        picks = app.screen.query_one("#pick").options  # type: ignore[attr-defined]
+        picks = app.screen.query_one("#pick", OptionList).options
         states = [str(o.prompt).split(" · ")[3].split("  ")[0] for o in picks]
         backed = [o for o in picks if not o.disabled]
         assert states[:len(backed)] == ["BackedUp"] * len(backed)  # BackedUp first
         snaps = {s.id: s for s in sim.state.snapshots.values()}
-        created = [snaps[o.id].created for o in backed]
+        created = [snaps[present(o.id)].created for o in backed]
         assert created == sorted(created, reverse=True)  # newest first
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        assert app.screen.facts.snapshot == snaps[backed[0].id].name  # type: ignore[attr-defined]
+        facts = screen_as(app, RestoreModeDialog).facts
+        assert facts.snapshot == snaps[present(backed[0].id)].name
 
 
 async def test_jobs_after_a_restart_shows_the_server_jobs_and_the_audit_log(

@@ -15,7 +15,8 @@ from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.helpers import present
+from tests.ui.helpers import cells, loaded, screen_text, session_of, until
 
 
 async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: SimServer) -> None:
@@ -23,15 +24,16 @@ async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: Sim
     async with CloudClient(profile_for(sim)) as other:  # another tool, not this app
         [data] = await other.volumes(name="DATA-42")
         started = await other.create_snapshot(data.id, name="nightly-by-cron")
+    snap_id = present(started.entity_id)
     sim.clock.advance(20 * 60)  # twice the default threshold
-    assert sim.state.snapshots[started.entity_id].state == "Creating"  # type: ignore[index]
+    assert sim.state.snapshots[snap_id].state == "Creating"
 
     settings = Settings(support_address="ops@example.org")
     app = AtlasApp(Launch(), profile=profile_for(sim), settings=settings)
     async with app.run_test(size=(100, 30)) as pilot:
         home = await loaded(pilot, InstancesScreen)
         table = home.query_one("#instances", FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         await pilot.pause(0.3)
         flagged = {name for name, n in zip(cells(table, "name"), cells(table, "newest"),
                                            strict=True) if n.startswith("⚠ stuck")}
@@ -48,7 +50,7 @@ async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: Sim
         await pilot.press(*["down"] * index, "enter")
         snaps = await loaded(pilot, SnapshotsScreen)
         stable = snaps.query_one("#snapshots", FastTable)
-        stable.move_cursor_to_key(started.entity_id)
+        stable.move_cursor_to_key(snap_id)
         await pilot.pause()
         states = dict(zip(cells(stable, "name"), cells(stable, "state"), strict=True))
         assert states["nightly-by-cron"] == "⚠ stuck"
@@ -57,7 +59,7 @@ async def test_a_stuck_snapshot_started_elsewhere_is_flagged_everywhere(sim: Sim
         assert "Contact support at ops@example.org" in text
         await pilot.press("y")
         assert app.clipboard.startswith("atlas-tui: stuck snapshot")
-        assert started.entity_id in app.clipboard and "ops@example.org" in app.clipboard
+        assert snap_id in app.clipboard and "ops@example.org" in app.clipboard
 
         await pilot.press("colon", *"protection", "enter")
         prot = await loaded(pilot, ProtectionScreen)
@@ -90,12 +92,12 @@ async def test_row_screens_give_the_advice_and_y_copies_the_diagnostic(sim: SimS
     async with app.run_test(size=(120, 40)) as pilot:
         home = await loaded(pilot, InstancesScreen)
         table = home.query_one("#instances", FastTable)
-        await until(pilot, lambda: "snapshots" in app.session.inventory.loaded)  # type: ignore[union-attr]
+        await until(pilot, lambda: "snapshots" in session_of(app).inventory.loaded)
         await pilot.pause(0.3)
         vm_id = next(r.vm.id for r in home._rows if r.vm.name == "win-fileserver")
         table.move_cursor_to_key(vm_id)
         await pilot.pause()
-        _title, fields = home.detail_of(table, vm_id)  # type: ignore[misc]
+        _title, fields = present(home.detail_of(table, vm_id))
         advice = fields["atlas-tui: stuck"]["advice"]
         assert any("Contact support at ops@example.org" in line for line in advice)
         await pilot.press("i")
@@ -115,11 +117,11 @@ async def test_row_screens_give_the_advice_and_y_copies_the_diagnostic(sim: SimS
         await pilot.press("enter")
         volumes = await loaded(pilot, VolumesScreen)
         vtable = volumes.query_one("#volumes", FastTable)
-        data = next(r.volume.id for r in volumes.detail.volumes  # type: ignore[union-attr]
+        data = next(r.volume.id for r in present(volumes.detail).volumes
                     if r.volume.name == "DATA-46")
         vtable.move_cursor_to_key(data)
         await pilot.pause()
-        _title, fields = volumes.detail_of(vtable, data)  # type: ignore[misc]
+        _title, fields = present(volumes.detail_of(vtable, data))
         assert "atlas-tui: stuck" in fields and fields["id"] == data
         app.copy_to_clipboard("")
         await pilot.press("y")

@@ -5,34 +5,33 @@ the VM has no root disk, whatever caused it."""
 from __future__ import annotations
 
 from atlas_tui.cloud.api.client import CloudClient
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap
-from atlas_tui.cloud.restore.runner import RestoreRunner
+from atlas_tui.cloud.restore import Journal, gather_context, plan_root_swap
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.restore import UnfinishedRestoreDialog
 from atlas_tui.ui.screens.volumes import VolumesScreen
 from atlas_tui.ui.widgets.table import FastTable
+from tests.cloud.restore_child import kill_at
 from tests.conftest import profile_for
-from tests.ui.helpers import cells, loaded, screen_text, until
+from tests.ui.helpers import cells, loaded, screen_as, screen_text, until
 from tests.ui.test_restore_wizard import app_for
 
 
 async def cut_off_after_the_detach(sim: SimServer) -> Journal:
-    """A root swap that died right after detaching the old root (steps run for real, then
-    the runner is dropped with the journal saying 'running')."""
+    """A root swap killed (SIGKILL: the SIGKILL harness, in another process) right after it
+    detached the old root: the rename that comes next was in flight, and never reached the
+    server."""
     async with CloudClient(profile_for(sim)) as c:
         [root] = await c.volumes(name="ROOT-42")
         snap = next(s for s in await c.snapshots_of(root.id) if s.backed_up)
         plan = plan_root_swap(await gather_context(c, snap.id))
-        journal = Journal.create(plan, endpoint=c.profile.url)
-        runner = RestoreRunner(c, plan, journal=journal, poll_s=0.01)
-        sim.clock.speed = 500
-        await runner._record_original()
-        journal.set(status="running")
-        for step in plan.steps[:[s.id for s in plan.steps].index("detach-old") + 1]:
-            await runner._forward(step, journal.step(step.id))
-        sim.clock.speed = 0
+    journal = Journal.create(plan, endpoint=sim.endpoint)
+    sim.clock.speed = 500
+    sim.faults.parse("drop:updateVolume@before")
+    await kill_at(journal.path, "rename-old", endpoint=sim.endpoint, api_key=sim.api_key,
+                  secret_key=sim.secret_key)
+    sim.faults.clear()
+    sim.clock.speed = 0
     return Journal.load(journal.path)
 
 
@@ -45,8 +44,8 @@ async def test_after_a_cut_off_restore_the_dialog_and_the_rows_say_no_root_disk(
     app = app_for(sim)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: isinstance(app.screen, UnfinishedRestoreDialog))
-        dialog = app.screen
-        body = dialog.body().plain  # type: ignore[attr-defined]
+        dialog = screen_as(app, UnfinishedRestoreDialog)
+        body = dialog.body().plain
         assert "hello-atlas is Stopped and has no disk at device 0: it cannot boot." in body
         assert "Resume: checks the step in flight, then: Rename ROOT-42" in body
         assert "Roll back: undoes, newest first: Re-attach ROOT-42 to hello-atlas at " \

@@ -6,11 +6,13 @@ journal a crash leaves is picked up at the next start.
 
 from __future__ import annotations
 
+import asyncio
+
+from textual.widgets import Checkbox
+
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.api.client import CloudClient
-from atlas_tui.cloud.restore.journal import Journal
-from atlas_tui.cloud.restore.plan import gather_context, plan_root_swap
-from atlas_tui.cloud.restore.runner import RestoreRunner
+from atlas_tui.cloud.restore import Journal, gather_context, plan_root_swap
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
@@ -24,8 +26,10 @@ from atlas_tui.ui.screens.restore import (
 )
 from atlas_tui.ui.screens.snapshots import SnapshotsScreen
 from atlas_tui.ui.screens.volumes import VolumesScreen
+from tests.cloud.restore_child import kill_at
 from tests.conftest import profile_for
-from tests.ui.helpers import loaded, screen_text, until
+from tests.helpers import present
+from tests.ui.helpers import loaded, screen_as, screen_text, until
 
 # Each test runs as a regular account on 4.22, as a root admin and against 4.15.
 RUN_ACROSS_VIEWS = True
@@ -40,7 +44,7 @@ async def to_snapshots(pilot, vm: str, volume_row: int = 0) -> SnapshotsScreen:
     await pilot.press("slash", *vm, "enter", "enter")
     await loaded(pilot, VolumesScreen)
     await pilot.press(*["down"] * volume_row, "enter")
-    return await loaded(pilot, SnapshotsScreen)  # type: ignore[return-value]
+    return await loaded(pilot, SnapshotsScreen)
 
 
 async def finish(pilot, sim: SimServer, app: AtlasApp) -> None:
@@ -82,14 +86,15 @@ async def test_replace_the_root_disk_through_the_wizard(sim: SimServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.press("enter")  # the first mode offered: replace the root disk
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         commands = [s.call.command for s in plan.steps]
         assert commands[0] == "createVolume" and "attachVolume" in commands
         # The old root is renamed right after its detach (an optional step).
         assert commands[commands.index("detachVolume") + 1] == "updateVolume"
         attach = next(s for s in plan.steps if s.call.command == "attachVolume")
         assert attach.call.params["deviceid"] == 0
-        old_id, kept_name = plan.original_root["id"], plan.original_root["renamed_to"]
+        original_root = present(plan.original_root)
+        old_id, kept_name = original_root["id"], original_root["renamed_to"]
         assert kept_name.startswith("ROOT-42-replaced-")
         assert kept_name in plan_text(plan).plain  # the plan says what it will be called
         await pilot.press(*"hello", "enter")  # not the name: nothing runs
@@ -165,11 +170,11 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
         await pilot.pause(0.1)
-        offer = app.screen.query_one("#delete_vm_snapshots")
-        assert "before-upgrade" in str(offer.label) and offer.value is False  # type: ignore[attr-defined]
+        offer = app.screen.query_one("#delete_vm_snapshots", Checkbox)
+        assert "before-upgrade" in str(offer.label) and offer.value is False
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         assert not plan.runnable
         assert "Cannot run yet" in screen_text(app)
         assert not app.screen.query("#confirm")  # nothing to type: it cannot run
@@ -177,10 +182,10 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
         await until(pilot, lambda: isinstance(app.screen, SnapshotsScreen))
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, RestoreModeDialog))
-        app.screen.query_one("#delete_vm_snapshots").value = True  # type: ignore[attr-defined]
+        app.screen.query_one("#delete_vm_snapshots", Checkbox).value = True
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestorePlanScreen))
-        plan = app.screen.plan  # type: ignore[attr-defined]
+        plan = screen_as(app, RestorePlanScreen).plan
         assert plan.runnable
         assert [s.call.command for s in plan.steps].count("deleteVMSnapshot") == 2
 
@@ -188,24 +193,25 @@ async def test_vm_snapshots_block_the_plan_until_opted_in(sim: SimServer) -> Non
 async def test_an_unfinished_restore_is_offered_at_start_and_rolled_back(
     sim: SimServer,
 ) -> None:
-    # A restore that "crashed" after detaching the root: the VM is stopped with no root.
+    # A restore killed (SIGKILL, in another process) with the detach of the root in flight:
+    # the server runs it after the kill. The VM is stopped with no root.
     async with CloudClient(profile_for(sim)) as c:
         [root] = await c.volumes(name="ROOT-42")
         [snap] = [s for s in await c.snapshots_of(root.id) if s.backed_up][:1]
-        ctx = await gather_context(c, snap.id)
-        plan = plan_root_swap(ctx)
-        stop_at = next(i for i, s in enumerate(plan.steps) if s.call.command == "attachVolume")
-        journal = Journal.create(plan, endpoint=c.profile.url)
-        runner = RestoreRunner(c, plan, journal=journal, poll_s=0.01)
-        runner.plan.steps = plan.steps[:stop_at]  # run up to the detach, then "die"
-        sim.clock.speed = 500
-        await runner._record_original()
-        journal.set(status="running")
-        for step in runner.plan.steps:
-            await runner._forward(step, journal.step(step.id))
-        sim.clock.speed = 0
+        plan = plan_root_swap(await gather_context(c, snap.id))
+    journal = Journal.create(plan, endpoint=sim.endpoint)
+    sim.clock.speed = 500
+    sim.faults.parse("latency:detachVolume=1500ms")
+    await kill_at(journal.path, "detach-old", endpoint=sim.endpoint, api_key=sim.api_key,
+                  secret_key=sim.secret_key, wait_s=0.5)
+    sim.faults.clear()
+    for _ in range(200):  # the server runs the call it held
+        if sim.state.volumes[root.id].vm is None:
+            break
+        await asyncio.sleep(0.05)
+    sim.clock.speed = 0
     journal = Journal.load(journal.path)
-    assert journal.status == "running"
+    assert journal.status == "running" and journal.step("detach-old")["status"] == "running"
     state, disks = await roots(sim, "hello-atlas")
     assert state == "Stopped" and not [d for d in disks if d[1] == "ROOT"]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from rich.text import Text
@@ -10,7 +12,8 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from atlas_tui.ui.widgets import Column, FastTable, Row, TableModel
-from atlas_tui.ui.widgets.table_model import layout_columns
+from atlas_tui.ui.widgets.table_model import CellValue, layout_columns
+from tests.helpers import present
 
 NOW = datetime(2025, 1, 1, 12, 0)
 
@@ -60,8 +63,8 @@ def make_rows(n: int) -> list[Row]:
     return [make_row(i) for i in range(n)]
 
 
-def names(model: TableModel) -> list[str]:
-    return [model.row_at(p).cells[0] for p in range(model.visible_count)]  # type: ignore[misc]
+def names(model: TableModel) -> list[CellValue]:
+    return [model.row_at(p).cells[0] for p in range(model.visible_count)]
 
 
 # -- model: filter ------------------------------------------------------------------------
@@ -133,7 +136,8 @@ def test_update_row_changes_search_text_without_moving_the_row() -> None:
     model.sort_by("name")
     position = model.position_of("uuid-00003")
     new = make_row(3)
-    assert model.update_row("uuid-00003", ("zzz-renamed", *new.cells[1:]), ("zzz", *new.values[1:]))  # type: ignore[misc]
+    new_values = ("zzz", *present(new.values)[1:])
+    assert model.update_row("uuid-00003", ("zzz-renamed", *new.cells[1:]), new_values)
     assert model.position_of("uuid-00003") == position
     assert model.update_row("missing", new.cells) is False
     model.filter("zzz-renamed")
@@ -146,12 +150,12 @@ def test_update_row_changes_search_text_without_moving_the_row() -> None:
 def test_sort_uses_raw_values_not_display_text() -> None:
     model = TableModel(columns=COLUMNS, rows=make_rows(30))
     model.sort_by("storage")
-    sizes = [model.row_at(p).values[7] for p in range(30)]  # type: ignore[index]
+    sizes = [present(model.row_at(p).values)[7] for p in range(30)]
     assert sizes == sorted(sizes)
     # As text "999 GB" < "99 GB" would be wrong; bytes sort numerically.
     assert model.row_at(0).cells[7] == "0 GB"
     model.sort_by("newest", reverse=True)
-    ages = [model.row_at(p).values[5] for p in range(30)]  # type: ignore[index]
+    ages = [present(model.row_at(p).values)[5] for p in range(30)]
     assert ages == sorted(ages, reverse=True)
     # Newest first: "0 hours ago" rows (i % 24 == 0) lead.
     assert model.row_at(0).cells[5] == "0 hours ago"
@@ -489,9 +493,9 @@ async def test_large_set_rows_renders_only_visible_rows(monkeypatch: pytest.Monk
     rendered: list[str] = []
     original = FastTable._render_row
 
-    def counting(self: FastTable, row: Row, *args: object) -> object:
+    def counting(self: FastTable, row: Row, *args: Any) -> Any:
         rendered.append(row.key)
-        return original(self, row, *args)  # type: ignore[arg-type]
+        return original(self, row, *args)
 
     monkeypatch.setattr(FastTable, "_render_row", counting)
     app = TableApp([])
@@ -558,7 +562,7 @@ class SnapshotApp(App[None]):
         yield FastTable(COLUMNS, make_rows(40))
 
 
-def test_snapshot_80x24(snap_compare: object) -> None:
-    assert snap_compare(  # type: ignore[operator]
+def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
+    assert snap_compare(
         SnapshotApp(), press=["down", "space", "down", "down", "down"], terminal_size=(80, 24)
     )

@@ -27,6 +27,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import msgspec
 from cs import AIOCloudStack, CloudStackApiException, CloudStackException
 from cs.client import unwrap_response
 
@@ -54,6 +56,7 @@ from atlas_tui.cloud.api.models import (
     VMSnapshot,
     Volume,
     Zone,
+    _check,
     malformed,
     parse_items,
 )
@@ -107,6 +110,53 @@ class ServerClock:
     def known(self) -> bool:
         """A Date header was seen; without one, `now()` is this computer's clock."""
         return self.server_date is not None
+
+
+# Set (per task) by `pages(..., as_type=...)`: the decoder of that list's answers, straight
+# into compact typed items. Unset, an answer decodes to plain dicts and lists.
+_PAGE_DECODER: ContextVar[msgspec.json.Decoder[Any] | None] = ContextVar(
+    "_PAGE_DECODER", default=None)
+
+
+class _TypedPage(dict[str, Any]):
+    """A list answer decoded straight into typed items (`as_type`): `count` and the list
+    under its key, both checked by the decoder. A dict, so `_once` takes it like any answer."""
+
+
+def _page_decoder(key: str, item_type: type[Any]) -> msgspec.json.Decoder[Any]:
+    """A decoder for `{"listxresponse": {"count": N, key: [item, ...]}}` into `item_type`.
+    Strict: anything else (numbers as strings, an error object, a null item) fails it, and
+    the answer is then decoded and judged the ordinary way."""
+    page = msgspec.defstruct(
+        f"_{key}_page",
+        [("count", int | None, None), (key, list[item_type] | None, None),  # type: ignore[valid-type]
+         ("errortext", Any, None), ("errorcode", Any, None)],
+        gc=False,
+    )
+    return msgspec.json.Decoder(dict[str, page])  # type: ignore[valid-type]  # made at run time
+
+
+def _typed_page(decoder: msgspec.json.Decoder[Any], text: str) -> _TypedPage | None:
+    """The answer as a `_TypedPage`, or None when it is not a plain list answer."""
+    try:
+        answer = decoder.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if len(answer) != 1:
+        return None
+    [inner] = answer.values()
+    if inner.errortext is not None or inner.errorcode is not None:
+        return None
+    return _TypedPage((f, getattr(inner, f)) for f in inner.__struct_fields__[:2])
+
+
+def _loads(text: str) -> Any:
+    """JSON text decoded: msgspec (twice as fast), or the standard library for what msgspec
+    refuses and json accepts (NaN, 1e400), so that nothing that read before fails now."""
+    try:
+        return msgspec.json.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return json_module.loads(text)
 
 
 class _Refused(Exception):
@@ -163,9 +213,14 @@ class _Transport(AIOCloudStack):
                 raise CloudStackApiException(f"HTTP {status} response from CloudStack",
                                              error=text, response=response)
             return text
+        decoder = _PAGE_DECODER.get()
+        if decoder is not None and status == 200:
+            typed = _typed_page(decoder, text)
+            if typed is not None:
+                return typed
         bad_json: ValueError | None = None
         try:
-            data = json_module.loads(text)
+            data = _loads(text)
         except ValueError as e:
             data, bad_json = None, e
         # Status before body: CloudStack's own errors carry an errortext; a proxy's page,
@@ -459,44 +514,59 @@ class CloudClient:
 
     # -- lists ------------------------------------------------------------------------
 
-    async def pages(self, command: str, key: str, **params: Any) -> AsyncIterator[list[Raw]]:
+    async def pages(self, command: str, key: str, *, as_type: type[Any] | None = None,
+                    **params: Any) -> AsyncIterator[list[Any]]:
         """Yield each page of a list: page 1 first, then the rest as they arrive
         (fetched concurrently once `count` is known). Order between pages is not kept.
 
         Every page is checked (`list_page`). The walk asks for no more pages than the first
         `count` needs, plus `EXTRA_PAGES` when a later page reports a list that grew, and
-        starts none after a short or empty page: whatever an answer says, it ends."""
+        starts none after a short or empty page: whatever an answer says, it ends.
+
+        `as_type` (a `msgspec.Struct` wire shape): items come as that type, decoded straight
+        from the answer's (cleaned) text, never as dicts; an item that does not fit is a
+        CloudError naming it, as with `parse_items`."""
         size = self.page_size
-        first = await self._read(command, page=1, pagesize=size, **params)
-        items, count = list_page(command, key, first, first=True)
+        decoder = None if as_type is None else _page_decoder(key, as_type)
+
+        async def read(page: int) -> tuple[list[Any], int | None]:
+            token = _PAGE_DECODER.set(decoder)
+            try:
+                r = await self._read(command, page=page, pagesize=size, **params)
+            finally:
+                _PAGE_DECODER.reset(token)
+            if r.__class__ is _TypedPage:
+                return typed_list_page(command, key, r, first=page == 1)
+            items, count = list_page(command, key, r, first=page == 1)
+            if as_type is not None:  # numbers as strings, or an item that does not fit
+                items = _check(items, list[as_type], command, key)  # type: ignore[valid-type]
+            return items, count
+
+        items, count = await read(1)
         yield items
         pages = -(-(len(items) if count is None else count) // size)
         if pages <= 1 or len(items) < size:
             return
         limit = pages + EXTRA_PAGES
 
-        async def fetch(page: int) -> tuple[list[Raw], int | None]:
-            r = await self._read(command, page=page, pagesize=size, **params)
-            return list_page(command, key, r, first=False)
-
         # A window of pages in flight (or fetched and not yet taken), not all of them at
         # once: 600 pages of snapshots held at the same time would cost ~600 MB, and a
         # list of 600 queued pages would make every other list wait behind it.
         window = max(2, self._concurrency)
-        arrived: asyncio.Queue[asyncio.Task[tuple[list[Raw], int | None]]] = asyncio.Queue()
-        running: set[asyncio.Task[tuple[list[Raw], int | None]]] = set()
+        arrived: asyncio.Queue[asyncio.Task[tuple[list[Any], int | None]]] = asyncio.Queue()
+        running: set[asyncio.Task[tuple[list[Any], int | None]]] = set()
         next_page = 2
         outstanding = 0  # started and not yet taken
         ended = False  # a short or empty page came: the list ends there
 
-        def landed(task: asyncio.Task[tuple[list[Raw], int | None]]) -> None:
+        def landed(task: asyncio.Task[tuple[list[Any], int | None]]) -> None:
             running.discard(task)
             arrived.put_nowait(task)
 
         def start_more() -> None:
             nonlocal next_page, outstanding
             while not ended and next_page <= pages and outstanding < window:
-                task = asyncio.ensure_future(fetch(next_page))
+                task = asyncio.ensure_future(read(next_page))
                 running.add(task)
                 task.add_done_callback(landed)
                 next_page += 1
@@ -798,6 +868,21 @@ def list_page(command: str, key: str, answer: Raw, *, first: bool
     for i, item in enumerate(items):
         if item.__class__ is not dict:
             raise malformed(command, f"`{key}[{i}]` is {_json_kind(item)}, not an object")
+    return items, count
+
+
+def typed_list_page(command: str, key: str, answer: _TypedPage, *, first: bool
+                    ) -> tuple[list[Any], int | None]:
+    """`list_page` for an answer decoded into typed items: its types are already checked;
+    the bounds of `count` and a list missing under a count are not."""
+    count, items = answer["count"], answer[key]
+    if count is not None and not 0 <= count <= MAX_COUNT:
+        raise malformed(command, f"`count` is {count}, beyond any real list "
+                                 f"(0 to {MAX_COUNT:,})")
+    if items is None:
+        if first and count:
+            raise malformed(command, f"`count` is {count} and there is no `{key}` list")
+        return [], count
     return items, count
 
 

@@ -463,8 +463,8 @@ def _parse(text: str, path: Path, *, cmk: bool) -> configparser.ConfigParser:
         # report the line number only.
         offset = 1 if cmk else 0
         lines = [lineno - offset for lineno, _ in getattr(exc, "errors", [])]
-        if getattr(exc, "lineno", None):
-            lines.append(exc.lineno - offset)
+        if lineno := getattr(exc, "lineno", None):
+            lines.append(lineno - offset)
         where = f" at line {', '.join(map(str, lines))}" if lines else ""
         raise ConfigError(
             f"{path} is not a valid INI file{where} ({exc.__class__.__name__}). "

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+from types import GenericAlias
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import msgspec
@@ -122,7 +123,7 @@ def parse_items(model: type[_T], items: Any, command: str, key: str = "item") ->
     """Every item of a list answer as a `model`, or one CloudError naming the command and
     the first item that does not fit (`volume[3].name`). The list is checked in one call,
     which costs less than item by item."""
-    wires = _check(items, list[model._wire], command, key)
+    wires = _check(items, GenericAlias(list, (model._wire,)), command, key)  # list[model._wire]
     build = model._from_wire
     return [build(w, d) for w, d in zip(wires, items, strict=True)]
 
@@ -389,6 +390,35 @@ class Snapshot(_Model):
     @property
     def failed(self) -> bool:
         return self.state == SnapshotState.ERROR.value
+
+
+class SnapshotTally(msgspec.Struct, gc=False):
+    """What the account-wide fold reads of a snapshot, and nothing else: the instance and
+    volume lists show counts, sizes and the newest date, never a snapshot's own fields.
+
+    A wire shape used as the model itself: a page of 500 is decoded straight into these
+    (`CloudClient.pages(..., as_type=SnapshotTally)`), validated as `Snapshot` would be, and
+    the other twenty fields of each item are never built. `gc=False`: 300,000 of them pass
+    through a load, and the garbage collector need not look at any."""
+
+    id: _Id
+    volumeid: _Text = None
+    volumename: _Text = None
+    state: _Text = None
+    intervaltype: _Text = None
+    snapshottype: _Text = None
+    created: _Text = None
+    physicalsize: _Number = None
+    size: _Number = None  # older servers give `size` instead of physicalsize
+    virtualsize: _Number = None
+
+    def stored_bytes(self) -> int | None:
+        """As `sizes.stored_bytes` reads a raw snapshot: physicalsize, else size, else
+        virtualsize; a negative number is no size."""
+        for value in (self.physicalsize, self.size, self.virtualsize):
+            if value is not None and value >= 0:
+                return value
+        return None
 
 
 INTERVAL_NAMES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY")

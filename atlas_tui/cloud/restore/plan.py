@@ -56,7 +56,9 @@ from atlas_tui.cloud.restore.operations import (
     StopVm,
     operation_from_dict,
 )
-from atlas_tui.cloud.schedule import Interval, ScheduleError, decode, describe, lint
+from atlas_tui.cloud.schedule.codec import Interval, ScheduleError, decode
+from atlas_tui.cloud.schedule.lint import lint
+from atlas_tui.cloud.schedule.words import describe
 from atlas_tui.cloud.sizes import SizeFact, restored_volume_size
 
 GIB = 1024**3
@@ -692,9 +694,10 @@ def _plan_swap(
 ) -> RestorePlan:
     root = mode is Mode.ROOT_SWAP
     snap, vm = ctx.snapshot, ctx.vm
-    options = {"delete_vm_snapshots": delete_vm_snapshots, "move_policies": move_policies,
-               "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
-               "fix_schedules": fix_schedules}
+    options: dict[str, Any] = {
+        "delete_vm_snapshots": delete_vm_snapshots, "move_policies": move_policies,
+        "delete_old_policies": delete_old_policies, "stop_vm": stop_vm,
+        "fix_schedules": fix_schedules}
     plan = _new_plan(mode, ctx, vm, options)
     vmsnap_steps = _swap_blockers(plan, ctx, root=root, delete_vm_snapshots=delete_vm_snapshots)
     if vm is None:

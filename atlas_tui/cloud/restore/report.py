@@ -167,12 +167,12 @@ def build_report(journal: Journal, view: ServerRead, status: str) -> Report:
         report.disks.append(f"device {vol.deviceid} of {view.vm_name}: {vol.name} ({vol.id}, "
                             f"{vol.type}, {_size(vol)})" + (f": {role}" if role else ""))
         seen.add(vol.id)
-    for vol_id, vol in view.volumes.items():
+    for vol_id, known in view.volumes.items():
         if vol_id in seen:
             continue
         role = _role(plan, journal, vol_id)
-        name = vol.name if vol is not None else vol_id
-        report.disks.append(f"{name} ({vol_id}): {where(vol)}" + (f"; {role}" if role else ""))
+        name = known.name if known is not None else vol_id
+        report.disks.append(f"{name} ({vol_id}): {where(known)}" + (f"; {role}" if role else ""))
     new_id = journal.created_resources.get("new_volume", "")
     if new_id:
         new = view.volumes.get(new_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import AsyncJob, JobStarted
@@ -28,7 +29,7 @@ class RestoreTask:
     outcome: RestoreOutcome | None = None
     failure: str = ""  # a refusal before anything ran (PlanBlocked, a read error)
     error: Exception | None = None  # what `failure` came from (its traceback, for the log)
-    _subscribers: list[Callable[[RestoreTask], None]] = field(default_factory=list)
+    _subscribers: list[Callable[[RestoreTask], object]] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -38,7 +39,7 @@ class RestoreTask:
     def where(self) -> str:
         return self.plan.vm["name"] if self.plan.vm else self.plan.snapshot["name"]
 
-    def subscribe(self, callback: Callable[[RestoreTask], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[RestoreTask], object]) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers \
             else None
@@ -65,7 +66,7 @@ class RestoreTask:
     async def run(self, client: CloudClient, tracker: JobTracker, *,
                   journal: Journal | None = None, rollback: bool = False) -> None:
         """Run the plan; or, given a journal left by a crash, resume it or roll it back."""
-        kwargs = {"await_job": self.waiter(tracker), "on_event": self.emit}
+        kwargs: dict[str, Any] = {"await_job": self.waiter(tracker), "on_event": self.emit}
         try:
             if journal is None:
                 self.outcome = await RestoreRunner(client, self.plan, **kwargs).run()

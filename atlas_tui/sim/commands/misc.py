@@ -3,20 +3,30 @@ network lists that libcloud's ``list_nodes`` reads (public IPs, forwarding rules
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
+from typing import Any
 
 from .. import render
-from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match
+from ..model import Job
+from ..state import SimState
+from .base import Ctx, Handler, ListReply, Obj, Reply, cached_list, command, keyword_match
 
 
-def _simple(ctx: Ctx, key: str, table: dict, renderer, name_of=lambda o: o.name) -> ListReply:
+def _simple(
+    ctx: Ctx,
+    key: str,
+    table: Mapping[str, Any],
+    renderer: Callable[[SimState, Any], Obj],
+    name_of: Callable[[Any], str] = lambda o: o.name,
+) -> ListReply:
     p = ctx.p
     one = p.entity("id", table)
     ids = p.entities("ids", table)
     name = p.str("name")
     keyword = p.str("keyword")
 
-    def build():
+    def build() -> Iterator[Any]:
         pool = [one] if one is not None else ids if ids is not None else table.values()
         for o in pool:
             if name is not None and name_of(o) != name:
@@ -122,7 +132,7 @@ def list_async_jobs(ctx: Ctx) -> ListReply:
     keep = timedelta(minutes=state.setting_int("job.expire.minutes", 1440))
     now = state.now()
 
-    def build():
+    def build() -> Iterator[Job]:
         for job in sorted(state.jobs.values(), key=lambda j: j.dbid):
             if job.completed is not None and now - job.completed > keep:
                 continue
@@ -135,7 +145,7 @@ def list_async_jobs(ctx: Ctx) -> ListReply:
     return ListReply("asyncjobs", cached_list(ctx, build), render.job)
 
 
-def _empty(key: str):
+def _empty(key: str) -> Handler:
     def handler(ctx: Ctx) -> ListReply:
         return ListReply(key, [], render.zone)
 

@@ -3,8 +3,11 @@ All synchronous."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..domain import policies
 from ..errors import ApiError
+from ..model import Policy
 from ..render import policy as render_policy
 from .base import Ctx, ListReply, Reply, cached_list, command, keyword_match, success
 
@@ -35,7 +38,7 @@ def list_policies(ctx: Ctx) -> ListReply:
     volume = p.entity("volumeid", state.volumes)
     keyword = p.str("keyword")
 
-    def build():
+    def build() -> Iterator[Policy]:
         if one is not None:
             pool = [one]
         else:

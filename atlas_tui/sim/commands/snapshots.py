@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Iterable, Iterator
 
 from ..domain import snapshots
-from ..model import INTERVALS
+from ..model import INTERVALS, Snapshot
 from ..render import snapshot as render_snapshot
 from .base import Ctx, ListReply, Reply, cached_list, command, job_reply, keyword_match
 
@@ -36,7 +37,8 @@ def list_snapshots(ctx: Ctx) -> ListReply:
     snapshottype = (p.str("snapshottype") or "").upper()
     intervaltype = (p.str("intervaltype") or "").upper()
 
-    def build():
+    def build() -> Iterator[Snapshot]:
+        pool: Iterable[Snapshot]
         if one is not None:
             pool = [one]
         elif ids is not None:

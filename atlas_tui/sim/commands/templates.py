@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..domain import templates
 from ..errors import invalid_value
 from ..model import Template
@@ -43,7 +45,7 @@ def list_templates(ctx: Ctx) -> ListReply:
             return t.ready and (t.owned or t.public)
         return True
 
-    def build():
+    def build() -> Iterator[Template]:
         pool = [one] if one is not None else ids if ids is not None else state.templates.values()
         for t in pool:
             if not visible(t):

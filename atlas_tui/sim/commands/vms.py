@@ -3,7 +3,10 @@ deployVirtualMachine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..domain import vms
+from ..model import Vm
 from ..render import vm as render_vm
 from .base import Ctx, ListReply, Reply, cached_list, command, job_reply, keyword_match
 
@@ -19,7 +22,7 @@ def list_vms(ctx: Ctx) -> ListReply:
     zoneid = p.str("zoneid")
     hypervisor = p.str("hypervisor")
 
-    def build():
+    def build() -> Iterator[Vm]:
         pool = [one] if one is not None else ids if ids is not None else state.vms.values()
         for v in pool:
             if name is not None and name.lower() not in v.name.lower():  # substring match

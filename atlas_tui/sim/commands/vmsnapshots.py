@@ -4,6 +4,7 @@ revertToVMSnapshot, deleteVMSnapshot."""
 from __future__ import annotations
 
 from ..domain import vmsnapshots
+from ..model import VmSnapshot
 from ..render import vmsnapshot as render_vmsnapshot
 from .base import Ctx, ListReply, Reply, cached_list, command, job_reply, keyword_match
 
@@ -20,7 +21,7 @@ def list_vmsnapshots(ctx: Ctx) -> ListReply:
     keyword = p.str("keyword")
     wanted_state = p.str("state")
 
-    def build():
+    def build() -> list[VmSnapshot]:
         if one is not None:
             pool = [one]
         elif ids is not None:

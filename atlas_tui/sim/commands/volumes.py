@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from ..domain import volumes
 from ..errors import param_error, too_long
+from ..model import Volume
 from ..render import volume as render_volume
 from .base import (
     Ctx,
@@ -32,7 +35,8 @@ def list_volumes(ctx: Ctx) -> ListReply:
     zoneid = p.str("zoneid")
     diskoffering = p.str("diskofferingid")
 
-    def build():
+    def build() -> Iterator[Volume]:
+        pool: Iterable[Volume]
         if one is not None:
             pool = [one]
         elif ids is not None:

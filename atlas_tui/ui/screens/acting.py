@@ -7,7 +7,6 @@ Reasons from the rules are said, not hidden: a blocked action explains itself wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from atlas_tui.cloud import rules
 from atlas_tui.cloud.actions import SnapshotTarget, default_targets
@@ -125,12 +124,9 @@ class ActingScreen(BrowseScreen):
                         markup=False)
             return
         memory_note = rules.vm_snapshot(vm, existing, memory=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%MZ")
-        # On KVM a disk-only snapshot of a running VM needs a setting that is off by default
-        # (kvm.vmstoragesnapshot.enabled), so offer memory first there.
-        memory_default = vm.running and vm.hypervisor == "KVM"
+        name = rules.vm_snapshot_name(vm.name, self.session.client.server_now())
         choice = await self.app.push_screen_wait(
-            VMSnapshotDialog(vm.name, f"{vm.name}-{stamp}", memory_note, memory_default,
+            VMSnapshotDialog(vm.name, name, memory_note, rules.vm_snapshot_memory_first(vm),
                              can_quiesce=rules.vm_snapshot_can_quiesce(vm)))
         if choice is None:
             return
@@ -175,15 +171,15 @@ class ActingScreen(BrowseScreen):
         if reason:
             self.notify(reason, title="Cannot revert", severity="warning", markup=False)
             return
-        needed = rules.vm_state_for_revert(snap)
+        first = rules.revert_first(snap, vm)
         lines = [f"Revert {vm.name} to VM snapshot {snap.displayname} ({snap.type}).",
                  "Everything written to its disks since then is lost."]
         option = None
-        if needed == "Stopped" and vm.state != "Stopped":
+        if first == "stop":
             lines.append(f"A disk-only snapshot reverts a stopped VM: {vm.name} will be "
                          "stopped first.")
             option = "Start the VM again after the revert"
-        elif needed == "Running" and vm.state != "Running":
+        elif first == "start":
             lines.append(f"A snapshot with memory reverts a running VM: {vm.name} will be "
                          "started first.")
         confirmed = await self.app.push_screen_wait(

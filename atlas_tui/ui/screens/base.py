@@ -9,6 +9,7 @@ unavailable instead of hiding it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,6 +34,7 @@ from atlas_tui.ui.actions import (
     why_not,
     write_names,
 )
+from atlas_tui.ui.host import AppServices, services
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
 from atlas_tui.ui.widgets.table import FastTable
@@ -41,9 +43,9 @@ from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from atlas_tui.app import AtlasApp, JobChanged
     from atlas_tui.cloud.jobs import TrackedJob
     from atlas_tui.cloud.session import Session
+    from atlas_tui.ui.messages import JobChanged
 
 
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
@@ -92,12 +94,16 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     WORK_LABELS: ClassVar[dict[str, str]] = {"refresh_data": "Loading this list"}
 
     can_go_back = True
+    # A jump (`:`) opens a screen right on home, not on its parent: `up` then makes the
+    # screen one level up its breadcrumb, and esc goes there instead of straight home.
+    up: Callable[[], BrowseScreen] | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.updated: datetime | None = None
         self._auto_refresh_s: float | None = None  # None: the settings' refresh_seconds
         self._last_load_s = 0.0
+        self._reload_timer: Timer | None = None
 
     # -- what subclasses provide ---------------------------------------------------------
 
@@ -119,8 +125,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     # -- plumbing ------------------------------------------------------------------------
 
     @property
-    def atlas(self) -> AtlasApp:
-        return self.app  # type: ignore[return-value]
+    def atlas(self) -> AppServices:
+        """What this screen may use of the App (ui/host.py), not the App class itself."""
+        return services(self.app)
 
     @property
     def session(self) -> Session:
@@ -165,7 +172,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         # Textual calls this after a subclass's own on_mount: subclasses never call super().
-        self._reload_timer: Timer | None = None
+        self._reload_timer = None
         self.query_one(Breadcrumbs).path = self.crumbs()
         if self._auto_refresh_s is None:
             self._auto_refresh_s = float(self.atlas.settings.refresh_seconds)
@@ -178,6 +185,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         if self.updated is None or not self.is_current or self.loading_now:
             return
         # Big accounts reload slowly: never spend more than a fifth of the time loading.
+        assert self._auto_refresh_s is not None  # on_mount set it
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
             self.refresh_data()
@@ -285,8 +293,14 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             table.filter("")
             self.refresh_bindings()
             return
-        if self.can_go_back:
+        if not self.can_go_back:
+            return
+        # esc goes up the breadcrumb (k9s): a drilled-down screen's parent is right under
+        # it; a jumped-to one's is not, so it takes this screen's place.
+        if self.up is None:
             self.dismiss()
+            return
+        self.app.switch_screen(self.up())
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

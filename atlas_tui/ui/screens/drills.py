@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from atlas_tui.cloud.restore import DrillProgress
 
 COLUMNS = [
-    Column("volume", "VOLUME", min_width=10, max_width=24),
-    Column("snapshot", "SNAPSHOT", min_width=12, max_width=26),
+    Column("volume", "VOLUME", min_width=10, max_width=24, cut="middle"),
+    Column("snapshot", "SNAPSHOT", min_width=12, max_width=26, cut="middle"),
     Column("state", "STATE", min_width=8, max_width=14),
     Column("result", "RESULT", min_width=10, max_width=80),
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -24,25 +26,45 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("name", "NAME", min_width=12, max_width=28, priority=100),
+    Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle"),
     Column("state", "STATE", min_width=7, max_width=9, priority=90),
-    Column("protection", "PROTECTION", min_width=14, max_width=28, priority=85),
-    Column("newest", "NEWEST SNAP", min_width=14, max_width=16, priority=80),
+    Column("protection", "PROTECTION", max_width=28, priority=85, whole=True),
+    Column("newest", "NEWEST SNAP", max_width=32, priority=80, whole=True),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=60, align="right"),
     Column("volumes", "VOLS", min_width=4, max_width=4, priority=50, align="right"),
     Column("hypervisor", "HYPERVISOR", min_width=6, max_width=10, priority=40),
     Column("zone", "ZONE", min_width=6, max_width=16, priority=30),
 ]
 
+UNPROTECTED_MARK = "✗"
 REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often
+SLICE_S = 0.01  # a paint works this long at most before the loop runs again
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+async def sliced(make: Callable[[_T], _R], items: list[_T]) -> list[_R]:
+    """`[make(i) for i in items]`, yielding to the event loop every `SLICE_S`."""
+    out: list[_R] = []
+    append = out.append
+    clock = time.monotonic
+    until = clock() + SLICE_S
+    for item in items:
+        append(make(item))
+        if clock() >= until:
+            await asyncio.sleep(0)
+            until = clock() + SLICE_S
+    return out
 
 
 def protection_cell(row: InstanceRow, loaded: bool) -> Text:
     if not loaded:
         return Text("…", style="dim")
     p = row.protection
-    style = "bold red" if p.none and p.total else ("yellow" if p.partial else "green")
-    return Text(p.describe(), style=style)
+    if p.none and p.total:  # the mark reads without colour (NO_COLOR, a grey terminal)
+        return Text(f"{UNPROTECTED_MARK} {p.describe()}", style="bold red")
+    return Text(p.describe(), style="yellow" if p.partial else "green")
 
 
 def vm_flags(vm_id: str, with_disk_0: set[str] | None, restore_flag: str = "") -> str:
@@ -106,10 +128,15 @@ class InstancesScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for(INSTANCES)
     ACTION_SCOPE = INSTANCES
     can_go_back = False
+    # The summary wraps rather than losing its end (the orphans' size) at 80 columns.
+    DEFAULT_CSS = """
+    InstancesScreen #summary { height: auto; max-height: 4; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[InstanceRow] = []
+        self._painted_from: Inventory | None = None
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -126,13 +153,29 @@ class InstancesScreen(ActingScreen):
         self.query_one(FastTable).focus()
 
     async def load(self) -> None:
-        inventory = Inventory()
-        self.session.inventory = inventory
         self._last_paint = 0.0
         painted: set[str] = set()  # parts whose complete list has been painted
         dirty = False
+        # Paints run beside the load, a slice at a time (`_paint`): a page that asks for one
+        # while one runs gets the next, which reads the inventory as it is by then.
+        painting: asyncio.Task[None] | None = None
+        again = False
 
-        def on_update(part: str) -> None:
+        async def paint_until_current(inventory: Inventory) -> None:
+            nonlocal again
+            again = True
+            while again:
+                again = False
+                await self._paint(inventory)
+
+        def paint_soon(inventory: Inventory) -> None:
+            nonlocal painting, again
+            if painting is not None and not painting.done():
+                again = True
+            else:
+                painting = asyncio.ensure_future(paint_until_current(inventory))
+
+        def on_update(inventory: Inventory, part: str) -> None:
             # Volume, policy and snapshot columns show "…" until their whole list is in, so
             # their pages change nothing on screen: paint each of those once, when complete.
             # Instance pages add rows: paint the first at once, then at most every
@@ -142,28 +185,41 @@ class InstancesScreen(ActingScreen):
             if part in inventory.loaded:
                 if part not in painted:
                     painted.add(part)
-                    self._paint(inventory)
+                    paint_soon(inventory)
                     dirty = False
                 return
             now = time.monotonic()
             if part == "vms" and (
                 self.first_rows_at is None or now - self._last_paint >= self._repaint_every
             ):
-                self._paint(inventory)
+                paint_soon(inventory)
                 dirty = False
             else:
                 dirty = True
 
-        await inventory.load(self.session.client, on_update)
-        if dirty or not painted:
-            self._paint(inventory)
+        try:
+            # The session's one inventory, loaded afresh (or the load under way, joined).
+            inventory = await self.session.load_inventory(on_update)
+            if painting is not None:
+                await painting
+            if dirty or not painted:
+                await self._paint(inventory)
+        finally:
+            if painting is not None and not painting.done():
+                painting.cancel()
         if self.full_load_at is None:
             self.full_load_at = time.monotonic()
 
-    def _paint(self, inventory: Inventory) -> None:
+    async def _paint(self, inventory: Inventory) -> None:
+        """Rows for every instance, built a slice at a time: 10,000 rows take ~0.5 s, which
+        the UI must never wait for in one piece (a key is answered between slices)."""
         start = time.monotonic()
-        self._rows = inventory.instance_rows()
-        self.rerender()
+        rows = await sliced(inventory.row_maker(), list(inventory.vms.values()))
+        self._rows = rows
+        self._painted_from = inventory
+        table_rows, finish = self._table_rows()
+        self.query_one("#instances", FastTable).set_rows(await sliced(table_rows, rows))
+        finish()
         now = time.monotonic()
         self._last_paint = now
         self._repaint_every = max(REPAINT_EVERY_S, 4 * (now - start))
@@ -171,18 +227,26 @@ class InstancesScreen(ActingScreen):
             self.first_rows_at = now
 
     def rerender(self) -> None:
-        inventory = self.session.inventory
+        table_rows, finish = self._table_rows()
+        self.query_one("#instances", FastTable).set_rows([table_rows(r) for r in self._rows])
+        finish()
+
+    def _table_rows(self) -> tuple[Callable[[InstanceRow], Row], Callable[[], None]]:
+        """The table row of an instance row, and what to do once the table has them all."""
+        # The inventory the rows came from: a reload fills a new one before it is shared.
+        inventory = self._painted_from or self.session.inventory
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
-        table = self.query_one("#instances", FastTable)
         with_disk_0 = {v.virtualmachineid for v in inventory.volumes.values()
                        if v.deviceid == 0} if "volumes" in inventory.loaded else None
         flags = {r.vm.id: vm_flags(r.vm.id, with_disk_0, self.atlas.restore_flag(r.vm.id))
                  for r in self._rows}
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
-        table.set_rows([instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
-                        for r in self._rows])
-        self._summarise(inventory, flags)
+
+        def table_row(r: InstanceRow) -> Row:
+            return instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
+
+        return table_row, lambda: self._summarise(inventory, flags)
 
     def _summarise(self, inventory: Inventory, flags: dict[str, str] | None = None) -> None:
         rows = self._rows

@@ -24,7 +24,8 @@ from atlas_tui.ui.policy_text import (
     policy_words,
 )
 from atlas_tui.ui.screens.base import BrowseScreen
-from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm, TypedConfirm
+from atlas_tui.ui.screens.dialogs import TypeToConfirm
+from atlas_tui.ui.screens.policy_form import FixConfirm, PolicyForm
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
@@ -170,12 +171,17 @@ class PoliciesScreen(BrowseScreen):
         policy = self.selected()
         assert policy is not None
         word = policy.interval.lower()
-        body = (f"Delete the {word} policy of {self.volume.name}?\n"
-                f"  {policy_words(policy)}\n"
-                "No more recurring snapshots of this interval will be taken; the snapshots "
-                "it made stay.")
-        confirm = TypedConfirm(f"Delete {word} policy", body, word)
-        self.app.push_screen(confirm, lambda ok: self._delete(policy) if ok else None)
+        lines = [f"Delete the {word} policy of {self.volume.name}?",
+                 f"  {policy_words(policy)}",
+                 "No more recurring snapshots of this interval will be taken; the snapshots "
+                 "it made stay."]
+        confirm = TypeToConfirm(f"Delete {word} policy", lines, word)
+
+        def delete_if(ok: object) -> None:
+            if ok:
+                self._delete(policy)
+
+        self.app.push_screen(confirm, delete_if)
 
     @work(group="policy-change", exit_on_error=False)
     async def _delete(self, policy: SnapshotPolicy) -> None:
@@ -197,7 +203,12 @@ class PoliciesScreen(BrowseScreen):
         assert finding is not None and finding.fix is not None
         fix = finding.fix
         confirm = FixConfirm(policy, fix, finding.message, self.session.client.server_now())
-        self.app.push_screen(confirm, lambda ok: self._fix(policy, fix) if ok else None)
+
+        def fix_if(ok: object) -> None:
+            if ok:
+                self._fix(policy, fix)
+
+        self.app.push_screen(confirm, fix_if)
 
     @work(group="policy-change", exit_on_error=False)
     async def _fix(self, policy: SnapshotPolicy, schedule: str) -> None:

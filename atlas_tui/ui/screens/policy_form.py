@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -30,18 +31,17 @@ from textual.widgets import Input, Label, Static
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.models import SnapshotPolicy, Volume
 from atlas_tui.cloud.protection import DEFAULT_MAXSNAPS_LIMIT, limit_from_error
-from atlas_tui.cloud.schedule import (
+from atlas_tui.cloud.schedule.codec import (
     WEEKDAYS,
     Interval,
     Schedule,
     ScheduleError,
     decode,
-    describe,
     encode,
-    lint,
-    timezone_completions,
-    validate_timezone,
 )
+from atlas_tui.cloud.schedule.lint import lint
+from atlas_tui.cloud.schedule.words import describe
+from atlas_tui.cloud.schedule.zones import timezone_completions, validate_timezone
 from atlas_tui.ui.policy_text import policy_words, run_lines
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
@@ -64,7 +64,8 @@ def remember_limit(client: CloudClient, interval: Interval, limit: int) -> None:
     _LIMITS.setdefault(client, {})[interval] = limit
 
 
-DEFAULT_KEEP = {Interval.HOURLY: 6, Interval.DAILY: 7, Interval.WEEKLY: 4, Interval.MONTHLY: 3}
+DEFAULT_KEEP: Mapping[Interval | None, int] = {  # None: no interval chosen yet, no default
+    Interval.HOURLY: 6, Interval.DAILY: 7, Interval.WEEKLY: 4, Interval.MONTHLY: 3}
 
 
 # --- reading the fields ------------------------------------------------------------------
@@ -485,59 +486,6 @@ class PolicyForm(ReportsWorkerErrors, ModalScreen[SnapshotPolicy | None]):
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "_send":  # a bug while saving: the message says what; the form says so
             self._show("#server-error", Text("Not saved: an unexpected error (see the message)."))
-
-
-# --- confirmations -----------------------------------------------------------------------
-
-
-class TypedConfirm(ModalScreen[bool]):
-    """A destructive action: the user types `word` (the resource's name) to confirm."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="typed-confirm-cancel"),
-    ]
-    DEFAULT_CSS = """
-    TypedConfirm { align: center middle; }
-    TypedConfirm > VerticalGroup {
-        width: 72; max-width: 100%; height: auto; border: round $error;
-        background: $surface; padding: 0 1;
-    }
-    TypedConfirm Input { margin-top: 1; width: 30; }
-    TypedConfirm #confirm-msg { color: $text-muted; }
-    TypedConfirm #confirm-msg.error { color: $error; text-style: bold; }
-    """
-
-    def __init__(self, title: str, body: str, word: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.body = body
-        self.word = word
-
-    def compose(self) -> ComposeResult:
-        box = VerticalGroup()
-        box.border_title = Text(self.title_text)
-        with box:
-            yield Static(Text(self.body))
-            yield Input(placeholder=self.word, id="confirm-input", compact=True)
-            yield Static(Text(f"type {self.word} and press enter · esc cancels"),
-                         id="confirm-msg")
-        yield box
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.value.strip().lower() == self.word.lower():
-            self.dismiss(True)
-            return
-        msg = self.query_one("#confirm-msg", Static)
-        msg.update(Text(f"that is not {self.word!r}: type it exactly, or esc to cancel"))
-        msg.add_class("error")
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
 
 
 class FixConfirm(ModalScreen[bool]):

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.cloud.protection import (
     PERIODS,
-    ProtectionInventory,
     Status,
     VolumeProtection,
     assess,
@@ -52,10 +52,10 @@ EVERY = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month"}
 
 BASE_COLUMNS = [
     Column("status", "STATUS", min_width=13, max_width=14, priority=100),
-    Column("volume", "VOLUME", min_width=10, max_width=16, priority=95),
-    Column("vm", "INSTANCE", min_width=10, max_width=16, priority=80),
+    Column("volume", "VOLUME", min_width=10, max_width=32, priority=95, cut="middle"),
+    Column("vm", "INSTANCE", min_width=10, max_width=32, priority=80, cut="middle"),
     Column("policies", "POLICIES", min_width=12, max_width=30, priority=70),
-    Column("newest", "NEWEST", min_width=14, max_width=16, priority=75),
+    Column("newest", "NEWEST", max_width=32, priority=75, whole=True),
     Column("storage", "STORAGE", min_width=9, max_width=10, priority=85, align="right"),
     # The last restore drill of the volume's snapshots (T): never or failed is flagged.
     Column("verified", "VERIFIED", min_width=10, max_width=12, priority=60),
@@ -90,7 +90,8 @@ class ProtectionScreen(BrowseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[VolumeProtection] = []
-        self.inventory: ProtectionInventory | None = None
+        self.inventory: Inventory | None = None  # the one the rows were assessed from
+        self._left = False  # another screen was pushed over this one
 
     @property
     def rate(self) -> float | None:
@@ -115,20 +116,26 @@ class ProtectionScreen(BrowseScreen):
         # No super().on_mount(): Textual dispatches BrowseScreen.on_mount by itself.
         self.query_one(FastTable).focus()
 
+    def on_screen_suspend(self) -> None:
+        self._left = True
+
     def on_screen_resume(self) -> None:
-        # Back from a volume's policies: what was changed there shows here at once.
-        if self.updated is not None:
+        # Back from a volume's policies: what was changed there shows here at once. (Resume
+        # also comes on the first show, which the first load already covers.)
+        if self.updated is not None and self._left:
+            self._left = False
             self.refresh_data()
 
     async def load(self) -> None:
-        # The same account-wide lists as the home screen, with one more fold over the
-        # snapshot walk; the result also refreshes the session's inventory for other screens.
-        inventory = ProtectionInventory()
-        await inventory.load(self.session.client, lambda _part: None)
-        self.session.inventory = inventory
+        # The session's one inventory, as the home screen loaded it (or joining its load under
+        # way): no second walk of the snapshots. A refresh (r, the timer, back from a policy
+        # change) loads it afresh, for every screen.
+        inventory = self.session.inventory
+        if self.updated is not None or not inventory.complete:
+            inventory = await self.session.load_inventory()
         self.inventory = inventory
         self.rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
-                           inventory.fold, self.session.client.server_now())
+                           inventory.stats_by_volume, self.session.client.server_now())
         self.rerender()
 
     def rerender(self) -> None:
@@ -137,7 +144,7 @@ class ProtectionScreen(BrowseScreen):
         rate = self.rate
         table_rows = []
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
-        stats = self.inventory.fold.stats if self.inventory is not None else {}
+        stats = self.inventory.stats_by_volume if self.inventory is not None else {}
         drills = load_results()
         for order, r in enumerate(self.rows):
             newest: str | Text = fmt.age(r.newest, now, exact=exact)
@@ -267,7 +274,7 @@ class ProtectionScreen(BrowseScreen):
 
     def _stuck(self, key: str | None) -> bool:
         """Is a snapshot of the volume under `key` stuck (the mark in NEWEST)?"""
-        folded = self.inventory.fold.stats.get(key) if self.inventory and key else None
+        folded = self.inventory.stats_by_volume.get(key) if self.inventory and key else None
         after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         return folded is not None and oldest_stuck(
             folded.oldest_in_progress, self.session.client.server_now(), after)

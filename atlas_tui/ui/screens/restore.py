@@ -29,6 +29,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from atlas_tui.cloud.restore import EventKind, Mode, RestoreOutcome, RestorePlan, RestoreTask
+from atlas_tui.ui.host import services
 from atlas_tui.ui.screens.dialogs import DIALOG_CSS
 from atlas_tui.ui.widgets.tick import Tick
 
@@ -79,6 +80,8 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
     RestoreModeDialog .opt { display: none; }
     RestoreModeDialog .opt.shown { display: block; }
     RestoreModeDialog Select { margin: 0; }
+    /* An open list stays inside the dialog at 80x24 (it scrolls): */
+    RestoreModeDialog Select > SelectOverlay { max-height: 5; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
@@ -101,7 +104,9 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                     prompt.append(f"\n   not possible: {reason}", style="dim")
                 options.append(Option(prompt, id=mode.value, disabled=bool(reason)))
             yield OptionList(*options, id="modes")
-            with VerticalScroll():
+            # Not a focus stop itself (tab would land on nothing visible): tab goes to the
+            # options in it, which scroll into view.
+            with VerticalScroll(can_focus=False):
                 if f.vm_snapshots:
                     yield Tick(Text(f"Delete the VM snapshots of {f.vm} first (they block "
                                     f"detach and attach): {', '.join(f.vm_snapshots)}"),
@@ -127,16 +132,20 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
                 yield Label("Template name", classes="opt template")
                 yield Input(f.template_name, id="name", compact=True, classes="opt template")
                 if f.os_types:
+                    yield Label("OS type", classes="opt template")
                     yield Select(plain_options(f.os_types), value=f.default_os or f.os_types[0][1],
                                  allow_blank=False, id="ostype", compact=True,
                                  classes="opt template")
                 yield Tick("Launch a new instance from it", id="launch", compact=True,
                                classes="opt template")
                 if f.zones:
+                    yield Label("Zone of the new instance", classes="opt template")
                     yield Select(plain_options(f.zones), value=f.default_zone or f.zones[0][1],
                                  allow_blank=False, id="zone", compact=True,
                                  classes="opt template")
                 if f.offerings:
+                    yield Label("Offering (CPU, memory) of the new instance",
+                                classes="opt template")
                     yield Select(plain_options(f.offerings), value=f.offerings[0][1],
                                  allow_blank=False, id="offering", compact=True,
                                  classes="opt template")
@@ -157,7 +166,7 @@ class RestoreModeDialog(ModalScreen[RestoreChoice | None]):
         if modes.highlighted is None:
             return None
         option = modes.get_option_at_index(modes.highlighted)
-        return None if option.disabled else Mode(option.id)
+        return None if option.disabled or option.id is None else Mode(option.id)
 
     @on(OptionList.OptionHighlighted)
     def _show_options(self) -> None:
@@ -277,7 +286,7 @@ class RestorePlanScreen(Screen[None]):
     @on(Button.Pressed, "#run")
     def _run(self) -> None:
         if self.query_one("#confirm", Input).value.strip() == self.plan.confirm_text:
-            self.app.start_restore(self.plan, replace=True)  # type: ignore[attr-defined]
+            services(self.app).start_restore(self.plan, replace=True)
 
     def action_back(self) -> None:
         self.dismiss(None)

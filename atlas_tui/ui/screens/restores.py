@@ -28,7 +28,7 @@ from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
     Column("when", "WHEN", min_width=16, max_width=16, priority=100),
-    Column("vm", "VM", min_width=8, max_width=20, priority=95),
+    Column("vm", "VM", min_width=8, max_width=32, priority=95, cut="middle"),
     Column("mode", "MODE", min_width=6, max_width=10, priority=80),
     Column("outcome", "OUTCOME", min_width=10, max_width=24, priority=90),
     Column("kept", "KEPT", min_width=8, max_width=60, priority=60),

@@ -23,10 +23,10 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 COLUMNS = [
-    Column("name", "SNAPSHOT", min_width=16, max_width=34, priority=100),
+    Column("name", "SNAPSHOT", min_width=16, max_width=64, priority=100, cut="middle"),
     Column("state", "STATE", min_width=9, max_width=11, priority=95),
     Column("type", "TYPE", min_width=7, max_width=7, priority=90),
-    Column("created", "CREATED", min_width=14, max_width=23, priority=85),
+    Column("created", "CREATED", max_width=23, priority=85, whole=True),
     Column("size", "SIZE", min_width=9, max_width=10, priority=70, align="right"),
     Column("revertable", "REVERT", min_width=6, max_width=6, priority=50),
 ]

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from atlas_tui.ui.host import services
+
 
 class _MessageScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -43,7 +45,7 @@ class _MessageScreen(Screen[None]):
         self.query_one("#message-scroll").focus()
 
     def action_demo(self) -> None:
-        self.app.start_demo()  # type: ignore[attr-defined]
+        services(self.app).start_demo()
 
     def action_quit(self) -> None:
         self.app.exit(1)
@@ -72,4 +74,4 @@ class ConnectErrorScreen(_MessageScreen):
         )
 
     def action_retry(self) -> None:
-        self.app.connect()  # type: ignore[attr-defined]
+        services(self.app).connect()

@@ -25,21 +25,21 @@ from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row
 
 VOLUME_COLUMNS = [
-    Column("name", "VOLUME", min_width=8, max_width=24, priority=100),
-    Column("type", "TYPE", min_width=4, max_width=8, priority=90),
+    Column("name", "VOLUME", min_width=8, max_width=40, priority=100, cut="middle"),
+    Column("type", "TYPE", max_width=8, priority=90, whole=True),
     Column("size", "SIZE", min_width=9, max_width=10, priority=80, align="right"),
     Column("snaps", "SNAPS", min_width=5, max_width=5, priority=75, align="right"),
-    Column("newest", "NEWEST", min_width=14, max_width=16, priority=70),
+    Column("newest", "NEWEST", max_width=32, priority=70, whole=True),
     Column("schedule", "SCHEDULE", min_width=12, max_width=34, priority=65),
     Column("state", "STATE", min_width=5, max_width=9, priority=40),
     Column("device", "DEV", min_width=3, max_width=3, priority=30, align="right"),
 ]
 
 VM_SNAPSHOT_COLUMNS = [
-    Column("name", "VM SNAPSHOT", min_width=10, max_width=28, priority=100),
+    Column("name", "VM SNAPSHOT", min_width=10, max_width=40, priority=100, cut="middle"),
     Column("type", "TYPE", min_width=4, max_width=13, priority=90),
     Column("state", "STATE", min_width=5, max_width=9, priority=80),
-    Column("created", "CREATED", min_width=14, max_width=23, priority=70),
+    Column("created", "CREATED", max_width=23, priority=70, whole=True),
     Column("current", "CURRENT", min_width=3, max_width=7, priority=40),
     Column("parent", "PARENT", min_width=6, max_width=20, priority=20),
 ]

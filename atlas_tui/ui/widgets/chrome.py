@@ -8,10 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from atlas_tui.ui.widgets.table import cut_middle
 
 
 class AtlasHeader(Static):
@@ -56,6 +60,39 @@ class AtlasHeader(Static):
         return text
 
 
+SEPARATOR = " › "
+SHORTEST_PART = 6  # a crumb cut shorter than this no longer says which one it is
+
+
+def fit_path(path: tuple[str, ...], room: int) -> list[str]:
+    """The crumbs in at most `room` cells (separators included): the longest one is cut in
+    the middle first; when all are short, the leading ones go (the current place stays)."""
+    parts = list(path)
+
+    def width() -> int:
+        return sum(cell_len(p) for p in parts) + len(SEPARATOR) * max(0, len(parts) - 1)
+
+    while parts and width() > room:
+        # The current place (the last crumb) is cut only when nothing else can give way.
+        cuttable = [i for i in range(len(parts) - 1) if cell_len(parts[i]) > SHORTEST_PART]
+        if not cuttable and cell_len(parts[-1]) > SHORTEST_PART and len(parts) == 1:
+            cuttable = [0]
+        if cuttable:
+            longest = max(cuttable, key=lambda i: cell_len(parts[i]))
+            length = cell_len(parts[longest])
+            excess = width() - room
+            parts[longest] = cut_middle(parts[longest], max(SHORTEST_PART, length - excess))
+        elif len(parts) > 2 or (len(parts) == 2 and parts[0] != "…"):
+            if parts[0] == "…":
+                parts.pop(1)
+            else:
+                parts[0] = "…"
+        else:
+            parts[-1] = cut_middle(parts[-1], max(1, room - (width() - cell_len(parts[-1]))))
+            break
+    return parts
+
+
 class Breadcrumbs(Static):
     """`demo › hello-atlas › ROOT-42 › snapshots`, and how fresh the list is."""
 
@@ -68,12 +105,16 @@ class Breadcrumbs(Static):
     status: reactive[str] = reactive("")
 
     def render(self) -> Text:
+        right = self.status or self._freshness()
+        # The path gives way to the status, never the reverse: long names are cut in the
+        # middle (their ends tell them apart) until "updated ..." fits on the line.
+        room = self.size.width - 1 - (len(right) + 2 if right else 0)
         text = Text(" ")
-        for i, part in enumerate(self.path):
+        parts = fit_path(self.path, room)
+        for i, part in enumerate(parts):
             if i:
                 text.append(" › ", style="dim")
-            text.append(part, style="bold" if i == len(self.path) - 1 else "")
-        right = self.status or self._freshness()
+            text.append(part, style="bold" if i == len(parts) - 1 else "")
         if right:
             pad = max(1, self.size.width - text.cell_len - len(right) - 1)
             text.append(" " * pad)
@@ -84,7 +125,7 @@ class Breadcrumbs(Static):
         if self.updated is None:
             return "loading…"
         seconds = int((datetime.now(self.updated.tzinfo) - self.updated).total_seconds())
-        if seconds < 5:
+        if seconds < 15:  # seconds would only flicker; and pictures of scenes stay the same
             return "updated just now"
         if seconds < 120:
             return f"updated {seconds}s ago"
@@ -100,7 +141,7 @@ class DetailPane(VerticalScroll):
     DetailPane > Static { width: 1fr; }
     """
 
-    def compose(self):  # type: ignore[override]
+    def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
 
     def show_fields(self, title: str, fields: dict[str, Any] | None) -> None:

@@ -6,6 +6,7 @@ hides itself when there is nothing to show. `J` hides or shows it on every scree
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -54,18 +55,20 @@ class JobsPanel(Static):
     def __init__(self, tracker: JobTracker | None) -> None:
         super().__init__(id="jobs-panel", classes="-empty")
         self.tracker = tracker
-        self._unsubscribe = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self.hidden_by_user = False
 
     def on_mount(self) -> None:
         if self.tracker is not None:
-            self._unsubscribe = self.tracker.subscribe(lambda _job: self.refresh_jobs())
+            # A pause (throttled, network down) is shown as it starts, not at the next tick.
+            self._unsubscribe = [self.tracker.subscribe(lambda _job: self.refresh_jobs()),
+                                 self.tracker.subscribe_paused(lambda _why: self.refresh_jobs())]
         self.set_interval(1.0, self.refresh_jobs)
         self.refresh_jobs()
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
 
     def visible_jobs(self) -> list[TrackedJob]:
         if self.tracker is None:

@@ -43,13 +43,63 @@ SORT_ARROWS = ("▲", "▼")
 _CONTROL = {c: " " for c in [*range(32), 127]}
 
 
-def _fit(text: str, width: int, align: Align) -> str:
-    """Pad or truncate (with an ellipsis) plain text to exactly `width` cells."""
+def _tail(text: str, width: int) -> str:
+    """The end of `text` that fits in `width` cells."""
+    if text.isascii():
+        return text[len(text) - width:] if width > 0 else ""
+    taken = 0
+    start = len(text)
+    while start > 0 and taken + cell_len(text[start - 1]) <= width:
+        start -= 1
+        taken += cell_len(text[start])
+    return text[start:]
+
+
+def _middle_widths(width: int) -> tuple[int, int]:
+    """Cells kept before and after the ellipsis: a third of the room for the start, the rest
+    for the end (a name's end tells it from its siblings: a date, a number, a flag)."""
+    head = (width - 1) // 3
+    return head, width - 1 - head
+
+
+def cut_middle(text: str, width: int) -> str:
+    """`text` in at most `width` cells, cut in the middle with an ellipsis when too long."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 2:
+        return set_cell_size(text, width)
+    head, tail = _middle_widths(width)
+    end = _tail(text, tail)
+    return set_cell_size(text, head) + ELLIPSIS + set_cell_size(end, tail)
+
+
+def _cut_text_middle(text: Text, width: int) -> Text:
+    """`cut_middle` for a Rich Text, keeping the styles of what is kept."""
+    plain = text.plain
+    if cell_len(plain) <= width or width <= 2:
+        return text
+    head, tail = _middle_widths(width)
+    start = len(plain) - len(_tail(plain, tail))
+    kept_head, taken = 0, 0
+    while taken + cell_len(plain[kept_head]) <= head:
+        taken += cell_len(plain[kept_head])
+        kept_head += 1
+    out = text[:kept_head]
+    out.append(ELLIPSIS)
+    out.append_text(text[start:])
+    return out
+
+
+def _fit(text: str, width: int, align: Align, middle: bool = False) -> str:
+    """Pad or truncate (with an ellipsis, at the end or in the middle) plain text to exactly
+    `width` cells."""
     text = text.translate(_CONTROL)
     length = len(text) if text.isascii() else cell_len(text)
     if length > width:
         if width <= 1:
             return set_cell_size(text, width)
+        if middle:
+            return set_cell_size(cut_middle(text, width), width)
         return set_cell_size(text, width - 1) + ELLIPSIS
     pad = width - length
     if not pad:
@@ -355,7 +405,7 @@ class FastTable(ScrollView, can_focus=True):
 
     def toggle_mark(self, key: str | None = None) -> None:
         key = key if key is not None else self.model.cursor_key
-        if self.model.toggle_mark(key) is None:
+        if key is None or self.model.toggle_mark(key) is None:
             return
         self._refresh_key(key)
         self.post_message(self.MarksChanged(self, self.marked_keys))
@@ -423,7 +473,7 @@ class FastTable(ScrollView, can_focus=True):
 
     # -- mouse (the app runs with the mouse off by default, but it costs little) ----------
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         if event.y == 0:
             column = self._column_at(event.x)
             if column is not None:
@@ -548,10 +598,11 @@ class FastTable(ScrollView, can_focus=True):
                 segments.append(Segment(gap, row_style))
             cell = row.cells[index]
             align = columns[index].align
+            middle = columns[index].cut == "middle"
             if isinstance(cell, str):
-                segments.append(Segment(_fit(cell, col_width, align), row_style))
+                segments.append(Segment(_fit(cell, col_width, align, middle), row_style))
             elif isinstance(cell, Text):
-                text = cell.copy()
+                text = _cut_text_middle(cell, col_width) if middle else cell.copy()
                 text.no_wrap = True
                 text.overflow = "ellipsis"
                 text.truncate(col_width, overflow="ellipsis")
@@ -571,7 +622,7 @@ class FastTable(ScrollView, can_focus=True):
                 if not is_cursor:
                     parsed = Style.parse(cell_style) if isinstance(cell_style, str) else cell_style
                     style = row_style + parsed
-                segments.append(Segment(_fit(plain, col_width, align), style))
+                segments.append(Segment(_fit(plain, col_width, align, middle), style))
         return Strip(segments).adjust_cell_length(width, row_style)
 
     def _current_layout(self, width: int) -> list[tuple[int, int]]:

@@ -59,6 +59,10 @@ class Column:
     its label) when space is short; the others keep their natural width or are dropped.
     `sort_key` maps the row's raw value to what is compared (default: the raw value itself);
     None values never reach it and always sort last.
+    `cut`: where a too-long cell loses its text. Names are cut in the "middle", keeping the end
+    that tells them apart (`hello-at…42_20261122093000`); the rest lose their end.
+    `whole`: the column never shrinks below its natural width (exact times must read whole):
+    other columns shrink or are dropped first.
     """
 
     key: str
@@ -69,6 +73,8 @@ class Column:
     priority: int = 50
     align: Align = "left"
     sort_key: Callable[[Any], Any] | None = None
+    cut: Literal["end", "middle"] = "end"
+    whole: bool = False
 
 
 @dataclass(slots=True)
@@ -127,7 +133,7 @@ def layout_columns(
     # its header is worth less than the room it takes); without min_width it doesn't shrink.
     mins = [
         natural[i]
-        if c.width is not None or c.min_width is None
+        if c.width is not None or c.min_width is None or c.whole
         else min(natural[i], max(c.min_width, cell_len(c.label)))
         for i, c in enumerate(columns)
     ]

@@ -1,0 +1,41 @@
+"""The session's one inventory: loads are shared, and a reload never shows a half account."""
+
+from __future__ import annotations
+
+import asyncio
+
+from atlas_tui.cloud.inventory import Inventory
+from atlas_tui.cloud.session import Session
+from atlas_tui.sim import SimServer
+from tests.conftest import profile_for
+
+
+async def test_a_load_under_way_is_joined_not_repeated(sim: SimServer) -> None:
+    session = await Session.open(profile_for(sim), read_only=True)
+    try:
+        first, second = await asyncio.gather(session.load_inventory(),
+                                             session.load_inventory())
+        assert first is second is session.inventory and first.complete
+        assert sim.state.calls["listSnapshots"] == 1  # one walk, on the server's own count
+        assert sim.state.calls["listVirtualMachines"] == 1
+    finally:
+        await session.close()
+
+
+async def test_a_reload_replaces_the_inventory_only_when_complete(sim: SimServer) -> None:
+    session = await Session.open(profile_for(sim), read_only=True)
+    try:
+        seen_while_loading: list[Inventory] = []
+        first = await session.load_inventory(
+            lambda inventory, _part: seen_while_loading.append(session.inventory))
+        assert seen_while_loading and all(s is first for s in seen_while_loading)
+        shared_during_reload: list[tuple[Inventory, Inventory]] = []
+        second = await session.load_inventory(
+            lambda inventory, _part: shared_during_reload.append((inventory, session.inventory)))
+        # While the new one filled, every screen still read the complete first one.
+        assert shared_during_reload
+        assert all(new is second and shared is first for new, shared in shared_during_reload)
+        assert session.inventory is second and second.complete
+        assert sim.state.calls["listSnapshots"] == 2
+    finally:
+        await session.close()
