@@ -130,7 +130,8 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction("quit", "ctrl+q", "Quit", (APP,), footer=False, priority=True),
 )
 
-BY_ID = {a.id: a for a in ACTIONS}
+# Opening on enter: bound with priority, and run only where a list that opens has the focus.
+ENTER_OPENS = frozenset(a.name for a in ACTIONS if a.keys == "enter" and a.priority)
 
 
 def bindings_for(screen: str) -> list[BindingType]:
@@ -139,7 +140,8 @@ def bindings_for(screen: str) -> list[BindingType]:
 
 
 def scopes(screen: Any) -> tuple[str, ...]:
-    """The scopes whose actions a screen has: its own, BROWSE for list screens, APP."""
+    """The scopes whose actions a screen has: its own, BROWSE for list screens (those
+    declaring `ACTION_SCOPE`, as BrowseScreen does), and APP for every screen."""
     own = getattr(screen, "ACTION_SCOPE", "")
     browse = (BROWSE,) if hasattr(screen, "ACTION_SCOPE") else ()
     return ((own,) if own else ()) + browse + (APP,)

@@ -26,7 +26,14 @@ from textual.widgets import Footer, Input
 from atlas_tui.cloud.api.errors import CloudError
 from atlas_tui.cloud.api.text import clean_text
 from atlas_tui.cloud.session import DEMO_SOURCE
-from atlas_tui.ui.actions import BROWSE, bindings_for, find, why_not, write_names
+from atlas_tui.ui.actions import (
+    BROWSE,
+    ENTER_OPENS,
+    bindings_for,
+    find,
+    why_not,
+    write_names,
+)
 from atlas_tui.ui.host import AppServices, services
 from atlas_tui.ui.widgets.chrome import AtlasHeader, Breadcrumbs, DetailPane
 from atlas_tui.ui.widgets.jobs_panel import JobsPanel
@@ -91,7 +98,6 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     # A jump (`:`) opens a screen right on home, not on its parent: `up` then makes the
     # screen one level up its breadcrumb, and esc goes there instead of straight home.
     up: Callable[[], BrowseScreen] | None = None
-    ENTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"open", "open_policies"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -262,7 +268,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
                              for b in listed]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.ENTER_ACTIONS:
+        if action in ENTER_OPENS:
             # Bound with priority (so the footer shows it over the table's own enter):
             # where the focus is not on a list it opens from, enter goes to the focus.
             focused = self.focused
