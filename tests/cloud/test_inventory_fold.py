@@ -5,6 +5,7 @@ answer does not fit. Both server answer shapes: 4.22 (physicalsize) and 4.15 (si
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
@@ -34,12 +35,12 @@ async def test_fold_matches_the_server(sim: SimServer, sim_view: tuple[str, str]
         newest = {v: max(s.created for s in snaps if s.volume.id == v) for v in counts}
         # physicalsize where the server writes it (4.18+), else size (= virtualsize).
         stored: Counter[str] = Counter()
-        good: dict[tuple[str, str], object] = {}  # (volume, interval) -> newest BackedUp
+        good: dict[tuple[str, str], datetime] = {}  # (volume, interval) -> newest BackedUp
         for s in snaps:
             stored[s.volume.id] += s.physicalsize if sim_view[1] >= "4.18" else s.virtualsize
             key = (s.volume.id, s.type)
             if s.state == "BackedUp" and s.type != "MANUAL":
-                good[key] = max(good.get(key, s.created), s.created)  # type: ignore[type-var]
+                good[key] = max(good.get(key, s.created), s.created)
         names = {s.volume.id: s.volume.name for s in snaps}
     assert counts and good, "the demo seed has snapshots, some of policies"
     folded = inventory.stats_by_volume
