@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 
@@ -33,6 +34,7 @@ SIZE = (80, 24)
 FROZEN_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday morning, for stable ages
 
 Scene = Callable[[Pilot], Awaitable[None]]
+S = TypeVar("S", bound=BrowseScreen)
 
 
 async def _until(pilot: Pilot, condition: Callable[[], object], what: str = "a condition"
@@ -45,8 +47,7 @@ async def _until(pilot: Pilot, condition: Callable[[], object], what: str = "a c
         await pilot.pause(0.02)
 
 
-async def _loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen
-                  ) -> BrowseScreen:
+async def _loaded(pilot: Pilot, screen_type: type[S]) -> S:
     """Wait until the current screen is a `screen_type` that has finished loading."""
 
     def ready() -> bool:
@@ -55,7 +56,16 @@ async def _loaded(pilot: Pilot, screen_type: type[BrowseScreen] = BrowseScreen
 
     await _until(pilot, ready, f"{screen_type.__name__} to load")
     await pilot.pause()
-    return pilot.app.screen  # type: ignore[return-value]
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
+
+
+def _atlas(pilot: Pilot) -> AtlasApp:
+    """The app a scene drives (every scene runs an AtlasApp)."""
+    app = pilot.app
+    assert isinstance(app, AtlasApp)
+    return app
 
 
 def demo_sim() -> SimServer:
@@ -65,16 +75,17 @@ def demo_sim() -> SimServer:
                      start=FROZEN_AT, date_header=True)
 
 
-def demo_app(endpoint: str, **launch: object) -> AtlasApp:
+def demo_app(endpoint: str, **launch: Any) -> AtlasApp:
     profile = Profile(name="demo", url=endpoint, api_key=DEMO_API_KEY,
                       secret_key=DEMO_SECRET_KEY, source=DEMO_SOURCE)
-    return AtlasApp(Launch(**launch), profile=profile, settings=Settings())  # type: ignore[arg-type]
+    return AtlasApp(Launch(**launch), profile=profile, settings=Settings())
 
 
 async def _home(pilot: Pilot) -> None:
     await _loaded(pilot, InstancesScreen)
-    app = pilot.app
-    await _until(pilot, lambda: {"snapshots", "policies"} <= app.session.inventory.loaded)  # type: ignore[attr-defined]
+    app = _atlas(pilot)
+    await _until(pilot, lambda: app.session is not None
+                 and {"snapshots", "policies"} <= app.session.inventory.loaded)
     await pilot.pause(0.4)  # the last repaint after the final page
 
 
@@ -115,7 +126,7 @@ async def details(pilot: Pilot) -> None:
 async def policies(pilot: Pilot) -> None:
     await snapshots(pilot)
     await pilot.press("p")
-    await _loaded(pilot)
+    await _loaded(pilot, BrowseScreen)
 
 
 async def help_keys(pilot: Pilot) -> None:
@@ -127,7 +138,7 @@ async def help_keys(pilot: Pilot) -> None:
 async def jobs(pilot: Pilot) -> None:
     await _home(pilot)
     await pilot.press("colon", *"jobs", "enter")
-    await _loaded(pilot)
+    await _loaded(pilot, BrowseScreen)
 
 
 async def policy_form(pilot: Pilot) -> None:
@@ -152,12 +163,12 @@ async def protection(pilot: Pilot) -> None:
     from atlas_tui.ui.widgets.table import FastTable
 
     await _home(pilot)
-    app = pilot.app
-    app.settings = Settings(cost_per_gib_month=0.05)  # type: ignore[attr-defined]
+    app = _atlas(pilot)
+    app.settings = Settings(cost_per_gib_month=0.05)
     app.push_screen(ProtectionScreen())
     screen = await _loaded(pilot, ProtectionScreen)
     # The cursor on the deleted volume's snapshots, so the note explains that row.
-    orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")  # type: ignore[attr-defined]
+    orphan = next(r.key for r in screen.rows if r.volume_name == "old-logs")
     screen.query_one(FastTable).move_cursor_to_key(orphan)
     await pilot.pause(0.2)
 
@@ -175,8 +186,8 @@ async def jobs_panel(pilot: Pilot) -> None:
     await pilot.press("down", "s")
     await pilot.pause(0.3)
     await pilot.press("enter")
-    app = pilot.app
-    await _until(pilot, lambda: app.tracker is not None and app.tracker.jobs)  # type: ignore[attr-defined]
+    app = _atlas(pilot)
+    await _until(pilot, lambda: app.tracker is not None and app.tracker.jobs)
     await pilot.pause(0.5)
 
 
@@ -297,9 +308,9 @@ async def _run_restore(pilot: Pilot, sim: SimServer, *, fail: str = "") -> None:
         sim.faults.parse(fail)
     await restore_plan(pilot)
     await pilot.press(*"hello-atlas", "enter")
-    app = pilot.app
+    app = _atlas(pilot)
     for _ in range(400):
-        if app.restores and app.restores[-1].finished:  # type: ignore[attr-defined]
+        if app.restores and app.restores[-1].finished:
             break
         sim.clock.advance(5)
         await pilot.pause(0.03)
@@ -372,15 +383,18 @@ async def drill(pilot: Pilot, sim: SimServer) -> None:
         await pilot.press("T")  # the cursor is on hello-atlas, the first row
         await _until(pilot, lambda: isinstance(app.screen, DrillsScreen), what="the drills")
         screen = app.screen
+        assert isinstance(screen, DrillsScreen)
         for _ in range(60):
-            if screen.progress.finished:  # type: ignore[attr-defined]
+            if screen.progress.finished:
                 break
             polls = _job_reads(sim)
             sim.clock.advance(60)
+
+            def read_or_done(p: int = polls, screen: DrillsScreen = screen) -> bool:
+                return _job_reads(sim) > p or screen.progress.finished
+
             # The jobs read after each minute (not a wall-clock pause): the same figures.
-            await _until(pilot, lambda p=polls: _job_reads(sim) > p  # type: ignore[misc]
-                        or screen.progress.finished,  # type: ignore[attr-defined]
-                        what="the drills' jobs read")
+            await _until(pilot, read_or_done, what="the drills' jobs read")
             await pilot.pause(0.1)
     await pilot.press("J")  # the jobs panel would hide the rows' results
     app.clear_notifications()

@@ -31,6 +31,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from types import GenericAlias
 from typing import Any
 from urllib.parse import quote
 
@@ -133,7 +134,7 @@ def _page_decoder(key: str, item_type: type[Any]) -> msgspec.json.Decoder[Any]:
          ("errortext", Any, None), ("errorcode", Any, None)],
         gc=False,
     )
-    return msgspec.json.Decoder(dict[str, page])  # type: ignore[valid-type]  # made at run time
+    return msgspec.json.Decoder(GenericAlias(dict, (str, page)))  # dict[str, page]
 
 
 def _typed_page(decoder: msgspec.json.Decoder[Any], text: str) -> _TypedPage | None:

@@ -430,8 +430,12 @@ class RestoreProgressScreen(Screen[None]):
     def on_mount(self) -> None:
         self._unsubscribe = self.restore.subscribe(lambda _t: self.call_later(self._paint))
         # On top only: a widget repainted on a screen below repaints the whole screen on top.
-        self.set_interval(1.0, lambda: self.is_active and self._paint())
+        self.set_interval(1.0, self._paint_when_on_top)
         self._paint()
+
+    def _paint_when_on_top(self) -> None:
+        if self.is_active:
+            self._paint()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:

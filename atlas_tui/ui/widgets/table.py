@@ -46,8 +46,8 @@ _CONTROL = {c: " " for c in [*range(32), 127]}
 
 def _same_cell(a: CellValue, b: CellValue) -> bool:
     """Two display cells that render alike (Rich's Text == leaves out the base style)."""
-    if a.__class__ is Text and b.__class__ is Text:
-        return a.plain == b.plain and a.style == b.style and a.spans == b.spans  # type: ignore[union-attr]
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
     return a == b
 
 
