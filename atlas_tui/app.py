@@ -151,6 +151,9 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     CSS = """
     #connecting { padding: 1 2; }
     Toast { padding: 0 1; max-width: 50%; }
+    /* The compact footer's margin on the right-docked palette key left its last cell
+       unpainted (a stale character showed there) and cut "palette" in two. */
+    Footer.-compact FooterKey.-command-palette { margin: 0; }
     """
 
     def __init__(
