@@ -33,3 +33,15 @@ def test_nothing_in_the_repository_points_outside_it() -> None:
 def test_the_readme_links_the_architecture_page() -> None:
     assert ARCHITECTURE.is_file()
     assert "(docs/architecture.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_room_the_architecture_page_names_exists() -> None:
+    """The tree drawn in docs/architecture.md names only files and folders that exist."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    tree = text.split("```", 2)[1]
+    named = set(re.findall(r"(?<![\w./~])([a-z_]+(?:\.py|/))", tree))
+    package = ROOT / "atlas_tui"
+    existing = {p.name + ("/" if p.is_dir() else "") for p in package.rglob("*")}
+    existing.add("atlas_tui/")
+    assert named, "the page draws no tree"
+    assert sorted(named - existing) == []
