@@ -29,6 +29,7 @@ from atlas_tui.cloud.api.models import (
     parse_date,
     parse_items,
 )
+from atlas_tui.cloud.raw_archive import archive
 from atlas_tui.cloud.sizes import stored_bytes
 
 
@@ -217,9 +218,12 @@ class Inventory:
     async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
+            raws = [strings.share(raw) for raw in page]
             # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
-            for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
-                                  "listVirtualMachines", "virtualmachine"):
+            vms = parse_items(VirtualMachine, raws, "listVirtualMachines", "virtualmachine")
+            archive(vms, raws)  # the raw dicts kept compressed (raw_archive.py)
+            del page, raws
+            for vm in vms:
                 self.vms[vm.id] = vm
             long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
             on_update("vms")
@@ -229,8 +233,11 @@ class Inventory:
     async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
-            for volume in parse_items(Volume, [strings.share(raw) for raw in page],
-                                      "listVolumes", "volume"):
+            raws = [strings.share(raw) for raw in page]
+            volumes = parse_items(Volume, raws, "listVolumes", "volume")
+            archive(volumes, raws)
+            del page, raws
+            for volume in volumes:
                 self.volumes[volume.id] = volume
             long_lived.settle()
             on_update("volumes")

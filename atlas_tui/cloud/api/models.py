@@ -10,12 +10,15 @@ may come as strings in some versions (`"12"`, `"true"`), dates are `yyyy-MM-ddTH
 with any offset (one that does not read is no date, as before).
 
 Every model keeps the raw dict it came from (`raw`), so the detail pane can show every
-field with its exact value, while the rest of the app works with typed attributes. Strings
+field with its exact value, while the rest of the app works with typed attributes. (The
+inventory's instances and volumes keep it compressed, read back when asked: a `RawView`,
+see cloud/raw_archive.py.) Strings
 were already made safe before the answer was decoded (atlas_tui.cloud.api.text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -27,6 +30,9 @@ import msgspec
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 
 Raw = dict[str, Any]
+# What an inventory model keeps of its answer: the dict, or the same read back from a
+# compressed page (cloud/raw_archive.py).
+RawView = Mapping[str, Any]
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
@@ -222,7 +228,7 @@ class VirtualMachine(_Model):
     serviceofferingid: str
     serviceofferingname: str
     created: datetime | None
-    raw: Raw = field(repr=False, compare=False)
+    raw: RawView = field(repr=False, compare=False)
 
     _wire = _VirtualMachineWire
     _command = "listVirtualMachines"
@@ -287,7 +293,7 @@ class Volume(_Model):
     diskofferingid: str
     storagetype: str
     created: datetime | None
-    raw: Raw = field(repr=False, compare=False)
+    raw: RawView = field(repr=False, compare=False)
 
     _wire = _VolumeWire
     _command = "listVolumes"

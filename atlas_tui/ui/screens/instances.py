@@ -285,7 +285,7 @@ class InstancesScreen(ActingScreen):
             return None
         if self._stuck_row(key) is not None:  # the mark's advice first, then the server's data
             return f"instance {vm.name}", {**stuck_detail(vm.name, self.support), **vm.raw}
-        return f"instance {vm.name}", vm.raw
+        return f"instance {vm.name}", dict(vm.raw)  # read back from its page (raw_archive)
 
     @property
     def support(self) -> str:

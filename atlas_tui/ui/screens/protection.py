@@ -271,7 +271,7 @@ class ProtectionScreen(BrowseScreen):
         if self._stuck(key):  # the mark's advice first, then the server's data
             support = self.atlas.settings.support_address
             return f"volume {volume.name}", {**stuck_detail(volume.name, support), **volume.raw}
-        return f"volume {volume.name}", volume.raw
+        return f"volume {volume.name}", dict(volume.raw)  # read back from its page (raw_archive)
 
     def _stuck(self, key: str | None) -> bool:
         """Is a snapshot of the volume under `key` stuck (the mark in NEWEST)?"""

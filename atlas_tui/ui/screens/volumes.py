@@ -149,7 +149,7 @@ class VolumesScreen(ActingScreen):
             support = self.atlas.settings.support_address
             return f"volume {row.volume.name}", {**stuck_detail(row.volume.name, support),
                                                  **row.volume.raw}
-        return f"volume {row.volume.name}", row.volume.raw
+        return f"volume {row.volume.name}", dict(row.volume.raw)
 
     def _stuck(self, row: VolumeRow) -> bool:
         after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
