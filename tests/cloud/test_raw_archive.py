@@ -4,8 +4,11 @@ what a model's `raw` reads back is exactly what the server answers for that item
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.models import VirtualMachine, Volume
 from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.cloud.raw_archive import RECENT_PAGES, ArchivedRaw, RawPage, _recent, archive
 from atlas_tui.sim import SimServer
@@ -41,7 +44,8 @@ async def test_every_raw_reads_back_as_the_server_answers_it(sim: SimServer) -> 
 async def test_hostile_names_read_back_cleaned() -> None:
     async with running_sim(speed=0, seed="hostile") as sim:
         inventory, vms, volumes = await _load_and_list(sim)
-    models = [*inventory.vms.values(), *inventory.volumes.values()]
+    models: list[VirtualMachine | Volume] = [*inventory.vms.values(),
+                                             *inventory.volumes.values()]
     texts = [repr(dict(model.raw)) for model in models]
     # The hostile seed's zone and ROOT names carry ESC and BEL: shown in their visible form.
     assert any("␛" in text for text in texts) and any("␇" in text for text in texts)
@@ -52,11 +56,14 @@ async def test_hostile_names_read_back_cleaned() -> None:
 
 def test_values_json_decodes_but_msgspec_does_not_come_back_exact() -> None:
     # The standard library's fallback reads NaN, 1e400 and numbers past 64 bits.
-    items = [{"id": "a", "n": float("nan"), "big": 2 ** 80, "inf": float("inf"),
-              "nested": {"l": [1, "x", None, True]}}, {"id": "b"}]
+    items: list[dict[str, Any]] = [
+        {"id": "a", "n": float("nan"), "big": 2 ** 80, "inf": float("inf"),
+         "nested": {"l": [1, "x", None, True]}},
+        {"id": "b"},
+    ]
 
     class Model:
-        raw: object = None
+        raw: Mapping[str, Any] = {}
 
     models = [Model(), Model()]
     page = archive(models, items)

@@ -180,6 +180,17 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         self.set_interval(1.0, self._tick)
         self.refresh_data()
 
+    def on_unmount(self) -> None:
+        # A screen alive while a load ran was frozen with it (cloud/long_lived.py): popped, it
+        # is garbage the collector never looks at again, and so is everything it references.
+        # What is big (its rows, an inventory) is dropped here, by reference count.
+        for table in self.query(FastTable):
+            table.model.set_rows([])
+        self.release()
+
+    def release(self) -> None:
+        """Drop the data this screen holds, once it is gone (see `on_unmount`)."""
+
     def on_top_every(self, seconds: float, callback: Callable[[], object]) -> Timer:
         """A timer calling `callback` while this screen is on top only (see `_tick`)."""
 

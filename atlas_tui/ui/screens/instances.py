@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -14,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from atlas_tui.cloud.inventory import InstanceRow, Inventory
+from atlas_tui.cloud.inventory import InstanceRow, Inventory, SnapshotStats
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.restore import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
@@ -68,7 +69,7 @@ def protection_cell(row: InstanceRow, loaded: bool) -> Text:
     return Text(p.describe(), style="yellow" if p.partial else "green")
 
 
-def vm_flags(vm_id: str, with_disk_0: set[str] | None, restore_flag: str = "") -> str:
+def vm_flags(vm_id: str, with_disk_0: Collection[str] | None, restore_flag: str = "") -> str:
     """What must not be missed about a VM: no disk at device 0 (whatever caused it), a
     restore running or left unfinished. `with_disk_0`: the VMs that have one (None while
     volumes load)."""
@@ -88,11 +89,29 @@ def short_flag(flag: str) -> str:
     return ", ".join(parts) or flag
 
 
-def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
+@dataclass(frozen=True)
+class Painted:
+    """What the rows on screen were built from, all a repaint (`t`, a restore's flag) needs:
+    the parts loaded, the VMs with a disk at device 0, the orphans. Not the inventory itself:
+    kept through a reload, that would hold a second whole account in memory beside the new
+    one (and a third while another screen reloads the session's)."""
+
+    loaded: frozenset[str]
+    with_disk_0: frozenset[str] | None  # None while volumes load
+    orphans: SnapshotStats
+
+    @classmethod
+    def of(cls, inventory: Inventory) -> Painted:
+        with_disk_0 = frozenset(v.virtualmachineid for v in inventory.volumes.values()
+                                if v.deviceid == 0) if "volumes" in inventory.loaded else None
+        return cls(frozenset(inventory.loaded), with_disk_0, inventory.orphan_stats())
+
+
+def instance_row(row: InstanceRow, painted: Painted, now: datetime, exact: bool,
                  flag: str = "", stuck_after: timedelta | None = None) -> Row:
     vm = row.vm
-    snaps_loaded = "snapshots" in inv.loaded
-    volumes_loaded = "volumes" in inv.loaded
+    snaps_loaded = "snapshots" in painted.loaded
+    volumes_loaded = "volumes" in painted.loaded
     age = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
     newest: str | Text = age
     if snaps_loaded and stuck_after is not None and oldest_stuck(row.oldest_in_progress, now,
@@ -105,7 +124,7 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
         cells=(
             Text.assemble(vm.name, (f" ⚠ {short_flag(flag)}", "bold red")) if flag else vm.name,
             fmt.state(vm.state),
-            protection_cell(row, "policies" in inv.loaded and volumes_loaded),
+            protection_cell(row, "policies" in painted.loaded and volumes_loaded),
             newest,
             fmt.size_sum(row.snapshot_bytes, row.snapshots_unsized) if snaps_loaded else "…",
             str(row.volume_count) if volumes_loaded else "…",
@@ -137,7 +156,7 @@ class InstancesScreen(ActingScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[InstanceRow] = []
-        self._painted_from: Inventory | None = None
+        self._painted: Painted | None = None
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -152,6 +171,10 @@ class InstancesScreen(ActingScreen):
 
     def on_mount(self) -> None:
         self.query_one(FastTable).focus()
+
+    def release(self) -> None:
+        self._rows = []  # a closed session's instances (a reconnect replaces this screen)
+        self._painted = None
 
     async def load(self) -> None:
         self._last_paint = 0.0
@@ -225,7 +248,7 @@ class InstancesScreen(ActingScreen):
         start = time.monotonic()
         rows = await sliced(inventory.row_maker(), list(inventory.vms.values()))
         self._rows = rows
-        self._painted_from = inventory
+        self._painted = Painted.of(inventory)
         table_rows, finish = self._table_rows()
         self.query_one("#instances", FastTable).set_rows(await sliced(table_rows, rows))
         finish()
@@ -242,31 +265,30 @@ class InstancesScreen(ActingScreen):
 
     def _table_rows(self) -> tuple[Callable[[InstanceRow], Row], Callable[[], None]]:
         """The table row of an instance row, and what to do once the table has them all."""
-        # The inventory the rows came from: a reload fills a new one before it is shared.
-        inventory = self._painted_from or self.session.inventory
+        # What the rows came from: a reload fills a new inventory before it is shared.
+        painted = self._painted or Painted.of(self.session.inventory)
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
-        with_disk_0 = {v.virtualmachineid for v in inventory.volumes.values()
-                       if v.deviceid == 0} if "volumes" in inventory.loaded else None
-        flags = {r.vm.id: vm_flags(r.vm.id, with_disk_0, self.atlas.restore_flag(r.vm.id))
+        flags = {r.vm.id: vm_flags(r.vm.id, painted.with_disk_0,
+                                   self.atlas.restore_flag(r.vm.id))
                  for r in self._rows}
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
 
         def table_row(r: InstanceRow) -> Row:
-            return instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
+            return instance_row(r, painted, now, exact, flags[r.vm.id], stuck_after)
 
-        return table_row, lambda: self._summarise(inventory, flags)
+        return table_row, lambda: self._summarise(painted, flags)
 
-    def _summarise(self, inventory: Inventory, flags: dict[str, str] | None = None) -> None:
+    def _summarise(self, painted: Painted, flags: dict[str, str] | None = None) -> None:
         rows = self._rows
         unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
         partial = sum(1 for r in rows if r.protection.partial)
         parts = [f"{len(rows)} instances"]
-        if "policies" in inventory.loaded:
+        if "policies" in painted.loaded:
             parts.append(f"{unprotected} unprotected")
             parts.append(f"{partial} partly protected")
-        if "snapshots" in inventory.loaded:
-            orphans = inventory.orphan_stats()
+        if "snapshots" in painted.loaded:
+            orphans = painted.orphans
             if orphans.count:
                 parts.append(
                     f"{orphans.count} orphaned snapshots "

@@ -120,6 +120,10 @@ class ProtectionScreen(BrowseScreen):
     def on_screen_suspend(self) -> None:
         self._left = True
 
+    def release(self) -> None:
+        self.rows = []
+        self.inventory = None  # after a reload, an inventory no other screen reads
+
     def on_screen_resume(self) -> None:
         # Back from a volume's policies: what was changed there shows here at once. (Resume
         # also comes on the first show, which the first load already covers.)
