@@ -102,7 +102,11 @@ def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
     (test_models checks it for every model); the instance is as frozen as one built by
     __init__."""
     obj = _new(cls)
-    _set(obj, "__dict__", fields)
+    if cls.__dictoffset__:
+        _set(obj, "__dict__", fields)
+    else:  # a slots dataclass (the inventory's models: ~300 bytes less each, no dict)
+        for name, value in fields.items():
+            _set(obj, name, value)
     return obj
 
 
@@ -111,6 +115,8 @@ _T = TypeVar("_T", bound="_Model")
 
 class _Model:
     """What every model shares: `parse`, by its wire shape `_wire` and `_from_wire`."""
+
+    __slots__ = ()  # so that a `slots=True` model has no __dict__ either
 
     _wire: ClassVar[type[msgspec.Struct]]
     _command: ClassVar[str]  # the command its answers usually come from, for the error
@@ -214,7 +220,7 @@ class _VirtualMachineWire(msgspec.Struct, gc=False):
     created: _Text = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 10,000s of them in an inventory
 class VirtualMachine(_Model):
     id: str
     name: str
@@ -277,7 +283,7 @@ class _VolumeWire(msgspec.Struct, gc=False):
     created: _Text = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Volume(_Model):
     id: str
     name: str

@@ -1,0 +1,46 @@
+"""What a reload leaves behind: nothing. The running app freezes what is alive after each page
+of a load (cloud/long_lived.py), so a screen that is popped, or anything else that was alive
+then, is never collected: whatever still references an old inventory keeps it for good."""
+
+from __future__ import annotations
+
+import weakref
+
+from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.cloud.inventory import Inventory
+from atlas_tui.settings import Settings
+from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.protection import ProtectionScreen
+from tests.conftest import profile_for
+from tests.ui.helpers import loaded, press_and_reload, session_of, until
+
+
+async def test_reloads_and_a_popped_screen_free_the_old_inventories(sim: SimServer) -> None:
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await loaded(pilot, InstancesScreen)
+        await until(pilot, lambda: session_of(app).inventory.complete)
+        old: list[weakref.ref[Inventory]] = [weakref.ref(session_of(app).inventory)]
+
+        await press_and_reload(pilot, home, "r")
+        assert session_of(app).inventory is not old[0]()
+        # The rows on screen came from the old inventory; the screen did not keep it.
+        assert old[0]() is None
+
+        await pilot.press("P")
+        protection = await loaded(pilot, ProtectionScreen)
+        await press_and_reload(pilot, protection, "r")
+        old.append(weakref.ref(session_of(app).inventory))
+        popped = weakref.ref(protection)
+        del protection
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, InstancesScreen))
+        await press_and_reload(pilot, home, "r")
+        assert sim.state.calls["listSnapshots"] == 4  # every reload walked the account
+        # The popped protection screen may live on (frozen), but not what it showed.
+        assert old[1]() is None
+        screen = popped()
+        if screen is not None:
+            assert screen.inventory is None and screen.rows == []
+        assert all(ref() is None for ref in old)
