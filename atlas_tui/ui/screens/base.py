@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -68,6 +69,7 @@ class FilterBar(Input):
     FilterBar { dock: bottom; display: none; height: 3; }
     FilterBar.shown { display: block; }
     """
+    _value_changing = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Clear filter", id="filter-cancel"),
@@ -78,6 +80,29 @@ class FilterBar(Input):
         screen = self.screen
         if isinstance(screen, BrowseScreen):
             screen.close_filter()
+
+    def _watch_value(self, value: str) -> None:
+        self._value_changing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._value_changing = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        # Input lays the whole screen out again on every key (its text's width is a layout
+        # reactive), and a layout pass repaints the table's scrollbar one frame late. The
+        # bar's size is fixed by its CSS: while its text changes, a repaint is enough.
+        return super().refresh(*regions, repaint=repaint,
+                               layout=layout and not self._value_changing, recompose=recompose)
+
+    def watch_value(self, value: str) -> None:
+        # The table is filtered right here, while the key is handled, not on the Changed
+        # message: that one bubbles up through the containers, and the screen would paint a
+        # frame with the bar alone before it arrived, the rows one frame (~17-35 ms) later.
+        screen = self.screen if self.is_attached else None
+        if isinstance(screen, BrowseScreen):
+            screen.apply_filter(self, value)
 
 
 class BrowseScreen(ReportsWorkerErrors, Screen[None]):
@@ -343,16 +368,19 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     def active_table_for_filter(self) -> FastTable | None:
         return getattr(self, "_filter_target", None) or self.active_table()
 
-    @on(Input.Changed, "#filter-bar")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def apply_filter(self, bar: FilterBar, query: str) -> None:
+        """The bar's text changed (FilterBar.watch_value): filter the table it applies to."""
         table = self.active_table_for_filter()
         if table is None:
             return
         had_filter = bool(table.filter_query)
-        error = table.filter(event.value)
-        event.input.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
-        if had_filter != bool(table.filter_query):
-            self.refresh_bindings()  # esc's meaning changes; rebuilding the footer is not free
+        error = table.filter(query)
+        bar.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
+        # esc's meaning on the table changes. Rebuilding the footer costs a recompose and a
+        # layout pass (~30-50 ms): not while the bar has the focus (its own esc is what the
+        # footer shows then); focus going back to the table refreshes the footer anyway.
+        if had_filter != bool(table.filter_query) and not bar.has_focus:
+            self.refresh_bindings()
 
     @on(Input.Submitted, "#filter-bar")
     def _filter_submitted(self) -> None:
