@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 
 LOADING_AFTER_S = 0.5  # a refresh says "loading…" once it has run this long
+# The same for the refresh nobody asked for (every 30 s): the rows stay on screen while it
+# runs, and flashing "loading…" and back costs two rewrites of the line on an idle screen.
+AUTO_LOADING_AFTER_S = 3.0
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
 
 
@@ -232,7 +235,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         assert self._auto_refresh_s is not None  # on_mount set it
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
-            self.refresh_data()
+            self.refresh_data(loading_after_s=AUTO_LOADING_AFTER_S)
 
     @property
     def loading_now(self) -> bool:
@@ -243,11 +246,11 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
                    for w in self.app.workers)
 
     @work(exclusive=True, group="load", exit_on_error=False)
-    async def refresh_data(self) -> None:
+    async def refresh_data(self, loading_after_s: float = LOADING_AFTER_S) -> None:
         crumbs = self.query_one(Breadcrumbs)
         # "loading…" once the load has taken a moment: a quick refresh would flash it and
         # back, two rewrites of the line for nothing (an idle screen must stay quiet).
-        slow = self.set_timer(LOADING_AFTER_S, lambda: setattr(crumbs, "status", "loading…"))
+        slow = self.set_timer(loading_after_s, lambda: setattr(crumbs, "status", "loading…"))
         started = time.monotonic()
         try:
             await self.load()
@@ -269,8 +272,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             slow.stop()  # also when this load is cancelled by a newer one
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
-        crumbs.updated = self.updated
-        crumbs.status = ""
+        crumbs.loaded(self.updated)
         self._show_detail()
 
     def tables(self) -> list[FastTable]:
