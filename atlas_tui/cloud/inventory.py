@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -29,27 +29,32 @@ from atlas_tui.cloud.api.models import (
     parse_date,
     parse_items,
 )
-from atlas_tui.cloud.raw_archive import archive
+from atlas_tui.cloud.raw_archive import RawPage, archive
 from atlas_tui.cloud.sizes import stored_bytes
+
+_M = TypeVar("_M", VirtualMachine, Volume)
 
 
 class _Strings:
-    """One shared copy of each repeated string value in raw dicts (zone, account, domain,
-    offering, template, storage, state...): each JSON page decodes its own copies, and the
-    40,000 raw instance and volume dicts kept for the detail pane would otherwise hold ~70 MB
-    of duplicates. The dicts keep equal values; only the string objects are shared. About
-    6 µs per dict of 40 fields."""
+    """One shared copy of each repeated string in raw dicts (zone, account, domain, offering,
+    template, storage, state, and the keys): each JSON page decodes its own copies. The
+    models keep some of them (10,000s of "Running", "KVM", zone ids otherwise), and a page
+    archives each shared string once (raw_archive.py). The dicts keep equal values; only the
+    string objects are shared. About 6 µs per dict of 40 fields."""
 
     def __init__(self) -> None:
         self._same = {}.setdefault  # type: ignore[var-annotated]
 
     def share(self, value: Any) -> Any:
+        """`value` with its strings shared: a dict is rebuilt (its keys shared too, so that
+        a page archives to the same bytes whichever decoder cache its keys came from)."""
         same, share = self._same, self.share
         if value.__class__ is dict:
-            value.update({
-                k: same(v, v) if v.__class__ is str else share(v)
-                for k, v in value.items() if v.__class__ in _CONTAINERS_AND_STR
-            })
+            return {
+                same(k, k): same(v, v) if v.__class__ is str
+                else share(v) if v.__class__ in _CONTAINERS_AND_STR else v
+                for k, v in value.items()
+            }
         elif value.__class__ is list:
             value[:] = [
                 same(v, v) if v.__class__ is str
@@ -196,15 +201,26 @@ class Inventory:
     policies_by_volume: dict[str, list[SnapshotPolicy]] = field(default_factory=dict)
     stats_by_volume: dict[str, SnapshotStats] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)  # "vms", "volumes", "policies", "snapshots"
+    # Each page of instances and volumes as archived, with its models: a reload that reads
+    # the same page again (byte for byte) takes these models instead of building new ones.
+    _pages: dict[bytes, tuple[RawPage, list[Any]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
         return self.loaded >= {"vms", "volumes", "policies", "snapshots"}
 
-    async def load(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
-        """Fill the inventory; `on_update(part)` after each page so the UI can repaint."""
-        vm_task = asyncio.ensure_future(self._load_vms(client, on_update))
-        volume_task = asyncio.ensure_future(self._load_volumes(client, on_update))
+    async def load(self, client: CloudClient, on_update: Callable[[str], None],
+                   previous: Inventory | None = None) -> None:
+        """Fill the inventory; `on_update(part)` after each page so the UI can repaint.
+
+        `previous`, the inventory this one replaces: a page of instances or volumes that
+        reads exactly as one of its pages is not parsed again, its models are shared (the
+        same answer makes the same models). A reload of an account that barely changed then
+        costs little more memory than the inventory already held."""
+        pages = previous._pages if previous is not None else {}
+        vm_task = asyncio.ensure_future(self._load_vms(client, on_update, pages))
+        volume_task = asyncio.ensure_future(self._load_volumes(client, on_update, pages))
         snapshot_task = asyncio.ensure_future(self._load_snapshots(client, on_update))
         try:
             await volume_task
@@ -215,13 +231,29 @@ class Inventory:
                 task.cancel()
             raise
 
-    async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+    def _models(self, model: type[_M], raws: list[Raw], command: str, key: str,
+                previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
+        """The models of one page, its raw dicts archived (raw_archive.py), or those of the
+        previous inventory's page that archived to the same bytes (the same items exactly,
+        checked when that page was parsed)."""
+        page = RawPage(raws)
+        same = previous.get(page.blob)
+        if same is not None:
+            page, models = same
+        else:
+            # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
+            models = parse_items(model, raws, command, key)
+            archive(models, page)
+        self._pages[page.blob] = (page, models)
+        return models
+
+    async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None],
+                        previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
             raws = [strings.share(raw) for raw in page]
-            # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
-            vms = parse_items(VirtualMachine, raws, "listVirtualMachines", "virtualmachine")
-            archive(vms, raws)  # the raw dicts kept compressed (raw_archive.py)
+            vms = self._models(VirtualMachine, raws, "listVirtualMachines", "virtualmachine",
+                               previous)
             del page, raws
             for vm in vms:
                 self.vms[vm.id] = vm
@@ -230,12 +262,12 @@ class Inventory:
         self.loaded.add("vms")
         on_update("vms")
 
-    async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+    async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None],
+                            previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
             raws = [strings.share(raw) for raw in page]
-            volumes = parse_items(Volume, raws, "listVolumes", "volume")
-            archive(volumes, raws)
+            volumes = self._models(Volume, raws, "listVolumes", "volume", previous)
             del page, raws
             for volume in volumes:
                 self.volumes[volume.id] = volume

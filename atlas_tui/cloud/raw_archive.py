@@ -47,6 +47,11 @@ class RawPage:
         return items
 
     @property
+    def blob(self) -> bytes:
+        """The page as kept: equal blobs, equal items."""
+        return self._blob
+
+    @property
     def nbytes(self) -> int:
         return len(self._blob)
 
@@ -93,11 +98,11 @@ class ArchivedRaw(Mapping[str, Any]):
         return f"ArchivedRaw({self._dict()!r})"
 
 
-def archive(models: list[Any], items: list[Raw]) -> RawPage:
+def archive(models: list[Any], items: list[Raw] | RawPage) -> RawPage:
     """Replace each model's `raw` (its item of `items`, same order) by an `ArchivedRaw` of one
     shared `RawPage`. The models are frozen dataclasses: `raw` is set as `_build` sets the
     fields (it is excluded from their comparison and repr)."""
-    page = RawPage(items)
+    page = items if isinstance(items, RawPage) else RawPage(items)
     for i, model in enumerate(models):
         object.__setattr__(model, "raw", ArchivedRaw(page, i))
     return page

@@ -56,7 +56,8 @@ class Session:
                 if not running.cancelled():
                     raise  # this caller was cancelled, not the load it joined
         inventory = Inventory()
-        if not self.inventory.complete:
+        previous = self.inventory if self.inventory.complete else None
+        if previous is None:
             self.inventory = inventory
         done: asyncio.Future[Inventory] = asyncio.get_running_loop().create_future()
         self._loading = done
@@ -67,7 +68,7 @@ class Session:
                 on_update(inventory, part)
 
         try:
-            await inventory.load(self.client, update)
+            await inventory.load(self.client, update, previous)
         except asyncio.CancelledError:
             done.cancel()
             raise

@@ -39,3 +39,25 @@ async def test_a_reload_replaces_the_inventory_only_when_complete(sim: SimServer
         assert sim.state.calls["listSnapshots"] == 2
     finally:
         await session.close()
+
+
+async def test_a_reload_shares_the_models_of_pages_that_read_the_same(sim: SimServer) -> None:
+    """A reload parses only the pages that changed: the others' models are the same objects
+    (no second copy of an unchanged account in memory), the changed one reads as now."""
+    session = await Session.open(profile_for(sim), read_only=True, page_size=2)
+    try:
+        first = await session.load_inventory()
+        with sim.state.lock:
+            vm = next(v for v in sim.state.vms.values() if v.name == "db-01")
+            vm.displayname = "db-01 renamed"
+        second = await session.load_inventory()
+        changed = second.vms[vm.id]
+        assert changed is not first.vms[vm.id]
+        assert changed.displayname == changed.raw["displayname"] == "db-01 renamed"
+        assert first.vms[vm.id].displayname == "db-01"  # what screens read until now
+        shared = [k for k, v in second.vms.items() if first.vms.get(k) is v]
+        assert vm.id not in shared and len(shared) >= len(second.vms) - 2  # one page of two
+        assert second.vms.keys() == first.vms.keys()
+        assert any(first.volumes.get(k) is v for k, v in second.volumes.items())
+    finally:
+        await session.close()
