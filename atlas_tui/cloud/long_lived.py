@@ -14,6 +14,11 @@ back to the collector): tests and scripts that load inventories in one process n
 it. Young garbage is collected before each freeze (generations 0 and 1: ~1 ms), so what is
 frozen is what lives on; the rare reference cycle that died after reaching the oldest
 generation stays until `disable`.
+
+What is frozen is everything alive at that moment, Textual's objects too: a screen that is
+popped later is a reference cycle the collector never looks at again. It must not hold the
+data it showed past its unmount (ui/screens/base.py `release`), or an old inventory and its
+rows live on until exit (tests/ui/test_memory.py).
 """
 
 from __future__ import annotations
