@@ -290,20 +290,19 @@ class Inventory:
 
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
-        # The ids seen, against a list that shifts while it is paged, as their 64-bit hashes:
-        # 300,000 id strings held at once cost ~30 MB at the end of the walk, their hashes
-        # half that. Two ids of one account share a hash with a chance of ~1e-9 (n^2/2^65),
-        # and then one snapshot is missing from a count, no more.
-        seen: set[int] = set()
+        # The ids seen, against a list that shifts while it is paged. The ids themselves, not
+        # their hashes (~14 MB less at 300,000 snapshots): two ids sharing a hash would drop
+        # a snapshot from a count, and identity is the id. A UUID as its 128-bit number would
+        # be exact and smaller, but checking the form costs ~1 µs an id (0.3 s a load).
+        seen: set[str] = set()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
                                        listall=True):
             for snap in page:
-                key = hash(snap.id)
-                if key in seen:
+                if snap.id in seen:
                     continue
-                seen.add(key)
+                seen.add(snap.id)
                 stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -56,9 +57,12 @@ async def test_an_auto_refresh_of_the_same_data_writes_nothing_to_the_terminal(
         monkeypatch.setattr(app, "_display", spy)
         for _ in range(2):
             first = screen.updated
+
+            def refreshed(first: datetime | None = first) -> bool:
+                return screen.updated != first
+
             before = sim.state.calls["listVirtualMachines"]
-            await until(pilot, lambda first=first: screen.updated != first, 12,
-                        "an auto-refresh to finish")
+            await until(pilot, refreshed, 12, "an auto-refresh to finish")
             assert sim.state.calls["listVirtualMachines"] - before == 1  # it did reload
         await pilot.pause(0.3)
         assert frames == []
