@@ -288,13 +288,17 @@ class Inventory:
         row_of = self.row_maker()
         return [row_of(vm) for vm in list(self.vms.values())]
 
-    def row_maker(self) -> Callable[[VirtualMachine], InstanceRow]:
+    def row_maker(
+        self, by_vm: dict[str, list[Volume]] | None = None
+    ) -> Callable[[VirtualMachine], InstanceRow]:
         """`InstanceRow` of one VM, from the volumes as they are now: a screen builds 10,000
-        rows a slice at a time (yielding to the loop), while pages still come in."""
-        by_vm: dict[str, list[Volume]] = {}
-        for volume in list(self.volumes.values()):
-            if volume.virtualmachineid:
-                by_vm.setdefault(volume.virtualmachineid, []).append(volume)
+        rows a slice at a time (yielding to the loop), while pages still come in. `by_vm`:
+        the volumes of each VM (attached ones), if the caller has grouped them already."""
+        if by_vm is None:
+            by_vm = {}
+            for volume in list(self.volumes.values()):
+                if volume.virtualmachineid:
+                    by_vm.setdefault(volume.virtualmachineid, []).append(volume)
         stats_by_volume = self.stats_by_volume
 
         def row_of(vm: VirtualMachine) -> InstanceRow:

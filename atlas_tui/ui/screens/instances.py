@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -14,7 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
-from atlas_tui.cloud.inventory import InstanceRow, Inventory
+from atlas_tui.cloud.api.models import Volume
+from atlas_tui.cloud.inventory import InstanceRow, Inventory, SnapshotStats
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.restore import NO_BOOT_DISK
 from atlas_tui.cloud.stuck import oldest_stuck
@@ -22,9 +22,10 @@ from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import INSTANCES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
+from atlas_tui.ui.slices import sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
-from atlas_tui.ui.widgets.table_model import Column, Row
+from atlas_tui.ui.widgets.table_model import Column, Row, TableModel
 
 COLUMNS = [
     Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle"),
@@ -39,24 +40,37 @@ COLUMNS = [
 
 UNPROTECTED_MARK = "✗"
 REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often
-SLICE_S = 0.01  # a paint works this long at most before the loop runs again
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
-async def sliced(make: Callable[[_T], _R], items: list[_T]) -> list[_R]:
-    """`[make(i) for i in items]`, yielding to the event loop every `SLICE_S`."""
-    out: list[_R] = []
-    append = out.append
-    clock = time.monotonic
-    until = clock() + SLICE_S
-    for item in items:
-        append(make(item))
-        if clock() >= until:
-            await asyncio.sleep(0)
-            until = clock() + SLICE_S
-    return out
+async def _volume_index(inventory: Inventory) -> tuple[dict[str, list[Volume]], set[str]]:
+    """The volumes of each VM, and the VMs that have a disk at device 0, a slice at a time
+    (30,000 volumes at the scale seed)."""
+    by_vm: dict[str, list[Volume]] = {}
+    with_disk_0: set[str] = set()
+
+    def see(volume: Volume) -> None:
+        if volume.virtualmachineid:
+            by_vm.setdefault(volume.virtualmachineid, []).append(volume)
+            if volume.deviceid == 0:
+                with_disk_0.add(volume.virtualmachineid)
+
+    await sliced(see, list(inventory.volumes.values()))
+    return by_vm, with_disk_0
+
+
+async def _orphan_stats(inventory: Inventory) -> SnapshotStats:
+    """`Inventory.orphan_stats`, a slice at a time (a stats entry per volume: 30,000)."""
+    total = SnapshotStats()
+    if "volumes" not in inventory.loaded:
+        return total
+    volumes = inventory.volumes
+
+    def see(item: tuple[str, SnapshotStats]) -> None:
+        if item[0] not in volumes:
+            total.merge(item[1])
+
+    await sliced(see, list(inventory.stats_by_volume.items()))
+    return total
 
 
 def protection_cell(row: InstanceRow, loaded: bool) -> Text:
@@ -138,6 +152,9 @@ class InstancesScreen(ActingScreen):
         super().__init__()
         self._rows: list[InstanceRow] = []
         self._painted_from: Inventory | None = None
+        # The VMs with a disk at device 0, as of the last paint (None while volumes load).
+        self._with_disk_0: set[str] | None = None
+        self._fills = 0  # table fills started (see _fill_table)
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -223,12 +240,13 @@ class InstancesScreen(ActingScreen):
         """Rows for every instance, built a slice at a time: 10,000 rows take ~0.5 s, which
         the UI must never wait for in one piece (a key is answered between slices)."""
         start = time.monotonic()
-        rows = await sliced(inventory.row_maker(), list(inventory.vms.values()))
+        volumes_loaded = "volumes" in inventory.loaded
+        by_vm, with_disk_0 = await _volume_index(inventory)
+        rows = await sliced(inventory.row_maker(by_vm), list(inventory.vms.values()))
         self._rows = rows
         self._painted_from = inventory
-        table_rows, finish = self._table_rows()
-        self.query_one("#instances", FastTable).set_rows(await sliced(table_rows, rows))
-        finish()
+        self._with_disk_0 = with_disk_0 if volumes_loaded else None
+        await self._fill_table()
         now = time.monotonic()
         self._last_paint = now
         self._repaint_every = max(REPAINT_EVERY_S, 4 * (now - start))
@@ -236,29 +254,41 @@ class InstancesScreen(ActingScreen):
             self.first_rows_at = now
 
     def rerender(self) -> None:
-        table_rows, finish = self._table_rows()
-        self.query_one("#instances", FastTable).set_rows([table_rows(r) for r in self._rows])
-        finish()
+        """After `t`: the rows again from the instance rows already built, in slices."""
+        self.run_worker(self._fill_table(), group="rerender", exclusive=True,
+                        exit_on_error=False)
 
-    def _table_rows(self) -> tuple[Callable[[InstanceRow], Row], Callable[[], None]]:
-        """The table row of an instance row, and what to do once the table has them all."""
+    async def _fill_table(self) -> None:
+        """The table rows and the summary from `_rows`, a slice at a time, then both shown
+        at once. A newer fill (a paint, `t`) started meanwhile wins: this one shows nothing."""
+        self._fills += 1
+        fill = self._fills
+        rows = self._rows
         # The inventory the rows came from: a reload fills a new one before it is shared.
         inventory = self._painted_from or self.session.inventory
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
-        with_disk_0 = {v.virtualmachineid for v in inventory.volumes.values()
-                       if v.deviceid == 0} if "volumes" in inventory.loaded else None
-        flags = {r.vm.id: vm_flags(r.vm.id, with_disk_0, self.atlas.restore_flag(r.vm.id))
-                 for r in self._rows}
+        restore_flag = self.atlas.restore_flag
+        with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        flags: dict[str, str] = {}  # only the VMs flagged, in row order
 
         def table_row(r: InstanceRow) -> Row:
-            return instance_row(r, inventory, now, exact, flags[r.vm.id], stuck_after)
+            flag = vm_flags(r.vm.id, with_disk_0, restore_flag(r.vm.id))
+            if flag:
+                flags[r.vm.id] = flag
+            return instance_row(r, inventory, now, exact, flag, stuck_after)
 
-        return table_row, lambda: self._summarise(inventory, flags)
+        table_rows = await sliced(table_row, rows)
+        search = await sliced(TableModel.search_text, table_rows)
+        summary = await self._summary(rows, inventory, flags)
+        if fill != self._fills:
+            return
+        self.query_one("#instances", FastTable).set_rows(table_rows, search=search)
+        quiet_update(self.query_one("#summary", Static), summary)
 
-    def _summarise(self, inventory: Inventory, flags: dict[str, str] | None = None) -> None:
-        rows = self._rows
+    async def _summary(self, rows: list[InstanceRow], inventory: Inventory,
+                       flags: dict[str, str]) -> Text:
         unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
         partial = sum(1 for r in rows if r.protection.partial)
         parts = [f"{len(rows)} instances"]
@@ -266,18 +296,18 @@ class InstancesScreen(ActingScreen):
             parts.append(f"{unprotected} unprotected")
             parts.append(f"{partial} partly protected")
         if "snapshots" in inventory.loaded:
-            orphans = inventory.orphan_stats()
+            orphans = await _orphan_stats(inventory)
             if orphans.count:
                 parts.append(
                     f"{orphans.count} orphaned snapshots "
                     f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
         summary = Text()
-        flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if flags and flags.get(r.vm.id)]
+        flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if r.vm.id in flags]
         for name, flag in flagged[:3]:  # first, where the eye lands: not to be missed
             summary.append(f"⚠ {name}: {flag} · ", style="bold red")
         summary.append(" · ".join(parts))
-        quiet_update(self.query_one("#summary", Static), summary)
+        return summary
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)
