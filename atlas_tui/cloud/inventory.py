@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_tui.cloud import long_lived
+from atlas_tui.cloud import long_lived, turns
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
@@ -217,23 +217,25 @@ class Inventory:
     async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
-            # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
-            for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
-                                  "listVirtualMachines", "virtualmachine"):
-                self.vms[vm.id] = vm
-            long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
-            on_update("vms")
+            async with turns.turn():  # ~15 ms a page: one such piece per loop pass
+                # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
+                for vm in parse_items(VirtualMachine, [strings.share(raw) for raw in page],
+                                      "listVirtualMachines", "virtualmachine"):
+                    self.vms[vm.id] = vm
+                long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
+                on_update("vms")
         self.loaded.add("vms")
         on_update("vms")
 
     async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
-            for volume in parse_items(Volume, [strings.share(raw) for raw in page],
-                                      "listVolumes", "volume"):
-                self.volumes[volume.id] = volume
-            long_lived.settle()
-            on_update("volumes")
+            async with turns.turn():
+                for volume in parse_items(Volume, [strings.share(raw) for raw in page],
+                                          "listVolumes", "volume"):
+                    self.volumes[volume.id] = volume
+                long_lived.settle()
+                on_update("volumes")
         self.loaded.add("volumes")
         on_update("volumes")
 

@@ -22,7 +22,7 @@ from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import INSTANCES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
-from atlas_tui.ui.slices import sliced
+from atlas_tui.ui.slices import release, sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, Row, TableModel
@@ -54,8 +54,37 @@ async def _volume_index(inventory: Inventory) -> tuple[dict[str, list[Volume]], 
             if volume.deviceid == 0:
                 with_disk_0.add(volume.virtualmachineid)
 
-    await sliced(see, list(inventory.volumes.values()))
+    await sliced(see, list(inventory.volumes.values()), keep=True)
     return by_vm, with_disk_0
+
+
+def _parts(old: Inventory | None, new: Inventory) -> list[object]:
+    """What an inventory replaced by `new` holds (to free a slice at a time); nothing if it
+    is the same one (the first load paints the inventory it fills)."""
+    if old is None or old is new:
+        return []
+    return [*old.vms.values(), *old.volumes.values(), *old.stats_by_volume.values(),
+            *old.policies_by_volume.values()]
+
+
+class _Counts:
+    """What the summary line counts, seen row by row as the table rows are built."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.unprotected = 0
+        self.partial = 0
+        self.flagged: list[tuple[str, str]] = []  # (name, flag), in row order
+
+    def see(self, row: InstanceRow, flag: str) -> None:
+        self.rows += 1
+        p = row.protection
+        if p.none and p.total:
+            self.unprotected += 1
+        if p.partial:
+            self.partial += 1
+        if flag:
+            self.flagged.append((row.vm.name, flag))
 
 
 async def _orphan_stats(inventory: Inventory) -> SnapshotStats:
@@ -242,11 +271,15 @@ class InstancesScreen(ActingScreen):
         start = time.monotonic()
         volumes_loaded = "volumes" in inventory.loaded
         by_vm, with_disk_0 = await _volume_index(inventory)
-        rows = await sliced(inventory.row_maker(by_vm), list(inventory.vms.values()))
+        rows = await sliced(inventory.row_maker(by_vm), list(inventory.vms.values()),
+                            keep=True)
+        replaced = [*self._rows, *_parts(self._painted_from, inventory)]
         self._rows = rows
         self._painted_from = inventory
         self._with_disk_0 = with_disk_0 if volumes_loaded else None
         await self._fill_table()
+        if replaced:  # the rows replaced, and the inventory a reload replaced
+            self.run_worker(release(replaced), group="release", exit_on_error=False)
         now = time.monotonic()
         self._last_paint = now
         self._repaint_every = max(REPAINT_EVERY_S, 4 * (now - start))
@@ -271,30 +304,26 @@ class InstancesScreen(ActingScreen):
         restore_flag = self.atlas.restore_flag
         with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
-        flags: dict[str, str] = {}  # only the VMs flagged, in row order
+        counts = _Counts()
 
         def table_row(r: InstanceRow) -> Row:
             flag = vm_flags(r.vm.id, with_disk_0, restore_flag(r.vm.id))
-            if flag:
-                flags[r.vm.id] = flag
+            counts.see(r, flag)
             return instance_row(r, inventory, now, exact, flag, stuck_after)
 
-        table_rows = await sliced(table_row, rows)
+        table_rows = await sliced(table_row, rows, keep=True)
         search = await sliced(TableModel.search_text, table_rows)
-        summary = await self._summary(rows, inventory, flags)
+        summary = await self._summary(counts, inventory)
         if fill != self._fills:
             return
-        self.query_one("#instances", FastTable).set_rows(table_rows, search=search)
         quiet_update(self.query_one("#summary", Static), summary)
+        await self.query_one("#instances", FastTable).set_rows_sliced(table_rows, search)
 
-    async def _summary(self, rows: list[InstanceRow], inventory: Inventory,
-                       flags: dict[str, str]) -> Text:
-        unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
-        partial = sum(1 for r in rows if r.protection.partial)
-        parts = [f"{len(rows)} instances"]
+    async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
+        parts = [f"{counts.rows} instances"]
         if "policies" in inventory.loaded:
-            parts.append(f"{unprotected} unprotected")
-            parts.append(f"{partial} partly protected")
+            parts.append(f"{counts.unprotected} unprotected")
+            parts.append(f"{counts.partial} partly protected")
         if "snapshots" in inventory.loaded:
             orphans = await _orphan_stats(inventory)
             if orphans.count:
@@ -303,8 +332,7 @@ class InstancesScreen(ActingScreen):
                     f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
         summary = Text()
-        flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if r.vm.id in flags]
-        for name, flag in flagged[:3]:  # first, where the eye lands: not to be missed
+        for name, flag in counts.flagged[:3]:  # first, where the eye lands: not to be missed
             summary.append(f"⚠ {name}: {flag} · ", style="bold red")
         summary.append(" · ".join(parts))
         return summary

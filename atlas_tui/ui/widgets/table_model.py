@@ -255,7 +255,12 @@ class TableModel:
                     continue
                 widest = cell_len(column.label)
                 for row in sample:
-                    widest = max(widest, cell_len(cell_text(row.cells[i])))
+                    c = row.cells[i]
+                    text = c if c.__class__ is str else cell_text(c)
+                    # len for ASCII (most cells): cell_len costs ~1 µs a call, x 8,000.
+                    width = len(text) if text.isascii() else cell_len(text)
+                    if width > widest:
+                        widest = width
                 widths.append(max(1, min(column.max_width, widest)))
             self._natural = widths
         return self._natural
