@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 
 
 LOADING_AFTER_S = 0.5  # a refresh says "loading…" once it has run this long
+# The same for the refresh nobody asked for (every 30 s): the rows stay on screen while it
+# runs, and flashing "loading…" and back costs two rewrites of the line on an idle screen.
+AUTO_LOADING_AFTER_S = 3.0
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
 
 
@@ -68,6 +72,7 @@ class FilterBar(Input):
     FilterBar { dock: bottom; display: none; height: 3; }
     FilterBar.shown { display: block; }
     """
+    _value_changing = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Clear filter", id="filter-cancel"),
@@ -78,6 +83,29 @@ class FilterBar(Input):
         screen = self.screen
         if isinstance(screen, BrowseScreen):
             screen.close_filter()
+
+    def _watch_value(self, value: str) -> None:
+        self._value_changing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._value_changing = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        # Input lays the whole screen out again on every key (its text's width is a layout
+        # reactive), and a layout pass repaints the table's scrollbar one frame late. The
+        # bar's size is fixed by its CSS: while its text changes, a repaint is enough.
+        return super().refresh(*regions, repaint=repaint,
+                               layout=layout and not self._value_changing, recompose=recompose)
+
+    def watch_value(self, value: str) -> None:
+        # The table is filtered right here, while the key is handled, not on the Changed
+        # message: that one bubbles up through the containers, and the screen would paint a
+        # frame with the bar alone before it arrived, the rows one frame (~17-35 ms) later.
+        screen = self.screen if self.is_attached else None
+        if isinstance(screen, BrowseScreen):
+            screen.apply_filter(self, value)
 
 
 class BrowseScreen(ReportsWorkerErrors, Screen[None]):
@@ -207,7 +235,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         assert self._auto_refresh_s is not None  # on_mount set it
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
         if (datetime.now(UTC) - self.updated).total_seconds() >= period:
-            self.refresh_data()
+            self.refresh_data(loading_after_s=AUTO_LOADING_AFTER_S)
 
     @property
     def loading_now(self) -> bool:
@@ -218,11 +246,11 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
                    for w in self.app.workers)
 
     @work(exclusive=True, group="load", exit_on_error=False)
-    async def refresh_data(self) -> None:
+    async def refresh_data(self, loading_after_s: float = LOADING_AFTER_S) -> None:
         crumbs = self.query_one(Breadcrumbs)
         # "loading…" once the load has taken a moment: a quick refresh would flash it and
         # back, two rewrites of the line for nothing (an idle screen must stay quiet).
-        slow = self.set_timer(LOADING_AFTER_S, lambda: setattr(crumbs, "status", "loading…"))
+        slow = self.set_timer(loading_after_s, lambda: setattr(crumbs, "status", "loading…"))
         started = time.monotonic()
         try:
             await self.load()
@@ -244,8 +272,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             slow.stop()  # also when this load is cancelled by a newer one
         self._last_load_s = time.monotonic() - started
         self.updated = datetime.now(UTC)
-        crumbs.updated = self.updated
-        crumbs.status = ""
+        crumbs.loaded(self.updated)
         self._show_detail()
 
     def tables(self) -> list[FastTable]:
@@ -343,16 +370,19 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     def active_table_for_filter(self) -> FastTable | None:
         return getattr(self, "_filter_target", None) or self.active_table()
 
-    @on(Input.Changed, "#filter-bar")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def apply_filter(self, bar: FilterBar, query: str) -> None:
+        """The bar's text changed (FilterBar.watch_value): filter the table it applies to."""
         table = self.active_table_for_filter()
         if table is None:
             return
         had_filter = bool(table.filter_query)
-        error = table.filter(event.value)
-        event.input.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
-        if had_filter != bool(table.filter_query):
-            self.refresh_bindings()  # esc's meaning changes; rebuilding the footer is not free
+        error = table.filter(query)
+        bar.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
+        # esc's meaning on the table changes. Rebuilding the footer costs a recompose and a
+        # layout pass (~30-50 ms): not while the bar has the focus (its own esc is what the
+        # footer shows then); focus going back to the table refreshes the footer anyway.
+        if had_filter != bool(table.filter_query) and not bar.has_focus:
+            self.refresh_bindings()
 
     @on(Input.Submitted, "#filter-bar")
     def _filter_submitted(self) -> None:

@@ -98,8 +98,11 @@ class Breadcrumbs(Static):
     """`demo › hello-atlas › ROOT-42 › snapshots`, and how fresh the list is.
 
     The age moves on its own: `tick()` (every second) repaints the cells of the age text
-    alone, and only when it reads differently; it reads in steps of 15 s, then of a minute,
-    so an idle screen writes a few bytes a minute to the terminal, not a line a second."""
+    alone, and only when it reads differently; it reads "just now" for a minute, then in
+    minutes, so an idle screen writes a few bytes a minute to the terminal, not a line a
+    second. A list refreshes on its own every 30 s: within a minute the age says nothing a
+    user acts on, and seconds would rewrite the line four times a minute. `loaded()` sets
+    the age after a reload and repaints only when that reads differently too."""
 
     DEFAULT_CSS = """
     Breadcrumbs { height: 1; color: $text-muted; }
@@ -153,14 +156,20 @@ class Breadcrumbs(Static):
         else:
             self.refresh(Region(x, 0, width - x, 1))
 
+    def loaded(self, updated: datetime) -> None:
+        """A load ended at `updated`: the status goes, the age restarts. Unlike setting the
+        reactives, which repaints the line, this repaints only if it reads differently (an
+        auto refresh within the minute reads "updated just now" before and after)."""
+        self.set_reactive(Breadcrumbs.updated, updated)
+        self.set_reactive(Breadcrumbs.status, "")
+        self.tick()
+
     def _freshness(self) -> str:
         if self.updated is None:
             return "loading…"
         seconds = int((datetime.now(self.updated.tzinfo) - self.updated).total_seconds())
-        if seconds < 15:  # seconds would only flicker; and pictures of scenes stay the same
-            return "updated just now"
         if seconds < 60:
-            return f"updated {seconds // 15 * 15}s ago"
+            return "updated just now"
         return f"updated {seconds // 60}m ago"
 
 

@@ -752,7 +752,16 @@ class FastTable(ScrollView, can_focus=True):
 
     def _sync_virtual_size(self) -> None:
         # One header line + one line per visible row; no horizontal scrolling.
-        self.virtual_size = Size(0, self.model.visible_count + 1)
+        size = Size(0, self.model.visible_count + 1)
+        if size == self.virtual_size:
+            return
+        # Not `self.virtual_size = size`: that reactive asks for a layout pass, in which the
+        # scrollbar learns the new size and repaints, one frame after the rows (a filter key
+        # showed its rows ~30 ms before the screen settled). The table's own size does not
+        # depend on its rows: set the size and update the scrollbar now, in the rows' frame;
+        # showing or hiding the scrollbar still asks for a layout (its reactive does).
+        self.set_reactive(FastTable.virtual_size, size)
+        self._scroll_update(size)
 
     def _data_changed(self) -> None:
         self._strips.clear()
