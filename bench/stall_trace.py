@@ -3,7 +3,14 @@ load and one `r` refresh, with a heartbeat task and a sampling thread that takes
 thread's stack whenever the heartbeat is late; prints each stall over `--min-ms` with the
 code it was spent in, and the full garbage collections (gc.callbacks) with their durations.
 
-    .venv/bin/python bench/stall_trace.py scale:10000 [--min-ms 20] [--rounds 1]
+    .venv/bin/python bench/stall_trace.py scale:10000 [--min-ms 20] [--rounds 1] [--census]
+    .venv/bin/python bench/stall_trace.py scale:10000 --cpu [--profile-steps]
+
+`--census`: the types in the collector's oldest generation at the first full passes.
+`--cpu`: instead, the CPU time of this thread per loop pass and per callback (task steps
+named by their coroutine, with the GC time inside): what the stalls would be on a quiet
+machine, as a pass runs every callback that is ready; `--profile-steps` adds a cProfile of
+every step over 50 ms (slow).
 
 A diagnostic, not a figure of issue 13 (`loop_stall_*` come from load_bench.py): the
 sampler takes the GIL from the loop thread every few ms, so stalls read a little longer.
@@ -279,15 +286,10 @@ async def run(endpoint: str, key: str, secret: str, tracer: Tracer,
 
 
 def main() -> None:
-    if "--prof" in sys.argv:
-        sys.path.insert(0, "/tmp")
-        import prof_patch  # noqa: F401
-
     parser = argparse.ArgumentParser()
     parser.add_argument("seed", nargs="?", default="scale:10000")
     parser.add_argument("--min-ms", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--prof", action="store_true")
     parser.add_argument("--profile-steps", action="store_true",
                         help="with --cpu: cProfile each step over 50 ms (slow)")
     parser.add_argument("--cpu", action="store_true",
