@@ -277,7 +277,7 @@ class InstancesScreen(ActingScreen):
         self._rows = rows
         self._painted_from = inventory
         self._with_disk_0 = with_disk_0 if volumes_loaded else None
-        await self._fill_table()
+        replaced += await self._fill_table()
         if replaced:  # the rows replaced, and the inventory a reload replaced
             self.run_worker(release(replaced), group="release", exit_on_error=False)
         now = time.monotonic()
@@ -288,12 +288,15 @@ class InstancesScreen(ActingScreen):
 
     def rerender(self) -> None:
         """After `t`: the rows again from the instance rows already built, in slices."""
-        self.run_worker(self._fill_table(), group="rerender", exclusive=True,
-                        exit_on_error=False)
+        async def rebuild() -> None:
+            await release(await self._fill_table())
 
-    async def _fill_table(self) -> None:
+        self.run_worker(rebuild(), group="rerender", exclusive=True, exit_on_error=False)
+
+    async def _fill_table(self) -> list[object]:
         """The table rows and the summary from `_rows`, a slice at a time, then both shown
-        at once. A newer fill (a paint, `t`) started meanwhile wins: this one shows nothing."""
+        at once. A newer fill (a paint, `t`) started meanwhile wins: this one shows nothing.
+        Returns the table rows replaced, for `release`."""
         self._fills += 1
         fill = self._fills
         rows = self._rows
@@ -315,9 +318,10 @@ class InstancesScreen(ActingScreen):
         search = await sliced(TableModel.search_text, table_rows)
         summary = await self._summary(counts, inventory)
         if fill != self._fills:
-            return
+            return []
         quiet_update(self.query_one("#summary", Static), summary)
-        await self.query_one("#instances", FastTable).set_rows_sliced(table_rows, search)
+        return [*await self.query_one("#instances", FastTable).set_rows_sliced(table_rows,
+                                                                               search)]
 
     async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
         parts = [f"{counts.rows} instances"]
