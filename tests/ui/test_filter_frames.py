@@ -67,6 +67,9 @@ async def test_each_filter_key_paints_one_frame_with_its_rows(
             return
         assert sorted(cells(table, "name")) == ["basic-web", "web-01"]
         assert frames[0][2] == 2
+        # The count is on the bar's bottom border, which the footer (docked at the bottom
+        # too) used to cover.
+        assert f"2/{table.row_count}" in screen_text(app)
 
         # The footer was not rebuilt while typing; it is once the focus is back on the table,
         # where esc now clears the filter (on home, with no filter, esc does nothing).

@@ -68,8 +68,10 @@ def copy_plain(app: App[Any], text: str) -> str:
 class FilterBar(Input):
     """`/` opens it; typing filters live; Enter keeps the filter, Esc clears it."""
 
+    # Above the footer, which docks at the bottom too: docked widgets overlap, and the
+    # footer hid the bar's bottom border, where the count ("2/8") and regex errors show.
     DEFAULT_CSS = """
-    FilterBar { dock: bottom; display: none; height: 3; }
+    FilterBar { dock: bottom; display: none; height: 3; margin-bottom: 1; }
     FilterBar.shown { display: block; }
     """
     _value_changing = False
