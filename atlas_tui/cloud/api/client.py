@@ -40,6 +40,7 @@ import msgspec
 from cs import AIOCloudStack, CloudStackApiException, CloudStackException
 from cs.client import unwrap_response
 
+from atlas_tui.cloud import turns
 from atlas_tui.cloud.api.config import Profile
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind, ReadOnlyError, kind_for_code
 from atlas_tui.cloud.api.models import (
@@ -65,6 +66,9 @@ from atlas_tui.cloud.api.text import clean_json_text
 
 PAGE_SIZE = 500
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a page of 500 items is well under 1 MiB
+# An answer this big takes its turn to be cleaned and decoded (cloud/turns.py): a page of
+# 500 volumes is ~400 KB, ~5 ms.
+HEAVY_ANSWER_BYTES = 64 * 1024
 # Statuses that say the API is not there right now (a proxy's gateway error, maintenance):
 # worth retrying a read for, whatever the body looks like.
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
@@ -205,6 +209,13 @@ class _Transport(AIOCloudStack):
         except BaseException:
             response.close()  # a half-read answer: the connection cannot be reused
             raise
+        if len(body) < HEAVY_ANSWER_BYTES:
+            return self._value_of(response, body, json)
+        async with turns.turn():  # ~10 ms for 500 instances: one such answer per loop pass
+            return self._value_of(response, body, json)
+
+    def _value_of(self, response: Any, body: bytes, json: bool) -> Any:
+        """The answer's value (or the exception that judges it), from its whole body."""
         status = response.status
         # The text boundary: every string of the answer is made safe before it is decoded
         # (atlas_tui.cloud.api.text), so nothing built from it can carry a control sequence.
@@ -587,6 +598,10 @@ class CloudClient:
                 start_more()
                 yield items
                 del items
+                # Two pages that arrived together are taken in two loop steps, not one: each
+                # is ~15-25 ms of work for its consumer (models built), and a key waits for
+                # the step it lands in.
+                await asyncio.sleep(0)
         finally:
             for task in list(running):  # a failed or abandoned walk leaves nothing running
                 task.cancel()

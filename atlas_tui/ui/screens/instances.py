@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -15,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud.api.models import Volume
 from atlas_tui.cloud.inventory import InstanceRow, Inventory, SnapshotStats
 from atlas_tui.cloud.jobs import TrackedJob
 from atlas_tui.cloud.restore import NO_BOOT_DISK
@@ -23,9 +22,10 @@ from atlas_tui.ui import format as fmt
 from atlas_tui.ui.actions import INSTANCES, bindings_for
 from atlas_tui.ui.screens.acting import ActingScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
+from atlas_tui.ui.slices import release, sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
-from atlas_tui.ui.widgets.table_model import Column, Row
+from atlas_tui.ui.widgets.table_model import Column, Row, TableModel
 
 COLUMNS = [
     Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle"),
@@ -40,24 +40,66 @@ COLUMNS = [
 
 UNPROTECTED_MARK = "✗"
 REPAINT_EVERY_S = 0.25  # while pages stream in, repaint at most this often
-SLICE_S = 0.01  # a paint works this long at most before the loop runs again
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
-async def sliced(make: Callable[[_T], _R], items: list[_T]) -> list[_R]:
-    """`[make(i) for i in items]`, yielding to the event loop every `SLICE_S`."""
-    out: list[_R] = []
-    append = out.append
-    clock = time.monotonic
-    until = clock() + SLICE_S
-    for item in items:
-        append(make(item))
-        if clock() >= until:
-            await asyncio.sleep(0)
-            until = clock() + SLICE_S
-    return out
+async def _volume_index(inventory: Inventory) -> tuple[dict[str, list[Volume]], set[str]]:
+    """The volumes of each VM, and the VMs that have a disk at device 0, a slice at a time
+    (30,000 volumes at the scale seed)."""
+    by_vm: dict[str, list[Volume]] = {}
+    with_disk_0: set[str] = set()
+
+    def see(volume: Volume) -> None:
+        if volume.virtualmachineid:
+            by_vm.setdefault(volume.virtualmachineid, []).append(volume)
+            if volume.deviceid == 0:
+                with_disk_0.add(volume.virtualmachineid)
+
+    await sliced(see, list(inventory.volumes.values()), keep=True)
+    return by_vm, with_disk_0
+
+
+def _parts(old: Inventory | None, new: Inventory) -> list[object]:
+    """What an inventory replaced by `new` holds (to free a slice at a time); nothing if it
+    is the same one (the first load paints the inventory it fills)."""
+    if old is None or old is new:
+        return []
+    return [*old.vms.values(), *old.volumes.values(), *old.stats_by_volume.values(),
+            *old.policies_by_volume.values()]
+
+
+class _Counts:
+    """What the summary line counts, seen row by row as the table rows are built."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.unprotected = 0
+        self.partial = 0
+        self.flagged: list[tuple[str, str]] = []  # (name, flag), in row order
+
+    def see(self, row: InstanceRow, flag: str) -> None:
+        self.rows += 1
+        p = row.protection
+        if p.none and p.total:
+            self.unprotected += 1
+        if p.partial:
+            self.partial += 1
+        if flag:
+            self.flagged.append((row.vm.name, flag))
+
+
+async def _orphan_stats(inventory: Inventory) -> SnapshotStats:
+    """`Inventory.orphan_stats`, a slice at a time (a stats entry per volume: 30,000)."""
+    total = SnapshotStats()
+    if "volumes" not in inventory.loaded:
+        return total
+    volumes = inventory.volumes
+
+    def see(item: tuple[str, SnapshotStats]) -> None:
+        if item[0] not in volumes:
+            total.merge(item[1])
+
+    await sliced(see, list(inventory.stats_by_volume.items()))
+    return total
 
 
 def protection_cell(row: InstanceRow, loaded: bool) -> Text:
@@ -69,7 +111,7 @@ def protection_cell(row: InstanceRow, loaded: bool) -> Text:
     return Text(p.describe(), style="yellow" if p.partial else "green")
 
 
-def vm_flags(vm_id: str, with_disk_0: Collection[str] | None, restore_flag: str = "") -> str:
+def vm_flags(vm_id: str, with_disk_0: set[str] | None, restore_flag: str = "") -> str:
     """What must not be missed about a VM: no disk at device 0 (whatever caused it), a
     restore running or left unfinished. `with_disk_0`: the VMs that have one (None while
     volumes load)."""
@@ -89,29 +131,11 @@ def short_flag(flag: str) -> str:
     return ", ".join(parts) or flag
 
 
-@dataclass(frozen=True)
-class Painted:
-    """What the rows on screen were built from, all a repaint (`t`, a restore's flag) needs:
-    the parts loaded, the VMs with a disk at device 0, the orphans. Not the inventory itself:
-    kept through a reload, that would hold a second whole account in memory beside the new
-    one (and a third while another screen reloads the session's)."""
-
-    loaded: frozenset[str]
-    with_disk_0: frozenset[str] | None  # None while volumes load
-    orphans: SnapshotStats
-
-    @classmethod
-    def of(cls, inventory: Inventory) -> Painted:
-        with_disk_0 = frozenset(v.virtualmachineid for v in inventory.volumes.values()
-                                if v.deviceid == 0) if "volumes" in inventory.loaded else None
-        return cls(frozenset(inventory.loaded), with_disk_0, inventory.orphan_stats())
-
-
-def instance_row(row: InstanceRow, painted: Painted, now: datetime, exact: bool,
+def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
                  flag: str = "", stuck_after: timedelta | None = None) -> Row:
     vm = row.vm
-    snaps_loaded = "snapshots" in painted.loaded
-    volumes_loaded = "volumes" in painted.loaded
+    snaps_loaded = "snapshots" in inv.loaded
+    volumes_loaded = "volumes" in inv.loaded
     age = fmt.age(row.newest_snapshot, now, exact=exact) if snaps_loaded else "…"
     newest: str | Text = age
     if snaps_loaded and stuck_after is not None and oldest_stuck(row.oldest_in_progress, now,
@@ -124,7 +148,7 @@ def instance_row(row: InstanceRow, painted: Painted, now: datetime, exact: bool,
         cells=(
             Text.assemble(vm.name, (f" ⚠ {short_flag(flag)}", "bold red")) if flag else vm.name,
             fmt.state(vm.state),
-            protection_cell(row, "policies" in painted.loaded and volumes_loaded),
+            protection_cell(row, "policies" in inv.loaded and volumes_loaded),
             newest,
             fmt.size_sum(row.snapshot_bytes, row.snapshots_unsized) if snaps_loaded else "…",
             str(row.volume_count) if volumes_loaded else "…",
@@ -156,7 +180,10 @@ class InstancesScreen(ActingScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[InstanceRow] = []
-        self._painted: Painted | None = None
+        self._painted_from: Inventory | None = None
+        # The VMs with a disk at device 0, as of the last paint (None while volumes load).
+        self._with_disk_0: set[str] | None = None
+        self._fills = 0  # table fills started (see _fill_table)
         self._last_paint = 0.0
         self._repaint_every = REPAINT_EVERY_S
         self.first_rows_at: float | None = None  # monotonic; read by the benchmark
@@ -174,7 +201,7 @@ class InstancesScreen(ActingScreen):
 
     def release(self) -> None:
         self._rows = []  # a closed session's instances (a reconnect replaces this screen)
-        self._painted = None
+        self._painted_from = None
 
     async def load(self) -> None:
         self._last_paint = 0.0
@@ -246,12 +273,17 @@ class InstancesScreen(ActingScreen):
         """Rows for every instance, built a slice at a time: 10,000 rows take ~0.5 s, which
         the UI must never wait for in one piece (a key is answered between slices)."""
         start = time.monotonic()
-        rows = await sliced(inventory.row_maker(), list(inventory.vms.values()))
+        volumes_loaded = "volumes" in inventory.loaded
+        by_vm, with_disk_0 = await _volume_index(inventory)
+        rows = await sliced(inventory.row_maker(by_vm), list(inventory.vms.values()),
+                            keep=True)
+        replaced = [*self._rows, *_parts(self._painted_from, inventory)]
         self._rows = rows
-        self._painted = Painted.of(inventory)
-        table_rows, finish = self._table_rows()
-        self.query_one("#instances", FastTable).set_rows(await sliced(table_rows, rows))
-        finish()
+        self._painted_from = inventory
+        self._with_disk_0 = with_disk_0 if volumes_loaded else None
+        replaced += await self._fill_table()
+        if replaced:  # the rows replaced, and the inventory a reload replaced
+            self.run_worker(release(replaced), group="release", exit_on_error=False)
         now = time.monotonic()
         self._last_paint = now
         self._repaint_every = max(REPAINT_EVERY_S, 4 * (now - start))
@@ -259,47 +291,59 @@ class InstancesScreen(ActingScreen):
             self.first_rows_at = now
 
     def rerender(self) -> None:
-        table_rows, finish = self._table_rows()
-        self.query_one("#instances", FastTable).set_rows([table_rows(r) for r in self._rows])
-        finish()
+        """After `t`: the rows again from the instance rows already built, in slices."""
+        async def rebuild() -> None:
+            await release(await self._fill_table())
 
-    def _table_rows(self) -> tuple[Callable[[InstanceRow], Row], Callable[[], None]]:
-        """The table row of an instance row, and what to do once the table has them all."""
-        # What the rows came from: a reload fills a new inventory before it is shared.
-        painted = self._painted or Painted.of(self.session.inventory)
+        self.run_worker(rebuild(), group="rerender", exclusive=True, exit_on_error=False)
+
+    async def _fill_table(self) -> list[object]:
+        """The table rows and the summary from `_rows`, a slice at a time, then both shown
+        at once. A newer fill (a paint, `t`) started meanwhile wins: this one shows nothing.
+        Returns the table rows replaced, for `release`."""
+        self._fills += 1
+        fill = self._fills
+        rows = self._rows
+        # The inventory the rows came from: a reload fills a new one before it is shared.
+        inventory = self._painted_from or self.session.inventory
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
-        flags = {r.vm.id: vm_flags(r.vm.id, painted.with_disk_0,
-                                   self.atlas.restore_flag(r.vm.id))
-                 for r in self._rows}
+        restore_flag = self.atlas.restore_flag
+        with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        counts = _Counts()
 
         def table_row(r: InstanceRow) -> Row:
-            return instance_row(r, painted, now, exact, flags[r.vm.id], stuck_after)
+            flag = vm_flags(r.vm.id, with_disk_0, restore_flag(r.vm.id))
+            counts.see(r, flag)
+            return instance_row(r, inventory, now, exact, flag, stuck_after)
 
-        return table_row, lambda: self._summarise(painted, flags)
+        table_rows = await sliced(table_row, rows, keep=True)
+        search = await sliced(TableModel.search_text, table_rows)
+        summary = await self._summary(counts, inventory)
+        if fill != self._fills:
+            return []
+        quiet_update(self.query_one("#summary", Static), summary)
+        return [*await self.query_one("#instances", FastTable).set_rows_sliced(table_rows,
+                                                                               search)]
 
-    def _summarise(self, painted: Painted, flags: dict[str, str] | None = None) -> None:
-        rows = self._rows
-        unprotected = sum(1 for r in rows if r.protection.none and r.protection.total)
-        partial = sum(1 for r in rows if r.protection.partial)
-        parts = [f"{len(rows)} instances"]
-        if "policies" in painted.loaded:
-            parts.append(f"{unprotected} unprotected")
-            parts.append(f"{partial} partly protected")
-        if "snapshots" in painted.loaded:
-            orphans = painted.orphans
+    async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
+        parts = [f"{counts.rows} instances"]
+        if "policies" in inventory.loaded:
+            parts.append(f"{counts.unprotected} unprotected")
+            parts.append(f"{counts.partial} partly protected")
+        if "snapshots" in inventory.loaded:
+            orphans = await _orphan_stats(inventory)
             if orphans.count:
                 parts.append(
                     f"{orphans.count} orphaned snapshots "
                     f"({fmt.size_sum(orphans.physical_bytes, orphans.unsized)})"
                 )
         summary = Text()
-        flagged = [(r.vm.name, flags[r.vm.id]) for r in rows if flags and flags.get(r.vm.id)]
-        for name, flag in flagged[:3]:  # first, where the eye lands: not to be missed
+        for name, flag in counts.flagged[:3]:  # first, where the eye lands: not to be missed
             summary.append(f"⚠ {name}: {flag} · ", style="bold red")
         summary.append(" · ".join(parts))
-        quiet_update(self.query_one("#summary", Static), summary)
+        return summary
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         vm = self.session.inventory.vms.get(key)

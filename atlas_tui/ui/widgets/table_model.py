@@ -255,7 +255,12 @@ class TableModel:
                     continue
                 widest = cell_len(column.label)
                 for row in sample:
-                    widest = max(widest, cell_len(cell_text(row.cells[i])))
+                    c = row.cells[i]
+                    text = c if c.__class__ is str else cell_text(c)
+                    # len for ASCII (most cells): cell_len costs ~1 µs a call, x 8,000.
+                    width = len(text) if text.isascii() else cell_len(text)
+                    if width > widest:
+                        widest = width
                 widths.append(max(1, min(column.max_width, widest)))
             self._natural = widths
         return self._natural
@@ -268,13 +273,20 @@ class TableModel:
             self._sort = _Sort()
         self.set_rows(self.rows)
 
-    def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key."""
+    def set_rows(self, rows: Iterable[Row], search: list[str] | None = None) -> None:
+        """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key.
+
+        `search`: `search_text(row)` of each row, in order, when the caller has built them
+        already (a slice at a time: ~5 µs a row, 50 ms at 10,000 rows in one piece)."""
         keep_key = self.cursor_key
         keep_pos = self.cursor
         self.rows = list(rows)
         self._index = {row.key: i for i, row in enumerate(self.rows)}
-        self._search = [self._search_text(row) for row in self.rows]
+        if search is None:
+            search = [self.search_text(row) for row in self.rows]
+        elif len(search) != len(self.rows):
+            raise ValueError(f"{len(search)} search texts for {len(self.rows)} rows")
+        self._search = search
         self.marked.intersection_update(self._index)
         self._natural = None
         self.generation += 1
@@ -290,14 +302,15 @@ class TableModel:
         if index is None:
             return False
         self.rows[index] = Row(key, cells, values)
-        self._search[index] = self._search_text(self.rows[index])
+        self._search[index] = self.search_text(self.rows[index])
         # _sorted_search is rebuilt lazily: mark it stale by dropping it.
         self._sorted_search = []
         self.generation += 1
         return True
 
     @staticmethod
-    def _search_text(row: Row) -> str:
+    def search_text(row: Row) -> str:
+        """What the filter searches in a row: its cells' text, one line each, lower case."""
         # Inlined cell_text: this runs once per row in set_rows (300,000 rows ~ 0.2 s).
         return _CELL_SEP.join(
             [
