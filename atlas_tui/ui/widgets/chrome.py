@@ -12,7 +12,6 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -97,12 +96,12 @@ def fit_path(path: tuple[str, ...], room: int) -> list[str]:
 class Breadcrumbs(Static):
     """`demo › hello-atlas › ROOT-42 › snapshots`, and how fresh the list is.
 
-    The age moves on its own: `tick()` (every second) repaints the cells of the age text
-    alone, and only when it reads differently; it reads "just now" for a minute, then in
-    minutes, so an idle screen writes a few bytes a minute to the terminal, not a line a
-    second. A list refreshes on its own every 30 s: within a minute the age says nothing a
-    user acts on, and seconds would rewrite the line four times a minute. `loaded()` sets
-    the age after a reload and repaints only when that reads differently too."""
+    The age moves on its own: `tick()` (every second) repaints the line only when the age
+    reads differently; it reads "just now" for a minute, then in minutes, so an idle screen
+    writes a line a minute at most to the terminal, not a line a second. A list refreshes
+    on its own every 30 s: within a minute the age says nothing a user acts on, and seconds
+    would rewrite the line four times a minute. `loaded()` sets the age after a reload and
+    repaints only when that reads differently too."""
 
     DEFAULT_CSS = """
     Breadcrumbs { height: 1; color: $text-muted; }
@@ -114,11 +113,7 @@ class Breadcrumbs(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        # The right-hand text as last rendered, and the cell it starts at.
-        self._right = ""
-        self._right_x = 0
-        self._path_len = 0
-        self._parts: list[str] = []
+        self._right = ""  # the right-hand text (status or age) as last rendered
 
     def render(self) -> Text:
         right = self.status or self._freshness()
@@ -131,30 +126,19 @@ class Breadcrumbs(Static):
             if i:
                 text.append(" › ", style="dim")
             text.append(part, style="bold" if i == len(parts) - 1 else "")
-        self._path_len = text.cell_len
-        self._parts = parts
-        self._right, self._right_x = right, self._right_start(right)
+        self._right = right
         if right:
-            text.append(" " * (self._right_x - self._path_len))
+            pad = max(1, self.size.width - text.cell_len - len(right) - 1)
+            text.append(" " * pad)
             text.append(right, style="dim")
         return text
 
-    def _right_start(self, right: str) -> int:
-        return self._path_len + max(1, self.size.width - self._path_len - len(right) - 1)
-
     def tick(self) -> None:
-        """Repaint the age's cells if the age reads differently now (see the class doc)."""
-        right = self.status or self._freshness()
-        if right == self._right:
-            return
-        x = min(self._right_x, self._right_start(right))
-        width = self.size.width
-        room = width - 1 - (len(right) + 2 if right else 0)
-        if (x + max(len(right), len(self._right)) + 1 > width or not self._right
-                or fit_path(self.path, room) != self._parts):
-            self.refresh()  # the path is cut anew, or no room: the line as a whole
-        else:
-            self.refresh(Region(x, 0, width - x, 1))
+        """Repaint if the age (or status) reads differently now (see the class doc). The
+        whole line: Textual writes a widget's line from its first cell whatever region of it
+        is refreshed, so a repaint of the age's cells alone would write the same bytes."""
+        if (self.status or self._freshness()) != self._right:
+            self.refresh()
 
     def loaded(self, updated: datetime) -> None:
         """A load ended at `updated`: the status goes, the age restarts. Unlike setting the
