@@ -11,11 +11,13 @@ from textual.widgets import Static
 
 
 def same_content(a: object, b: object) -> bool:
-    """Two contents that render alike (Rich's Text == leaves out the base style)."""
+    """Two contents (a widget's, a table cell's) that render alike: Rich's Text == leaves
+    out the base style. Plain strings and (text, style) cells compare by value; anything
+    else is taken to differ."""
     if isinstance(a, Text) and isinstance(b, Text):
         return (a.plain == b.plain and a.style == b.style and a.spans == b.spans
                 and a.justify == b.justify and a.no_wrap == b.no_wrap)
-    return isinstance(a, str) and isinstance(b, str) and a == b
+    return isinstance(a, str | tuple) and type(a) is type(b) and a == b
 
 
 def quiet_update(widget: Static, content: VisualType) -> None:

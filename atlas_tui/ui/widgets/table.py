@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from atlas_tui.ui.slices import sliced
+from atlas_tui.ui.widgets.quiet import same_content
 from atlas_tui.ui.widgets.table_model import (
     Align,
     CellValue,
@@ -45,15 +46,8 @@ SORT_ARROWS = ("▲", "▼")
 _CONTROL = {c: " " for c in [*range(32), 127]}
 
 
-def _same_cell(a: CellValue, b: CellValue) -> bool:
-    """Two display cells that render alike (Rich's Text == leaves out the base style)."""
-    if isinstance(a, Text) and isinstance(b, Text):
-        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
-    return a == b
-
-
 def _same_cells(a: tuple[CellValue, ...], b: tuple[CellValue, ...]) -> bool:
-    return len(a) == len(b) and all(_same_cell(x, y) for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(same_content(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _tail(text: str, width: int) -> str:
@@ -742,7 +736,7 @@ class FastTable(ScrollView, can_focus=True):
                     regions.append(Region(0, line, width, 1))
                 continue
             for (index, _), (cx, cw) in zip(layout, spans, strict=True):
-                if not _same_cell(old[3][index], new[3][index]):
+                if not same_content(old[3][index], new[3][index]):
                     regions.append(Region(cx, line, cw, 1))
         return regions
 
