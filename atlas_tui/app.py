@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -162,8 +163,12 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         *,
         profile: Profile | None = None,
         settings: Settings | None = None,
+        job_clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`job_clock`: the monotonic clock jobs are timed by (their elapsed seconds); the
+        demo's scenes give the simulator's frozen one, so their pictures hold no wall time."""
         super().__init__()
+        self._job_clock = job_clock
         use_readable_monochrome(self)  # NO_COLOR: grey, but never grey on near-black
         self.launch = launch or Launch()
         self._given_profile = profile
@@ -411,7 +416,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def _start_tracker(self, session: Session) -> None:
         """One tracker for the session, owned here so no screen can lose a job."""
         tracker = JobTracker(
-            session.client, stuck_after=timedelta(minutes=self.settings.stuck_after_minutes)
+            session.client, stuck_after=timedelta(minutes=self.settings.stuck_after_minutes),
+            clock=self._job_clock,
         )
         tracker.on_finished(self._job_finished)
         tracker.subscribe(self._job_changed)
