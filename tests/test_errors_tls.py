@@ -117,6 +117,36 @@ async def test_verification_stays_on_by_default(tls_sim: tuple[SimServer, str]) 
         assert "TLS error" in screen_text(app)
 
 
+async def test_default_verification_builds_no_context_in_the_loop_and_a_ca_bundle_is_used(
+    tls_sim: tuple[SimServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default (system CAs) uses aiohttp's verified context, made at import: building
+    one more while connecting read every CA certificate in the event loop (~50 ms, the
+    longest stall of a load). It still refuses the self-signed certificate (above); a CA
+    bundle naming that certificate gets a context of its own, and through."""
+    sim, url = tls_sim
+    made: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(kwargs.get("cafile"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    plain = Profile(name="p", url=url, api_key=sim.api_key, secret_key=sim.secret_key,
+                    source="test", timeout_s=3)
+    app = AtlasApp(Launch(), profile=plain, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectErrorScreen), timeout=30)
+    assert made == []
+    bundle = Profile(name="p", url=url, api_key=sim.api_key, secret_key=sim.secret_key,
+                     source="test", timeout_s=3, ca_bundle=str(tmp_path / "cert.pem"))
+    app = AtlasApp(Launch(), profile=bundle, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, InstancesScreen)  # verified against the bundle
+    assert str(tmp_path / "cert.pem") in made
+
+
 def non_loopback_address() -> str | None:
     # A UDP "connect" sends nothing; it only picks the interface a packet would leave by.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:

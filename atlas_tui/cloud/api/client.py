@@ -384,7 +384,13 @@ class CloudClient:
         # One session (one connection pool) shared by both transports.
         # Per-socket timeouts as a backstop; the total deadline is `_once`'s own.
         timeout = aiohttp.ClientTimeout(sock_connect=self.deadline_s, sock_read=self.deadline_s)
-        connector = aiohttp.TCPConnector(ssl=self._reader._ssl)
+        # The system's CAs, no client certificate: aiohttp's own verified context, made as
+        # it was imported. cs would build one more here, in the event loop: reading the CA
+        # certificates took ~50 ms, the longest stall of a load (issue 13). A CA bundle or
+        # no verification at all still goes through cs's `_ssl`.
+        default_tls = (self.profile.verify_tls and not self.profile.ca_bundle
+                       and not self._reader.cert)
+        connector = aiohttp.TCPConnector(ssl=True if default_tls else self._reader._ssl)
         self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         self._reader.session = self._writer.session = self._session
         return self
