@@ -44,6 +44,7 @@ from atlas_tui.sim.process import SimProcess
 
 TICK = 0.005
 LATE = 0.010  # the heartbeat this late: sample the stack
+EXPLAIN_MS = 30.0  # --cpu: the stacks sampled in a callback that took longer (--explain-ms)
 
 
 class CpuTracer:
@@ -69,6 +70,7 @@ class CpuTracer:
         run_once = base_events.BaseEventLoop._run_once
 
         profiling = "--profile-steps" in sys.argv
+        explain_s = EXPLAIN_MS / 1000
 
         def handle_run(handle: Any) -> None:
             t = time.thread_time()
@@ -91,7 +93,7 @@ class CpuTracer:
                       f"{tracer.gc_s * 1000:.0f} ms:", _describe(handle))
                 print("\n".join(out.getvalue().splitlines()[6:22]))
             what = _describe(handle)
-            if spent > 0.03 and tracer.samples:
+            if spent > explain_s and tracer.samples:
                 where = collections.Counter(_own(s) for s in tracer.samples)
                 what += " {" + "; ".join(f"{n}x {w}" for w, n in where.most_common(3)) + "}"
             if tracer.gc_s > 0.002:
@@ -111,7 +113,7 @@ class CpuTracer:
             while True:
                 time.sleep(0.003)
                 since = tracer.since
-                if since is not None and time.monotonic() - since > 0.015:
+                if since is not None and time.monotonic() - since > min(0.015, explain_s / 2):
                     frame = sys._current_frames().get(main)
                     if frame is not None:
                         tracer.samples.append(tuple(
@@ -295,7 +297,10 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true",
                         help="CPU time per loop iteration, not wall-clock stalls")
     parser.add_argument("--census", action="store_true", help="types in gen 2 at a full GC")
+    parser.add_argument("--explain-ms", type=float, default=EXPLAIN_MS,
+                        help="with --cpu: show where callbacks over this long were sampled")
     args = parser.parse_args()
+    globals()["EXPLAIN_MS"] = args.explain_ms
     with SimProcess(seed=args.seed, speed=0) as sim, tempfile.TemporaryDirectory() as state:
         os.environ["ATLAS_TUI_STATE_DIR"] = state
         creds = (sim.endpoint, sim.api_key, sim.secret_key)

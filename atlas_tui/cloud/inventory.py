@@ -65,6 +65,22 @@ class _Strings:
 
 
 _CONTAINERS_AND_STR = (str, dict, list)
+
+# Raw items shared per loop pass: a page of 500 instances is ~10 ms of `share` (more on a
+# loaded machine), which with the page's models in the same pass made the longest stalls of
+# a load at 10,000 instances. A page's items are shared, archived (`RawPage`, ~3 ms) and
+# built into models (~3 ms) in separate turns (cloud/turns.py).
+SHARE_CHUNK = 100
+
+
+async def _shared(strings: _Strings, page: list[Raw]) -> list[Raw]:
+    """`[strings.share(raw) for raw in page]`, `SHARE_CHUNK` items per turn."""
+    share = strings.share
+    raws: list[Raw] = []
+    for at in range(0, len(page), SHARE_CHUNK):
+        async with turns.turn():
+            raws += [share(raw) for raw in page[at:at + SHARE_CHUNK]]
+    return raws
 _INTERVAL_NAME = {name: name for name in INTERVAL_NAMES}
 
 
@@ -233,12 +249,11 @@ class Inventory:
                 task.cancel()
             raise
 
-    def _models(self, model: type[_M], raws: list[Raw], command: str, key: str,
+    def _models(self, model: type[_M], raws: list[Raw], page: RawPage, command: str, key: str,
                 previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
-        """The models of one page, its raw dicts archived (raw_archive.py), or those of the
-        previous inventory's page that archived to the same bytes (the same items exactly,
-        checked when that page was parsed)."""
-        page = RawPage(raws)
+        """The models of one page, its raw dicts archived as `page` (raw_archive.py), or
+        those of the previous inventory's page that archived to the same bytes (the same
+        items exactly, checked when that page was parsed)."""
         same = previous.get(page.blob)
         if same is not None:
             page, models = same
@@ -253,11 +268,14 @@ class Inventory:
                         previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
-            async with turns.turn():  # ~15 ms a page: one such piece per loop pass
-                raws = [strings.share(raw) for raw in page]
-                vms = self._models(VirtualMachine, raws, "listVirtualMachines",
+            raws = await _shared(strings, page)
+            del page
+            async with turns.turn():
+                archived = RawPage(raws)
+            async with turns.turn():
+                vms = self._models(VirtualMachine, raws, archived, "listVirtualMachines",
                                    "virtualmachine", previous)
-                del page, raws
+                del raws, archived
                 for vm in vms:
                     self.vms[vm.id] = vm
                 long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
@@ -269,10 +287,14 @@ class Inventory:
                             previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
+            raws = await _shared(strings, page)
+            del page
             async with turns.turn():
-                raws = [strings.share(raw) for raw in page]
-                volumes = self._models(Volume, raws, "listVolumes", "volume", previous)
-                del page, raws
+                archived = RawPage(raws)
+            async with turns.turn():
+                volumes = self._models(Volume, raws, archived, "listVolumes", "volume",
+                                       previous)
+                del raws, archived
                 for volume in volumes:
                     self.volumes[volume.id] = volume
                 long_lived.settle()
