@@ -9,8 +9,9 @@ code it was spent in, and the full garbage collections (gc.callbacks) with their
 `--census`: the types in the collector's oldest generation at the first full passes.
 `--cpu`: instead, the CPU time of this thread per loop pass and per callback (task steps
 named by their coroutine, with the GC time inside): what the stalls would be on a quiet
-machine, as a pass runs every callback that is ready; `--profile-steps` adds a cProfile of
-every step over 50 ms (slow).
+machine, as a pass runs every callback that is ready; the stacks sampled in a step over
+`--explain-ms` (30) are shown beside it; `--profile-steps` adds a cProfile of every step
+over `--explain-ms` (slow).
 
 A diagnostic, not a figure of issue 13 (`loop_stall_*` come from load_bench.py): the
 sampler takes the GIL from the loop thread every few ms, so stalls read a little longer.
@@ -86,7 +87,7 @@ class CpuTracer:
                 run(handle)
             tracer.since = None
             spent = time.thread_time() - t
-            if profiling and spent > 0.05 and tracer.phase != "after":
+            if profiling and spent > explain_s and tracer.phase != "after":
                 out = io.StringIO()
                 pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(12)
                 print(f"--- step of {spent * 1000:.0f} ms ({tracer.phase}), gc "
