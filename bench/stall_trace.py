@@ -61,6 +61,7 @@ class CpuTracer:
         self._gc_t = 0.0
         self.since: float | None = None
         self.samples: list[tuple[str, ...]] = []
+        self.gcs: list[tuple[int, float]] = []  # (generation, CPU s), load and refresh
 
     def install(self) -> None:
         import asyncio.base_events as base_events
@@ -105,7 +106,10 @@ class CpuTracer:
             if phase == "start":
                 tracer._gc_t = time.thread_time()
             else:
-                tracer.gc_s += time.thread_time() - tracer._gc_t
+                spent = time.thread_time() - tracer._gc_t
+                tracer.gc_s += spent
+                if tracer.phase != "after":
+                    tracer.gcs.append((info["generation"], spent))
 
         gc.callbacks.append(on_gc)
         main = threading.get_ident()
@@ -134,6 +138,12 @@ class CpuTracer:
         base_events.BaseEventLoop._run_once = loop_run_once  # type: ignore[method-assign]
 
     def report(self, top: int) -> None:
+        for gen in (0, 1, 2):
+            times = sorted(t for g, t in self.gcs if g == gen)
+            if times:
+                print(f"gc gen{gen}: {len(times)} passes, {sum(times) * 1000:.0f} ms in all, "
+                      f"median {times[len(times) // 2] * 1000:.2f} ms, "
+                      f"worst {times[-1] * 1000:.1f} ms")
         for phase in ("load", "refresh"):
             its = sorted((i for i in self.iterations if i[1] == phase), reverse=True)
             print(f"\n=== {phase}: loop iterations by CPU (ms), {len(its)} over 8 ms")
