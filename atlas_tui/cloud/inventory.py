@@ -84,6 +84,29 @@ async def _shared(strings: _Strings, page: list[Raw]) -> list[Raw]:
 _INTERVAL_NAME = {name: name for name in INTERVAL_NAMES}
 
 
+class _IdSet:
+    """A set of ids grown one at a time to 100,000s, in `SHARDS` sets by hash. One set doubles
+    its table as it grows, re-inserting every id in one piece: at 314,000 snapshot ids that
+    is ~40 ms, at 629,000 ~100 ms, an event loop stalled that long. A shard's growth costs a
+    `SHARDS`th of that, for the same memory."""
+
+    SHARDS = 64
+
+    def __init__(self) -> None:
+        self._shards: list[set[str]] = [set() for _ in range(self.SHARDS)]
+
+    def add(self, ident: str) -> bool:
+        """Add `ident`; False if it was there already."""
+        shard = self._shards[hash(ident) % self.SHARDS]
+        if ident in shard:
+            return False
+        shard.add(ident)
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(shard) for shard in self._shards)
+
+
 class SnapshotStats(msgspec.Struct, gc=False):
     """What the instance and volume lists show about a volume's snapshots.
 
@@ -318,15 +341,14 @@ class Inventory:
         # their hashes (~14 MB less at 300,000 snapshots): two ids sharing a hash would drop
         # a snapshot from a count, and identity is the id. A UUID as its 128-bit number would
         # be exact and smaller, but checking the form costs ~1 µs an id (0.3 s a load).
-        seen: set[str] = set()
+        seen = _IdSet()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
                                        listall=True):
             for snap in page:
-                if snap.id in seen:
+                if not seen.add(snap.id):
                     continue
-                seen.add(snap.id)
                 stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
