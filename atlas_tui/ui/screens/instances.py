@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud import turns
 from atlas_tui.cloud.api.models import Volume
 from atlas_tui.cloud.inventory import InstanceRow, Inventory, SnapshotStats
 from atlas_tui.cloud.jobs import TrackedJob
@@ -321,11 +322,13 @@ class InstancesScreen(ActingScreen):
         table_rows = await sliced(table_row, rows, keep=True)
         search = await sliced(TableModel.search_text, table_rows)
         summary = await self._summary(counts, inventory)
-        if fill != self._fills:
-            return []
-        quiet_update(self.query_one("#summary", Static), summary)
-        return [*await self.query_one("#instances", FastTable).set_rows_sliced(table_rows,
-                                                                               search)]
+        # Setting the rows (an index of every key, the widths, a repaint) is a piece of its
+        # own: ~5-15 ms at 30,000 rows, after the last slice of the summary.
+        async with turns.turn():
+            if fill != self._fills:
+                return []
+            quiet_update(self.query_one("#summary", Static), summary)
+            return [*self.query_one("#instances", FastTable).replace_rows(table_rows, search)]
 
     async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
         parts = [f"{counts.rows} instances"]
