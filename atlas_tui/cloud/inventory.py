@@ -65,6 +65,7 @@ class _Strings:
 
 
 _CONTAINERS_AND_STR = (str, dict, list)
+_INTERVAL_NAME = {name: name for name in INTERVAL_NAMES}
 
 # Raw items shared per loop pass: a page of 500 instances is ~10 ms of `share` (more on a
 # loaded machine), which with the page's models in the same pass made the longest stalls of
@@ -81,7 +82,6 @@ async def _shared(strings: _Strings, page: list[Raw]) -> list[Raw]:
         async with turns.turn():
             raws += [share(raw) for raw in page[at:at + SHARE_CHUNK]]
     return raws
-_INTERVAL_NAME = {name: name for name in INTERVAL_NAMES}
 
 
 class _IdSet:
