@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import ssl
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -137,3 +138,30 @@ def test_snapshot_ids_are_seen_once_and_no_one_set_grows_with_them_all() -> None
     assert not any(seen.add(i) for i in ids[::7])  # listed again as the list shifted
     assert len(seen) == len(ids)
     assert max(len(shard) for shard in seen._shards) < len(ids) / 8
+
+
+async def test_a_loads_tables_are_dropped_a_chunk_per_loop_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a load kept only while it ran (every distinct string of its pages, the snapshot
+    ids) is freed a chunk per pass, not in one piece as the load ends."""
+    monkeypatch.setattr(inventory_module, "DROP_CHUNK", 3)
+    strings = inventory_module._Strings()
+    for n in range(20):
+        strings.share({"id": f"id-{n}", "zonename": "zone-1"})
+    seen = inventory_module._IdSet()
+    for n in range(200):
+        seen.add(f"snap-{n}")
+    sizes: list[tuple[int, int, int]] = []  # (pass, strings left, ids left)
+    async with loop_passes() as now:
+        async def watch() -> None:
+            while True:
+                sizes.append((now(), len(strings.table), len(seen)))
+                await asyncio.sleep(0)
+
+        watcher = asyncio.ensure_future(watch())
+        await inventory_module._drop(strings.table)
+        await seen.drop()
+        watcher.cancel()
+    assert not strings.table and len(seen) == 0
+    drops = [(a[1] - b[1]) + (a[2] - b[2]) for a, b in itertools.pairwise(sizes)]
+    assert max(drops) <= 3, drops

@@ -94,12 +94,15 @@ async def _orphan_stats(inventory: Inventory) -> SnapshotStats:
     if "volumes" not in inventory.loaded:
         return total
     volumes = inventory.volumes
+    stats = inventory.stats_by_volume
 
-    def see(item: tuple[str, SnapshotStats]) -> None:
-        if item[0] not in volumes:
-            total.merge(item[1])
+    def see(volume_id: str) -> None:
+        if volume_id not in volumes:
+            total.merge(stats[volume_id])
 
-    await sliced(see, list(inventory.stats_by_volume.items()))
+    # The keys, not the items: 90,000 (key, stats) tuples at 30,000 instances were made and
+    # freed in one piece each (~10-30 ms).
+    await sliced(see, list(stats))
     return total
 
 
