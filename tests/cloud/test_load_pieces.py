@@ -1,6 +1,6 @@
 """A load's heavy pieces are cut small enough that the event loop never waits long for one
 (issue 13): a page's raw items shared a chunk per loop pass, the account's policies parsed a
-chunk per pass, the TLS context built outside the loop's thread."""
+chunk per pass, the snapshot ids in shards, a load's tables dropped a chunk per pass."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import asyncio
 import collections
 import contextlib
 import itertools
-import ssl
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -110,22 +108,6 @@ async def test_a_bad_policy_is_named_by_its_place_in_the_whole_list(
     assert e.kind is ErrorKind.MALFORMED and e.command == "listSnapshotPolicies"
     assert "`snapshotpolicy[3]`" in e.user_message(), e.user_message()
     assert [r["fired"] for r in sim.faults.describe()] == [1]
-
-
-async def test_the_tls_context_is_built_outside_the_event_loops_thread(
-        sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reading the system's CA certificates takes ~50 ms: not in the loop's thread."""
-    built_in: list[int] = []
-    create = ssl.create_default_context
-
-    def spy(*args: Any, **kwargs: Any) -> ssl.SSLContext:
-        built_in.append(threading.get_ident())
-        return create(*args, **kwargs)
-
-    monkeypatch.setattr(ssl, "create_default_context", spy)
-    async with CloudClient(profile_for(sim), retry=FAST_RETRY) as client:
-        assert len(await client.volumes()) == len(sim.state.volumes)
-    assert built_in and threading.get_ident() not in built_in
 
 
 def test_snapshot_ids_are_seen_once_and_no_one_set_grows_with_them_all() -> None:

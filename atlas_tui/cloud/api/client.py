@@ -203,12 +203,6 @@ async def _parse_in_turns(model: type[Any], raw: list[Raw], command: str,
     return out
 
 
-def _ssl_of(transport: AIOCloudStack) -> Any:
-    """cs's TLS argument for the connector (an SSLContext, or False when not verifying),
-    built once and kept by the transport."""
-    return transport._ssl
-
-
 class _Transport(AIOCloudStack):
     """cs.AIOCloudStack with Java-exact signing, a look at each response's Date, and an
     answer read with a size cap and judged by its status before its body."""
@@ -411,10 +405,7 @@ class CloudClient:
         # One session (one connection pool) shared by both transports.
         # Per-socket timeouts as a backstop; the total deadline is `_once`'s own.
         timeout = aiohttp.ClientTimeout(sock_connect=self.deadline_s, sock_read=self.deadline_s)
-        # The TLS context reads and parses the system's CA certificates (~50 ms): built in a
-        # thread (OpenSSL lets go of the GIL), or every key and frame would wait for it.
-        ssl = await asyncio.to_thread(_ssl_of, self._reader)
-        connector = aiohttp.TCPConnector(ssl=ssl)
+        connector = aiohttp.TCPConnector(ssl=self._reader._ssl)
         self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         self._reader.session = self._writer.session = self._session
         return self
