@@ -67,6 +67,7 @@ def main() -> None:
     from atlas_tui.cloud.api.models import SnapshotTally, VirtualMachine, Volume, parse_items
     from atlas_tui.cloud.api.text import clean_json_text
     from atlas_tui.cloud.inventory import SnapshotStats, _Strings
+    from atlas_tui.cloud.raw_archive import RawPage, archive
 
     with SimProcess(seed=args.seed, speed=0) as sim:
         loop = asyncio.new_event_loop()
@@ -88,6 +89,9 @@ def main() -> None:
         print(f"  _Strings.share  {best(share):6.1f} ms")
         print(f"  parse_items     "
               f"{best(lambda m=model, i=items, k=item_key: parse_items(m, i, 'c', k)):6.1f} ms")
+        print(f"  RawPage         {best(lambda i=items: RawPage(i)):6.1f} ms")
+        models = parse_items(model, items, "c", item_key)
+        print(f"  archive         {best(lambda m=models, i=items: archive(m, i)):6.1f} ms")
     text = texts["listsnapshotsresponse"]
     print(f"listsnapshotsresponse: {len(text) / 1e6:.2f} MB")
     print(f"  clean_json_text {best(lambda: clean_json_text(text)):6.1f} ms")

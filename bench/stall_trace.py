@@ -9,8 +9,9 @@ code it was spent in, and the full garbage collections (gc.callbacks) with their
 `--census`: the types in the collector's oldest generation at the first full passes.
 `--cpu`: instead, the CPU time of this thread per loop pass and per callback (task steps
 named by their coroutine, with the GC time inside): what the stalls would be on a quiet
-machine, as a pass runs every callback that is ready; `--profile-steps` adds a cProfile of
-every step over 50 ms (slow).
+machine, as a pass runs every callback that is ready; the stacks sampled in a step over
+`--explain-ms` (30) are shown beside it; `--profile-steps` adds a cProfile of every step
+over `--explain-ms` (slow).
 
 A diagnostic, not a figure of issue 13 (`loop_stall_*` come from load_bench.py): the
 sampler takes the GIL from the loop thread every few ms, so stalls read a little longer.
@@ -44,6 +45,7 @@ from atlas_tui.sim.process import SimProcess
 
 TICK = 0.005
 LATE = 0.010  # the heartbeat this late: sample the stack
+EXPLAIN_MS = 30.0  # --cpu: the stacks sampled in a callback that took longer (--explain-ms)
 
 
 class CpuTracer:
@@ -59,6 +61,7 @@ class CpuTracer:
         self._gc_t = 0.0
         self.since: float | None = None
         self.samples: list[tuple[str, ...]] = []
+        self.gcs: list[tuple[int, float]] = []  # (generation, CPU s), load and refresh
 
     def install(self) -> None:
         import asyncio.base_events as base_events
@@ -69,6 +72,7 @@ class CpuTracer:
         run_once = base_events.BaseEventLoop._run_once
 
         profiling = "--profile-steps" in sys.argv
+        explain_s = EXPLAIN_MS / 1000
 
         def handle_run(handle: Any) -> None:
             t = time.thread_time()
@@ -84,14 +88,14 @@ class CpuTracer:
                 run(handle)
             tracer.since = None
             spent = time.thread_time() - t
-            if profiling and spent > 0.05 and tracer.phase != "after":
+            if profiling and spent > explain_s and tracer.phase != "after":
                 out = io.StringIO()
                 pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(12)
                 print(f"--- step of {spent * 1000:.0f} ms ({tracer.phase}), gc "
                       f"{tracer.gc_s * 1000:.0f} ms:", _describe(handle))
                 print("\n".join(out.getvalue().splitlines()[6:22]))
             what = _describe(handle)
-            if spent > 0.03 and tracer.samples:
+            if spent > explain_s and tracer.samples:
                 where = collections.Counter(_own(s) for s in tracer.samples)
                 what += " {" + "; ".join(f"{n}x {w}" for w, n in where.most_common(3)) + "}"
             if tracer.gc_s > 0.002:
@@ -102,7 +106,10 @@ class CpuTracer:
             if phase == "start":
                 tracer._gc_t = time.thread_time()
             else:
-                tracer.gc_s += time.thread_time() - tracer._gc_t
+                spent = time.thread_time() - tracer._gc_t
+                tracer.gc_s += spent
+                if tracer.phase != "after":
+                    tracer.gcs.append((info["generation"], spent))
 
         gc.callbacks.append(on_gc)
         main = threading.get_ident()
@@ -111,7 +118,7 @@ class CpuTracer:
             while True:
                 time.sleep(0.003)
                 since = tracer.since
-                if since is not None and time.monotonic() - since > 0.015:
+                if since is not None and time.monotonic() - since > min(0.015, explain_s / 2):
                     frame = sys._current_frames().get(main)
                     if frame is not None:
                         tracer.samples.append(tuple(
@@ -131,6 +138,12 @@ class CpuTracer:
         base_events.BaseEventLoop._run_once = loop_run_once  # type: ignore[method-assign]
 
     def report(self, top: int) -> None:
+        for gen in (0, 1, 2):
+            times = sorted(t for g, t in self.gcs if g == gen)
+            if times:
+                print(f"gc gen{gen}: {len(times)} passes, {sum(times) * 1000:.0f} ms in all, "
+                      f"median {times[len(times) // 2] * 1000:.2f} ms, "
+                      f"worst {times[-1] * 1000:.1f} ms")
         for phase in ("load", "refresh"):
             its = sorted((i for i in self.iterations if i[1] == phase), reverse=True)
             print(f"\n=== {phase}: loop iterations by CPU (ms), {len(its)} over 8 ms")
@@ -295,7 +308,10 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true",
                         help="CPU time per loop iteration, not wall-clock stalls")
     parser.add_argument("--census", action="store_true", help="types in gen 2 at a full GC")
+    parser.add_argument("--explain-ms", type=float, default=EXPLAIN_MS,
+                        help="with --cpu: show where callbacks over this long were sampled")
     args = parser.parse_args()
+    globals()["EXPLAIN_MS"] = args.explain_ms
     with SimProcess(seed=args.seed, speed=0) as sim, tempfile.TemporaryDirectory() as state:
         os.environ["ATLAS_TUI_STATE_DIR"] = state
         creds = (sim.endpoint, sim.api_key, sim.secret_key)

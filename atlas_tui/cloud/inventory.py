@@ -43,7 +43,8 @@ class _Strings:
     string objects are shared. About 6 µs per dict of 40 fields."""
 
     def __init__(self) -> None:
-        self._same = {}.setdefault  # type: ignore[var-annotated]
+        self.table: dict[Any, Any] = {}
+        self._same = self.table.setdefault
 
     def share(self, value: Any) -> Any:
         """`value` with its strings shared: a dict is rebuilt (its keys shared too, so that
@@ -66,6 +67,65 @@ class _Strings:
 
 _CONTAINERS_AND_STR = (str, dict, list)
 _INTERVAL_NAME = {name: name for name in INTERVAL_NAMES}
+
+# Raw items shared per loop pass: a page of 500 instances is ~10 ms of `share` (more on a
+# loaded machine), which with the page's models in the same pass made the longest stalls of
+# a load at 10,000 instances. A page's items are shared, archived (`RawPage`, ~3 ms) and
+# built into models (~3 ms) in separate turns (cloud/turns.py).
+SHARE_CHUNK = 100
+
+
+# Entries dropped per turn by `_drop`: a load's string table (every distinct string of its
+# pages, ~1,000,000 at 30,000 instances) or its snapshot ids (900,000), freed when the load
+# ends, are 40-150 ms of deallocation in one piece.
+DROP_CHUNK = 10_000
+
+
+async def _drop(table: dict[Any, Any] | set[Any]) -> None:
+    """Empty `table`, `DROP_CHUNK` entries per turn."""
+    pop = table.popitem if isinstance(table, dict) else table.pop
+    while table:
+        async with turns.turn():
+            for _ in range(min(DROP_CHUNK, len(table))):
+                pop()
+
+
+async def _shared(strings: _Strings, page: list[Raw]) -> list[Raw]:
+    """`[strings.share(raw) for raw in page]`, `SHARE_CHUNK` items per turn."""
+    share = strings.share
+    raws: list[Raw] = []
+    for at in range(0, len(page), SHARE_CHUNK):
+        async with turns.turn():
+            raws += [share(raw) for raw in page[at:at + SHARE_CHUNK]]
+    return raws
+
+
+class _IdSet:
+    """A set of ids grown one at a time to 100,000s, in `SHARDS` sets by hash. One set doubles
+    its table as it grows, re-inserting every id in one piece: at 314,000 snapshot ids that
+    is ~40 ms, at 629,000 ~100 ms, an event loop stalled that long. A shard's growth costs a
+    `SHARDS`th of that, for the same memory."""
+
+    SHARDS = 64
+
+    def __init__(self) -> None:
+        self._shards: list[set[str]] = [set() for _ in range(self.SHARDS)]
+
+    def add(self, ident: str) -> bool:
+        """Add `ident`; False if it was there already."""
+        shard = self._shards[hash(ident) % self.SHARDS]
+        if ident in shard:
+            return False
+        shard.add(ident)
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(shard) for shard in self._shards)
+
+    async def drop(self) -> None:
+        """Empty it a chunk per turn (`_drop`)."""
+        for shard in self._shards:
+            await _drop(shard)
 
 
 class SnapshotStats(msgspec.Struct, gc=False):
@@ -233,12 +293,11 @@ class Inventory:
                 task.cancel()
             raise
 
-    def _models(self, model: type[_M], raws: list[Raw], command: str, key: str,
+    def _models(self, model: type[_M], raws: list[Raw], page: RawPage, command: str, key: str,
                 previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
-        """The models of one page, its raw dicts archived (raw_archive.py), or those of the
-        previous inventory's page that archived to the same bytes (the same items exactly,
-        checked when that page was parsed)."""
-        page = RawPage(raws)
+        """The models of one page, its raw dicts archived as `page` (raw_archive.py), or
+        those of the previous inventory's page that archived to the same bytes (the same
+        items exactly, checked when that page was parsed)."""
         same = previous.get(page.blob)
         if same is not None:
             page, models = same
@@ -253,32 +312,41 @@ class Inventory:
                         previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
-            async with turns.turn():  # ~15 ms a page: one such piece per loop pass
-                raws = [strings.share(raw) for raw in page]
-                vms = self._models(VirtualMachine, raws, "listVirtualMachines",
+            raws = await _shared(strings, page)
+            del page
+            async with turns.turn():
+                archived = RawPage(raws)
+            async with turns.turn():
+                vms = self._models(VirtualMachine, raws, archived, "listVirtualMachines",
                                    "virtualmachine", previous)
-                del page, raws
+                del raws, archived
                 for vm in vms:
                     self.vms[vm.id] = vm
                 long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
                 on_update("vms")
         self.loaded.add("vms")
         on_update("vms")
+        await _drop(strings.table)
 
     async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None],
                             previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
         strings = _Strings()
         async for page in client.pages("listVolumes", "volume", listall=True):
+            raws = await _shared(strings, page)
+            del page
             async with turns.turn():
-                raws = [strings.share(raw) for raw in page]
-                volumes = self._models(Volume, raws, "listVolumes", "volume", previous)
-                del page, raws
+                archived = RawPage(raws)
+            async with turns.turn():
+                volumes = self._models(Volume, raws, archived, "listVolumes", "volume",
+                                       previous)
+                del raws, archived
                 for volume in volumes:
                     self.volumes[volume.id] = volume
                 long_lived.settle()
                 on_update("volumes")
         self.loaded.add("volumes")
         on_update("volumes")
+        await _drop(strings.table)
 
     async def _load_policies(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         policies = await client.all_snapshot_policies(self.volumes)
@@ -296,21 +364,21 @@ class Inventory:
         # their hashes (~14 MB less at 300,000 snapshots): two ids sharing a hash would drop
         # a snapshot from a count, and identity is the id. A UUID as its 128-bit number would
         # be exact and smaller, but checking the form costs ~1 µs an id (0.3 s a load).
-        seen: set[str] = set()
+        seen = _IdSet()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
                                        listall=True):
             for snap in page:
-                if snap.id in seen:
+                if not seen.add(snap.id):
                     continue
-                seen.add(snap.id)
                 stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
         self.stats_by_volume = stats
         self.loaded.add("snapshots")
         on_update("snapshots")
+        await seen.drop()
 
     # -- views ------------------------------------------------------------------------
 

@@ -38,3 +38,15 @@ async def test_a_turn_that_raises_lets_the_next_one_run() -> None:
     results = await asyncio.gather(failing(), after(), return_exceptions=True)
     assert isinstance(results[0], ValueError)
     assert results[1] == "ran"
+
+
+async def test_a_turn_does_not_run_in_the_pass_of_the_code_before_it() -> None:
+    """A slice's body must not add to whatever its task ran just before (a table's rows set,
+    the next list started): the body starts in a later pass."""
+    loop = asyncio.get_running_loop()
+    events: list[str] = []
+    events.append("before")
+    loop.call_soon(events.append, "next pass")
+    async with turns.turn():
+        events.append("body")
+    assert events == ["before", "next pass", "body"]

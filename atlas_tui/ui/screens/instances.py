@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from atlas_tui.cloud import turns
 from atlas_tui.cloud.api.models import Volume
 from atlas_tui.cloud.inventory import InstanceRow, Inventory, SnapshotStats
 from atlas_tui.cloud.jobs import TrackedJob
@@ -93,12 +94,15 @@ async def _orphan_stats(inventory: Inventory) -> SnapshotStats:
     if "volumes" not in inventory.loaded:
         return total
     volumes = inventory.volumes
+    stats = inventory.stats_by_volume
 
-    def see(item: tuple[str, SnapshotStats]) -> None:
-        if item[0] not in volumes:
-            total.merge(item[1])
+    def see(volume_id: str) -> None:
+        if volume_id not in volumes:
+            total.merge(stats[volume_id])
 
-    await sliced(see, list(inventory.stats_by_volume.items()))
+    # The keys, not the items: 90,000 (key, stats) tuples at 30,000 instances were made and
+    # freed in one piece each (~10-30 ms).
+    await sliced(see, list(stats))
     return total
 
 
@@ -321,11 +325,13 @@ class InstancesScreen(ActingScreen):
         table_rows = await sliced(table_row, rows, keep=True)
         search = await sliced(TableModel.search_text, table_rows)
         summary = await self._summary(counts, inventory)
-        if fill != self._fills:
-            return []
-        quiet_update(self.query_one("#summary", Static), summary)
-        return [*await self.query_one("#instances", FastTable).set_rows_sliced(table_rows,
-                                                                               search)]
+        # Setting the rows (an index of every key, the widths, a repaint) is a piece of its
+        # own: ~5-15 ms at 30,000 rows, after the last slice of the summary.
+        async with turns.turn():
+            if fill != self._fills:
+                return []
+            quiet_update(self.query_one("#summary", Static), summary)
+            return [*self.query_one("#instances", FastTable).replace_rows(table_rows, search)]
 
     async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
         parts = [f"{counts.rows} instances"]

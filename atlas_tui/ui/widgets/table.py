@@ -394,6 +394,11 @@ class FastTable(ScrollView, can_focus=True):
         (in a worker of its own)."""
         if search is None:
             search = await sliced(TableModel.search_text, rows)
+        return self.replace_rows(rows, search)
+
+    def replace_rows(self, rows: list[Row], search: list[str]) -> list[Row]:
+        """`set_rows` with the search texts built; returns the rows replaced, still alive
+        (see `set_rows_sliced`)."""
         replaced = list(self.model.rows)  # keeps them alive past set_rows
         self.set_rows(rows, search=search)
         return replaced

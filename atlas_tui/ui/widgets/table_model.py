@@ -287,7 +287,8 @@ class TableModel:
         elif len(search) != len(self.rows):
             raise ValueError(f"{len(search)} search texts for {len(self.rows)} rows")
         self._search = search
-        self.marked.intersection_update(self._index)
+        if self.marked:  # with none, intersection_update still walks every key
+            self.marked.intersection_update(self._index)
         self._natural = None
         self.generation += 1
         self._resort()
