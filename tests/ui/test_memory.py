@@ -12,6 +12,7 @@ from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
+from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
 from tests.ui.helpers import loaded, press_and_reload, session_of, until
 
@@ -33,6 +34,9 @@ async def test_reloads_and_a_popped_screen_free_the_old_inventories(sim: SimServ
         await press_and_reload(pilot, protection, "r")
         old.append(weakref.ref(session_of(app).inventory))
         popped = weakref.ref(protection)
+        table = protection.query_one(FastTable)
+        shown = table.model.rows  # the list of the rows it showed
+        assert len(shown) >= len(sim.state.volumes) > 0
         del protection
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, InstancesScreen))
@@ -44,3 +48,6 @@ async def test_reloads_and_a_popped_screen_free_the_old_inventories(sim: SimServ
         if screen is not None:
             assert screen.inventory is None and screen.rows == []
         assert all(ref() is None for ref in old)
+        # Its table too: unmounted before the screen, it dropped its rows (each one freed).
+        assert table.model.row_count == 0
+        await until(pilot, lambda: not shown)

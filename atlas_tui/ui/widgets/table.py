@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from atlas_tui.ui.slices import sliced
+from atlas_tui.ui.slices import release, sliced
 from atlas_tui.ui.widgets.quiet import same_content
 from atlas_tui.ui.widgets.table_model import (
     Align,
@@ -295,6 +295,17 @@ class FastTable(ScrollView, can_focus=True):
             self.model.set_rows(rows)
             self._last_cursor_key = self.model.cursor_key
             self._sync_virtual_size()
+
+    def on_unmount(self) -> None:
+        # A screen's widgets are unmounted before the screen (its own on_unmount can no
+        # longer query them), and a popped screen may live on, frozen (cloud/long_lived.py):
+        # the table drops its rows itself, or 30,000 rows of a popped list live until exit.
+        # Freed a slice at a time by a worker of the app (this widget's are cancelled).
+        rows = self.model.rows
+        self.model.set_rows([])
+        self._strips.clear()
+        if rows:
+            self.app.run_worker(release(rows), group="release", exit_on_error=False)
 
     # -- public API ----------------------------------------------------------------------
 
