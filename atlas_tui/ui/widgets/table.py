@@ -81,10 +81,10 @@ def cut_middle(text: str, width: int) -> str:
 
 
 def _cut_text_middle(text: Text, width: int) -> Text:
-    """`cut_middle` for a Rich Text, keeping the styles of what is kept."""
+    """`cut_middle` for a Rich Text, keeping the styles of what is kept: a new Text."""
     plain = text.plain
     if cell_len(plain) <= width or width <= 2:
-        return text
+        return text.copy()  # the caller pads and cuts it: never the row's own cell
     head, tail = _middle_widths(width)
     start = len(plain) - len(_tail(plain, tail))
     kept_head, taken = 0, 0
