@@ -592,3 +592,23 @@ def test_sort_key_lower_sorts_names_without_lower_case_copies() -> None:
     assert [model.row_at(p).key for p in range(5)] == ["Alpha", "alpha", "beta", "Beta",
                                                         "gamma"]
     assert model.rows[1].values is not None and model.rows[1].values[0] is model.rows[1].key
+
+
+def test_reuse_keeps_an_unchanged_row_and_its_search_text() -> None:
+    columns = [Column("name", "NAME"), Column("state", "STATE")]
+    model = TableModel(columns, [Row("a", ("web", shared_text("ok", "green")), ("web", 1)),
+                                 Row("b", ("db", Text("Error", style="red")), ("db", 2))])
+    held_a, held_b = model.rows
+    same_a = model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1)))
+    same_b = model.reuse(Row("b", ("db", Text("Error", style="red")), ("db", 2)))
+    assert same_a is held_a and same_b is held_b  # equal cells, even a Text built anew
+    assert model.known_search_text(same_a) is model._search[0]
+    changed = Row("a", ("web", shared_text("ok", "green")), ("web", 3))  # sorts differently
+    restyled = Row("b", ("db", Text("Error", style="bold red")), ("db", 2))
+    new = Row("c", ("c", "x"), ("c", 0))
+    assert model.reuse(changed) is changed and model.reuse(restyled) is restyled
+    assert model.reuse(new) is new
+    assert model.known_search_text(restyled) == "db\nerror"
+    model.set_rows([model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1))),
+                    restyled])
+    assert model.rows[0] is held_a and model.get_row("b") is restyled

@@ -25,7 +25,7 @@ from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.slices import release, sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
-from atlas_tui.ui.widgets.table_model import Column, Row, TableModel, shared, shared_text
+from atlas_tui.ui.widgets.table_model import Column, Row, shared, shared_text
 
 COLUMNS = [
     Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle",
@@ -315,14 +315,16 @@ class InstancesScreen(ActingScreen):
         with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         counts = _Counts()
+        model = self.query_one("#instances", FastTable).model
+        reuse = model.reuse  # an unchanged row: the one shown (one copy at a reload's peak)
 
         def table_row(r: InstanceRow) -> Row:
             flag = vm_flags(r.vm.id, with_disk_0, restore_flag(r.vm.id))
             counts.see(r, flag)
-            return instance_row(r, inventory, now, exact, flag, stuck_after)
+            return reuse(instance_row(r, inventory, now, exact, flag, stuck_after))
 
         table_rows = await sliced(table_row, rows, keep=True)
-        search = await sliced(TableModel.search_text, table_rows)
+        search = await sliced(model.known_search_text, table_rows)
         summary = await self._summary(counts, inventory)
         if fill != self._fills:
             return []

@@ -155,6 +155,8 @@ class ProtectionScreen(BrowseScreen):
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         stats = self.inventory.stats_by_volume if self.inventory is not None else {}
         drills = load_results()
+        table = self.query_one(FastTable)
+        reuse = table.model.reuse  # an unchanged row: the one shown (one copy at the peak)
         for order, r in enumerate(self.rows):
             # Shared texts and cells: 30,000 rows (90,000 at the largest seed) read few.
             newest: str | Text = shared(fmt.age(r.newest, now, exact=exact))
@@ -179,8 +181,8 @@ class ProtectionScreen(BrowseScreen):
                 cells.append(("≥ " + cost) if r.unsized and r.bytes else
                              "—" if r.unsized else cost)
                 values.append(r.bytes)
-            table_rows.append(Row(key=r.key, cells=tuple(cells), values=tuple(values)))
-        self.query_one(FastTable).set_rows(table_rows)
+            table_rows.append(reuse(Row(key=r.key, cells=tuple(cells), values=tuple(values))))
+        table.set_rows(table_rows, search=[table.model.known_search_text(r) for r in table_rows])
         self._summary()
         self._note()
 
