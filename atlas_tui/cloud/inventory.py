@@ -30,6 +30,7 @@ from atlas_tui.cloud.api.models import (
     parse_items,
 )
 from atlas_tui.cloud.raw_archive import RawPage, archive
+from atlas_tui.cloud.seen_ids import SeenIds
 from atlas_tui.cloud.sizes import stored_bytes
 
 _M = TypeVar("_M", VirtualMachine, Volume)
@@ -292,20 +293,17 @@ class Inventory:
 
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
-        # The ids seen, against a list that shifts while it is paged. The ids themselves, not
-        # their hashes (~14 MB less at 300,000 snapshots): two ids sharing a hash would drop
-        # a snapshot from a count, and identity is the id. A UUID as its 128-bit number would
-        # be exact and smaller, but checking the form costs ~1 µs an id (0.3 s a load).
-        seen: set[str] = set()
+        # The ids seen, against a list that shifts while it is paged: the ids themselves (a
+        # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
+        # could share (identity is the id).
+        seen = SeenIds()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
                                        listall=True):
-            for snap in page:
-                if snap.id in seen:
-                    continue
-                seen.add(snap.id)
-                stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
+            for snap, new in zip(page, seen.fresh([snap.id for snap in page]), strict=True):
+                if new:
+                    stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
         self.stats_by_volume = stats
