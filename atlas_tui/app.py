@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -162,8 +164,12 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         *,
         profile: Profile | None = None,
         settings: Settings | None = None,
+        job_clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`job_clock`: the monotonic clock jobs are timed by (their elapsed seconds); the
+        demo's scenes give the simulator's frozen one, so their pictures hold no wall time."""
         super().__init__()
+        self._job_clock = job_clock
         use_readable_monochrome(self)  # NO_COLOR: grey, but never grey on near-black
         self.launch = launch or Launch()
         self._given_profile = profile
@@ -411,7 +417,8 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
     def _start_tracker(self, session: Session) -> None:
         """One tracker for the session, owned here so no screen can lose a job."""
         tracker = JobTracker(
-            session.client, stuck_after=timedelta(minutes=self.settings.stuck_after_minutes)
+            session.client, stuck_after=timedelta(minutes=self.settings.stuck_after_minutes),
+            clock=self._job_clock,
         )
         tracker.on_finished(self._job_finished)
         tracker.subscribe(self._job_changed)
@@ -512,6 +519,24 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         where = f"details in {log.path}" if written else "the error log could not be written"
         self.notify(f"{what} failed: {log.safe(describe(error))} ({where})",
                     title="Unexpected error", severity="error", markup=False, timeout=15)
+
+    def _fatal_error(self) -> None:
+        """A bug outside a worker (a message handler, a binding's action) reached Textual.
+        Textual must stop the app then (the node that raised no longer takes messages), and
+        would print a traceback with every frame's locals: a secret key held in a local, or a
+        name from the server, would reach the terminal. Instead the traceback goes to
+        errors.log, redacted like every entry there, and the terminal gets two lines."""
+        error = sys.exc_info()[1] or self._exception
+        self.bell()
+        log = self.error_log
+        written = error is not None and log.write("atlas-tui stopped", describe(error), error)
+        where = f"Details are in {log.path}." if written else "The error log could not be written."
+        self._exit_renderables.append(Text(
+            f"atlas-tui stopped on an unexpected error (a bug): "
+            f"{log.safe(describe(error)) if error is not None else 'unknown'}\n{where}\n"
+            "A restore that was running keeps its journal: the next start offers to resume "
+            "or roll it back."))
+        self._close_messages_no_wait()
 
     def work_failed(self, name: str, error: BaseException) -> None:
         if name == "connect":  # a bug while connecting: "connecting…" must not stay up

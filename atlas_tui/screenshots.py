@@ -75,10 +75,13 @@ def demo_sim() -> SimServer:
                      start=FROZEN_AT, date_header=True)
 
 
-def demo_app(endpoint: str, **launch: Any) -> AtlasApp:
-    profile = Profile(name="demo", url=endpoint, api_key=DEMO_API_KEY,
+def demo_app(sim: SimServer, **launch: Any) -> AtlasApp:
+    """The app on the demo `sim`, its jobs timed by the simulator's clock: the scenes stop
+    and advance that clock, so a job's elapsed seconds read the same on every run."""
+    profile = Profile(name="demo", url=sim.endpoint, api_key=DEMO_API_KEY,
                       secret_key=DEMO_SECRET_KEY, source=DEMO_SOURCE)
-    return AtlasApp(Launch(**launch), profile=profile, settings=Settings())
+    return AtlasApp(Launch(**launch), profile=profile, settings=Settings(),
+                    job_clock=lambda: sim.clock.now().timestamp())
 
 
 async def _home(pilot: Pilot) -> None:
@@ -446,7 +449,21 @@ async def play(name: str, pilot: Pilot, sim: SimServer) -> None:
         await SIM_SCENES[name](pilot, sim)
     else:
         await SCENES[name](pilot)
+    await _lists_settled(pilot)
     await _steady_cursor(pilot)
+
+
+async def _lists_settled(pilot: Pilot) -> None:
+    """No list on the stack still loading: a reload a job started (the jobs the app finds
+    at connect) says "loading…" only when it runs slowly, so a busy machine would draw it."""
+
+    def settled() -> bool:
+        return not any(isinstance(screen, BrowseScreen) and screen.loading_now
+                       for screen in pilot.app.screen_stack)
+
+    if not settled():
+        await _until(pilot, settled, what="the lists to finish loading")
+        await pilot.pause(0.1)  # the breadcrumb's repaint
 
 
 async def _steady_cursor(pilot: Pilot) -> None:
@@ -489,7 +506,7 @@ async def _shoot_one(outdir: Path, name: str) -> Path:
     sim = demo_sim()  # a fresh demo per scene: scenes that act change nothing else
     await sim.start()
     try:
-        app = demo_app(sim.endpoint)
+        app = demo_app(sim)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await play(name, pilot, sim)
             path = outdir / f"{name}.svg"

@@ -1,6 +1,7 @@
 """The app as a program in a real pseudo-terminal (80x24, TERM=xterm-256color), read back
-through a terminal emulator (pyte), as `tests/test_terminal.py` does: what a user over SSH
-gets. `python -m atlas_tui` is started with `pty.fork()`, pointed at the simulator with the
+through a terminal emulator (pyte), with the harness of `tests/test_terminal.py`
+(`tests/pty_terminal.py`): what a user over SSH gets. `python -m atlas_tui` is started
+with `pty.fork()`, pointed at the simulator with the
 CLOUDSTACK_* variables, its settings at their defaults (empty config and state directories).
 
 Figures:
@@ -34,23 +35,18 @@ Figures:
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
-import signal
-import struct
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any
 
 from common import ROOT, filter_query, pct
 
-ROWS, COLS = 24, 80
+from tests.pty_terminal import Terminal, running
+
 SETTLE_S = 0.4
 MISS_S = 3.0
 QUIET_SETTINGS = "refresh_seconds = 3600\n"
@@ -60,124 +56,26 @@ SCREENS = ("instances", "volumes", "policies", "snapshots", "protection", "jobs"
 IDLE_ORDER = ("volumes", "policies", "snapshots", "protection", "jobs", "restores", "instances")
 
 
-class Terminal:
-    def __init__(self, fd: int, pid: int) -> None:
-        import pyte
-
-        self.fd = fd
-        self.pid = pid
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        self.written = 0  # bytes the program wrote
-        self.read_at = 0.0  # monotonic time of the last read that returned bytes
-
-    def read_once(self, timeout: float) -> bool:
-        """Read what the program wrote (waiting up to `timeout` for the first bytes), then
-        parse it. `read_at` is stamped when the bytes are in, before pyte parses them: a
-        terminal's own parsing (~1 ms for a frame in xterm, 5-15 ms in pyte) is not the
-        app's latency. A frame larger than the pty's buffer (4 KB) comes in several reads:
-        all that is there is read before any of it is parsed, so parsing one part does not
-        delay the stamp of the next."""
-        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
-        if not ready:
-            return False
-        chunks: list[bytes] = []
-        while ready:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-            self.read_at = time.monotonic()
-            ready, _, _ = select.select([self.fd], [], [], 0.001)
-        data = b"".join(chunks)
-        self.written += len(data)
-        self.stream.feed(data)
-        return bool(data)
-
-    def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            self.read_once(left)
-
-    def until(self, condition: Callable[[], bool], timeout: float) -> float | None:
-        """Read until `condition()` holds; the monotonic time of the read that made it hold
-        (when its bytes were in, see `read_once`)."""
-        end = time.monotonic() + timeout
-        if condition():
-            return time.monotonic()
-        while (left := end - time.monotonic()) > 0:
-            if self.read_once(left) and condition():
-                return self.read_at
-        return None
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> float:
-        when = self.until(condition, timeout)
-        if when is None:
-            raise SystemExit(f"pty: timed out waiting for {what}; screen:\n{self.text()}")
-        return when
-
-    def lines(self) -> list[str]:
-        return list(self.screen.display)
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def steady(self) -> tuple[str, ...]:
-        """Which rows show, and what the filter bar says: the first 12 columns of every line
-        (the NAME column; the bar's text) but the breadcrumb's (its "updated N s ago" and
-        the "3 minutes ago" cells move on their own)."""
-        lines = self.lines()
-        return tuple(line[:12] for line in lines[:1] + lines[2:])
-
-    def settled(self, timeout: float = 10) -> tuple[str, ...]:
-        """The screen once it has not changed for SETTLE_S."""
-        end = time.monotonic() + timeout
-        last, since = self.steady(), time.monotonic()
-        while time.monotonic() < end:
-            self.read_once(0.02)
-            now = self.steady()
-            if now != last:
-                last, since = now, time.monotonic()
-            elif time.monotonic() - since >= SETTLE_S:
-                return now
-        raise SystemExit(f"pty: the screen never settled:\n{self.text()}")
-
-    def send(self, data: bytes) -> float:
-        """Write a key's bytes; the monotonic time just before the write."""
-        start = time.monotonic()
-        os.write(self.fd, data)
-        return start
-
-    def peak_rss_mb(self) -> float:
-        with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+def steady(term: Terminal) -> tuple[str, ...]:
+    """Which rows show, and what the filter bar says: the first 12 columns of every line
+    (the NAME column; the bar's text) but the breadcrumb's (its "updated N s ago" and
+    the "3 minutes ago" cells move on their own)."""
+    lines = term.lines()
+    return tuple(line[:12] for line in lines[:1] + lines[2:])
 
 
-@contextmanager
-def running(env: dict[str, str]) -> Iterator[Terminal]:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the program, as a user starts it
-        try:
-            os.chdir(env["HOME"])
-            os.execvpe(sys.executable, [sys.executable, "-m", "atlas_tui"], env)
-        finally:
-            os._exit(127)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-    term = Terminal(fd, pid)
-    try:
-        yield term
-    finally:
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        os.close(fd)
+def settled(term: Terminal, timeout: float = 10) -> tuple[str, ...]:
+    """The screen once it has not changed for SETTLE_S."""
+    end = time.monotonic() + timeout
+    last, since = steady(term), time.monotonic()
+    while time.monotonic() < end:
+        term.read_once(0.02)
+        now = steady(term)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= SETTLE_S:
+            return now
+    raise SystemExit(f"pty: the screen never settled:\n{term.text()}")
 
 
 def loaded(term: Terminal, crumb: str) -> Callable[[], bool]:
@@ -193,34 +91,34 @@ KEYS = {"backspace": b"\x7f", "enter": b"\r", "escape": b"\x1b"}
 
 
 def measure_filter(term: Terminal, query: str, rounds: int) -> dict[str, Any]:
-    term.send(b"/")
+    term.write(b"/")
     term.wait_for(lambda: any(line.startswith("▊  ") for line in term.lines()), "the filter bar")
-    term.settled()
+    settled(term)
     steps = [ch.encode() for ch in query] + [KEYS["backspace"]] * len(query)
     # Two untimed rounds first: a warm-up (it leaves the table scrolled where every later
     # round leaves it), then what the screen shows once settled after each key.
     expected: list[tuple[str, ...]] = []
     for calibrating in (False, True):
         for key in steps:
-            term.send(key)
-            screen = term.settled()
+            term.write(key)
+            screen = settled(term)
             if calibrating:
                 expected.append(screen)
     samples: list[float] = []
     misses = 0
     for _ in range(rounds):
         for key, screen in zip(steps, expected, strict=True):
-            sent = term.send(key)
-            shown = term.until(lambda screen=screen: term.steady() == screen, MISS_S)
+            sent = term.write(key)
+            shown = term.until(lambda screen=screen: steady(term) == screen, MISS_S)
             if shown is None:
                 misses += 1
                 if os.environ.get("BENCH_DEBUG"):
                     print("MISS", key, "\n".join(screen), "\n---\n", term.text())
-                term.settled()
+                settled(term)
             else:
                 samples.append((shown - sent) * 1000)
             term.pump(0.03)  # the key's trailing output (cursor), before the next key
-    term.send(KEYS["escape"])  # clears the filter, focus back to the table
+    term.write(KEYS["escape"])  # clears the filter, focus back to the table
     term.wait_for(lambda: not any(line.startswith("▊  ") for line in term.lines()),
                   "the filter bar to close")
     return {"filter_pty_ms_p50": pct(samples, 50), "filter_pty_ms_p95": pct(samples, 95),
@@ -249,11 +147,11 @@ def idle_bytes(term: Terminal, idle_s: float) -> float:
 
 
 def jump(term: Terminal, text: str) -> None:
-    term.send(b":")
+    term.write(b":")
     term.wait_for(lambda: "jump:" in term.text(), "the jump bar", timeout=10)
-    term.send(text.encode())
+    term.write(text.encode())
     term.pump(0.3)
-    term.send(KEYS["enter"])
+    term.write(KEYS["enter"])
 
 
 def open_screen(term: Terminal, name: str, stack: list[str]) -> None:
@@ -264,22 +162,22 @@ def open_screen(term: Terminal, name: str, stack: list[str]) -> None:
     if name == "volumes":
         jump(term, "vm vm-00000")
     elif name == "policies":
-        term.send(b"p")
+        term.write(b"p")
     elif name == "snapshots":
         while stack and stack[-1] != "volumes":  # back to the volumes
-            term.send(KEYS["escape"])
+            term.write(KEYS["escape"])
             term.pump(0.5)
             stack.pop()
-        term.send(KEYS["enter"])
+        term.write(KEYS["enter"])
     elif name == "instances":
         while stack:
-            term.send(KEYS["escape"])
+            term.write(KEYS["escape"])
             term.pump(0.5)
             stack.pop()
         for _ in range(3):  # an escape that a busy app took for the start of a sequence
             if term.until(loaded(term, name), 5) is not None:
                 break
-            term.send(KEYS["escape"])
+            term.write(KEYS["escape"])
     else:
         jump(term, name)
     if name != "instances":
@@ -308,7 +206,7 @@ def app_in_pty(endpoint: str, api_key: str, secret_key: str,
                       encoding="utf-8") as out:
                 out.write(settings)
         started = time.monotonic()
-        with running(env) as term:
+        with running([], env, cwd=home) as term:
             yield term, started
 
 
@@ -322,7 +220,7 @@ def measure_pty(endpoint: str, api_key: str, secret_key: str, vms: int, *,
         figures["rss_after_load_mb"] = term.peak_rss_mb()
         figures.update(measure_filter(term, filter_query(vms), rounds))
         figures["rss_mb"] = term.peak_rss_mb()
-        term.send(b"\x11")  # ctrl+q
+        term.write(b"\x11")  # ctrl+q
         term.until(lambda: False, 1.0)
     # Idle, with the default settings.
     with app_in_pty(endpoint, api_key, secret_key) as (term, started):
@@ -344,7 +242,7 @@ def measure_pty(endpoint: str, api_key: str, secret_key: str, vms: int, *,
             figures["idle_problems"] = problems
         figures["idle_s"] = idle_s
         figures["rss_mb"] = max(figures["rss_mb"], term.peak_rss_mb())
-        term.send(b"\x11")  # ctrl+q
+        term.write(b"\x11")  # ctrl+q
         term.until(lambda: False, 1.0)
     return figures
 

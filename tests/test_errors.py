@@ -1,6 +1,8 @@
 """One error path: a failure in any worker is a message saying what failed (with a hint) and
-an entry in errors.log in the state dir; nothing vanishes, nothing quits the app. Credentials
-in the endpoint never show; the audit log's failure is said once.
+an entry in errors.log in the state dir; nothing vanishes, nothing quits the app. A bug
+outside any worker (which Textual stops the app for) ends with a short message, its traceback
+in errors.log, never on the terminal with its locals. Credentials in the endpoint never show;
+the audit log's failure is said once.
 
 The failures are made by patching a method the worker calls to raise: the thing under test
 is what happens to the exception, not the cloud.
@@ -309,3 +311,37 @@ def test_work_labels_say_what_failed_in_the_users_words() -> None:
     assert labels.work_label("_send") == "Saving the policy"
     assert labels.work_label("refresh_data") == "Refresh data"
     assert labels.work_label("Snapshot my_VM-01") == "Snapshot my_VM-01"  # a title: as given
+
+
+async def test_a_bug_outside_a_worker_stops_the_app_with_a_message_and_no_locals(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An exception in a plain action (no worker to catch it) must stop the app (Textual has
+    stopped the node that raised), but the terminal gets what happened and where the details
+    are, not Textual's traceback with every frame's locals (a secret in a local would show);
+    errors.log gets the traceback, with the secret redacted."""
+    profile = profile_for(sim)
+    secret = profile.secret_key
+
+    def boom(self: InstancesScreen) -> None:
+        secret_in_a_local = secret  # what a crash in the signing code would hold
+        raise RuntimeError(f"boom in an action ({len(secret_in_a_local)})")
+
+    monkeypatch.setattr(InstancesScreen, "action_protection", boom)
+    app = app_for(profile)
+    with pytest.raises(RuntimeError, match="boom in an action"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot, InstancesScreen)
+            await pilot.press("P")
+            await pilot.pause(0.5)
+    assert app.return_code == 1
+    shown = " ".join(capsys.readouterr().err.split())  # what the terminal got, unwrapped
+    assert "atlas-tui stopped on an unexpected error (a bug): RuntimeError: boom in an action" \
+        in shown
+    assert f"Details are in {state_dir() / 'errors.log'}." in shown
+    assert "Traceback" not in shown
+    assert secret not in shown and "secret_in_a_local" not in shown  # no locals
+    log = error_log()
+    assert "atlas-tui stopped: RuntimeError: boom in an action" in log
+    assert "Traceback" in log and "boom" in log
+    assert secret not in log

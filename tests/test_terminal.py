@@ -8,106 +8,13 @@ seed it checks those bytes: no escape sequence from a name reaches the terminal.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import signal
-import struct
-import sys
-import termios
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
-import pyte
 import pytest
 
-ROWS, COLS = 24, 80
-
-
-class Terminal:
-    def __init__(self, fd: int, pid: int) -> None:
-        self.fd = fd
-        self.pid = pid
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        self.raw = bytearray()  # every byte the program wrote
-
-    def pump(self, seconds: float = 0.05) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if ready:
-                try:
-                    data = os.read(self.fd, 65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                self.raw += data
-                self.stream.feed(data)
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; screen:\n{self.text()}")
-            self.pump(0.1)
-
-    def send(self, data: bytes) -> None:
-        os.write(self.fd, data)
-        self.pump(0.2)
-
-    def row_of(self, word: str) -> int:
-        for y, line in enumerate(self.screen.display):
-            if word in line:
-                return y
-        raise AssertionError(f"{word!r} not on screen:\n{self.text()}")
-
-
-    def click(self, x: int, y: int) -> None:
-        """A left click at a 0-based cell, as xterm reports it with SGR mouse mode."""
-        self.send(f"\x1b[<0;{x + 1};{y + 1}M\x1b[<0;{x + 1};{y + 1}m".encode())
-
-    def alive(self) -> bool:
-        done, _status = os.waitpid(self.pid, os.WNOHANG)
-        return done == 0
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Iterator[Terminal]:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the program, as a user would start it
-        if cwd is not None:
-            os.chdir(cwd)
-        os.execvpe(sys.executable, [sys.executable, "-m", "atlas_tui", *args], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-    term = Terminal(fd, pid)
-    try:
-        yield term
-    finally:
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.close(fd)
-
-
-def exit_code(term: Terminal, timeout: float = 15) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        term.pump(0.1)
-        done, status = os.waitpid(term.pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-    return None
+from tests.pty_terminal import COLS, running
 
 
 @pytest.mark.slow
@@ -143,7 +50,7 @@ def test_demo_in_a_16_colour_no_color_terminal(tmp_path: Path) -> None:
         term.send(b"\r")  # open web-01
         term.wait_for(lambda: "web-01 › volumes" in term.text(), "the volumes of web-01")
         term.send(b"\x11")  # ctrl+q
-        assert exit_code(term) == 0
+        assert term.exit_code() == 0
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -188,7 +95,7 @@ def test_hostile_names_never_reach_the_terminal(tmp_path: Path) -> None:
     from atlas_tui.sim.seeds import HOSTILE_CLICK_FILE, HOSTILE_TITLE
 
     with running(["--demo", "--demo-seed", "hostile", "--demo-speed", "0", "--mouse"],
-                 _env(tmp_path), cwd=tmp_path) as term:
+                 _env(tmp_path), cwd=tmp_path, keep_raw=True) as term:
         term.wait_for(lambda: "x[/]y[" in term.text() and "updated" in term.text(),
                       "the instance list")
 
@@ -243,7 +150,7 @@ def test_hostile_names_never_reach_the_terminal(tmp_path: Path) -> None:
         still_running("jobs")
         assert term.screen.title != HOSTILE_TITLE
         term.send(b"\x11")  # ctrl+q
-        assert exit_code(term) == 0
+        assert term.exit_code() == 0
 
     clean_bytes(bytes(term.raw), "quitting")
     assert not list(tmp_path.rglob(f"*{HOSTILE_CLICK_FILE}*")), "a click wrote a file"
