@@ -224,8 +224,7 @@ class Inventory:
         pages = previous._pages if previous is not None else {}
         vm_task = asyncio.ensure_future(self._load_vms(client, on_update, pages))
         volume_task = asyncio.ensure_future(self._load_volumes(client, on_update, pages))
-        snapshot_task = asyncio.ensure_future(self._load_snapshots(
-            client, on_update, previous.stats_by_volume if previous is not None else {}))
+        snapshot_task = asyncio.ensure_future(self._load_snapshots(client, on_update))
         try:
             await volume_task
             # Policies come after volumes: old servers need the volume ids to list them.
@@ -234,6 +233,26 @@ class Inventory:
             for task in (vm_task, volume_task, snapshot_task):
                 task.cancel()
             raise
+        async with turns.turn():  # ~15 ms at 30,000 volumes
+            self._share_stats(previous.stats_by_volume if previous is not None else {})
+
+    def _share_stats(self, previous: dict[str, SnapshotStats]) -> None:
+        """Once volumes and snapshots are in: each volume's stats keyed by its volume's own
+        id string (not the copy each snapshot page decoded), without the volume's name (kept
+        for a deleted volume only: all that is left of it), and the stats that read as those
+        of `previous` (the inventory this one replaces, which screens hold until they
+        repaint) are those objects: one copy of an unchanged volume's stats, not one per
+        inventory alive."""
+        volumes = self.volumes
+        shared: dict[str, SnapshotStats] = {}
+        for volume_id, folded in self.stats_by_volume.items():
+            volume = volumes.get(volume_id)
+            if volume is not None:
+                volume_id = volume.id
+                folded.volume_name = ""
+            old = previous.get(volume_id)
+            shared[volume_id] = old if old is not None and old == folded else folded
+        self.stats_by_volume = shared
 
     def _models(self, model: type[_M], raws: list[Raw], command: str, key: str,
                 previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
@@ -292,12 +311,7 @@ class Inventory:
         self.loaded.add("policies")
         on_update("policies")
 
-    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None],
-                              previous: dict[str, SnapshotStats]) -> None:
-        """Fold every snapshot into its volume's stats. `previous`: the stats of the
-        inventory this one replaces: a volume whose stats came out the same takes those (the
-        screens still hold the old inventory: one copy of an unchanged volume's stats, not
-        one per inventory alive)."""
+    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
         # The ids seen, against a list that shifts while it is paged: the ids themselves (a
         # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
@@ -312,12 +326,6 @@ class Inventory:
                     stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
-        if previous:
-            async with turns.turn():  # ~10 ms at 30,000 volumes (a Struct == is C)
-                for volume_id, folded in stats.items():
-                    old = previous.get(volume_id)
-                    if old is not None and old == folded:
-                        stats[volume_id] = old
         self.stats_by_volume = stats
         self.loaded.add("snapshots")
         on_update("snapshots")

@@ -82,5 +82,11 @@ async def test_a_reload_shares_the_stats_of_volumes_whose_snapshots_read_the_sam
         assert after.physical_bytes == before.physical_bytes + 2**30
         same = {v for v, s in second.stats_by_volume.items() if s is first.stats_by_volume[v]}
         assert same == second.stats_by_volume.keys() - {volume}
+        # Keyed by the volume's own id string; a name kept only where the volume is gone.
+        for volume_id, stats in second.stats_by_volume.items():
+            present = second.volumes.get(volume_id)
+            assert (volume_id is present.id and stats.volume_name == "") if present \
+                else stats.volume_name == sim.state.removed_volumes[volume_id].name
+        assert set(second.stats_by_volume) - set(second.volumes)  # the demo has orphans
     finally:
         await session.close()
