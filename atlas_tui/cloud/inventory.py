@@ -314,7 +314,7 @@ class Inventory:
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
         # The ids seen, against a list that shifts while it is paged: the ids themselves (a
-        # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
+        # canonical UUID as its number: seen_ids.py), never their hashes, which two ids
         # could share (identity is the id).
         seen = SeenIds()
         # Each page decoded straight into compact items (SnapshotTally), validated, with

@@ -4,8 +4,9 @@ The account-wide snapshot walk must not count a snapshot twice when the list shi
 two pages, so it keeps every id it has seen: 300,000 at the largest seed, each a 36-character
 string of ~88 bytes, ~33 MB with the set, alive until the walk ends (a load's peak, and every
 reload's). A canonical UUID (lower-case hex, 8-4-4-4-12: what CloudStack gives) is kept as
-its 16 bytes instead (a 56-byte object): ~25 MB. Exact: a canonical id and its 16 bytes go
-both ways, and any other id is kept as the string itself (bytes and str never compare equal).
+its 128-bit number instead (a 48-byte object): ~22 MB. Exact: a canonical id and its number
+go both ways, and any other id is kept as the string itself (int and str never compare
+equal).
 Never a hash: two ids sharing one would drop a snapshot (identity is the id).
 
 Each page is checked and converted at once (str and bytes methods, no per-id Python work
@@ -48,7 +49,7 @@ class SeenIds:
     """Which ids of each page are new (not seen on this page before nor on an earlier one)."""
 
     def __init__(self) -> None:
-        self._seen: set[bytes | str] = set()
+        self._seen: set[int | str] = set()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -56,11 +57,12 @@ class SeenIds:
     def fresh(self, ids: Sequence[str]) -> list[bool]:
         """For each id of a page, in order: is it new? Marks them all seen."""
         raw = _canonical_page(ids)
-        keys: list[bytes | str]
+        keys: list[int | str]
+        number = int.from_bytes
         if raw is not None:
-            keys = [raw[at:at + 16] for at in range(0, len(raw), 16)]
+            keys = [number(raw[at:at + 16]) for at in range(0, len(raw), 16)]
         else:  # one id is not canonical: each id on its own, so an id keeps one key
-            keys = [_canonical(one) or one for one in ids]
+            keys = [one if (r := _canonical(one)) is None else number(r) for one in ids]
         seen = self._seen
         if seen.isdisjoint(keys):  # the common case, in C
             before = len(seen)

@@ -1,4 +1,4 @@
-"""SeenIds: exact, whatever the ids look like; canonical UUIDs kept as their 16 bytes."""
+"""SeenIds: exact, whatever the ids look like; canonical UUIDs kept as their numbers."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ def test_ids_seen_on_an_earlier_page_or_earlier_on_the_page_are_not_new() -> Non
     assert len(seen) == 5
 
 
-def test_canonical_ids_are_kept_as_16_bytes_and_other_ids_as_themselves() -> None:
+def test_canonical_ids_are_kept_as_numbers_and_other_ids_as_themselves() -> None:
     canonical = str(uuid.uuid4())
     seen = SeenIds()
     seen.fresh([canonical, "snap-7"])  # a page that is not all canonical
-    assert seen._seen == {uuid.UUID(canonical).bytes, "snap-7"}
+    assert seen._seen == {uuid.UUID(canonical).int, "snap-7"}
     # The same canonical id on an all-canonical page is the same key: not new.
     assert seen.fresh([canonical, str(uuid.uuid4())]) == [False, True]
 
