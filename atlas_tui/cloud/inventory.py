@@ -30,6 +30,7 @@ from atlas_tui.cloud.api.models import (
     parse_items,
 )
 from atlas_tui.cloud.raw_archive import RawPage, archive
+from atlas_tui.cloud.seen_ids import SeenIds
 from atlas_tui.cloud.sizes import stored_bytes
 
 _M = TypeVar("_M", VirtualMachine, Volume)
@@ -98,34 +99,6 @@ async def _shared(strings: _Strings, page: list[Raw]) -> list[Raw]:
         async with turns.turn():
             raws += [share(raw) for raw in page[at:at + SHARE_CHUNK]]
     return raws
-
-
-class _IdSet:
-    """A set of ids grown one at a time to 100,000s, in `SHARDS` sets by hash. One set doubles
-    its table as it grows, re-inserting every id in one piece: at 314,000 snapshot ids that
-    is ~40 ms, at 629,000 ~100 ms, an event loop stalled that long. A shard's growth costs a
-    `SHARDS`th of that, for the same memory."""
-
-    SHARDS = 64
-
-    def __init__(self) -> None:
-        self._shards: list[set[str]] = [set() for _ in range(self.SHARDS)]
-
-    def add(self, ident: str) -> bool:
-        """Add `ident`; False if it was there already."""
-        shard = self._shards[hash(ident) % self.SHARDS]
-        if ident in shard:
-            return False
-        shard.add(ident)
-        return True
-
-    def __len__(self) -> int:
-        return sum(len(shard) for shard in self._shards)
-
-    async def drop(self) -> None:
-        """Empty it a chunk per turn (`_drop`)."""
-        for shard in self._shards:
-            await _drop(shard)
 
 
 class SnapshotStats(msgspec.Struct, gc=False):
@@ -292,6 +265,26 @@ class Inventory:
             for task in (vm_task, volume_task, snapshot_task):
                 task.cancel()
             raise
+        async with turns.turn():  # ~15 ms at 30,000 volumes
+            self._share_stats(previous.stats_by_volume if previous is not None else {})
+
+    def _share_stats(self, previous: dict[str, SnapshotStats]) -> None:
+        """Once volumes and snapshots are in: each volume's stats keyed by its volume's own
+        id string (not the copy each snapshot page decoded), without the volume's name (kept
+        for a deleted volume only: all that is left of it), and the stats that read as those
+        of `previous` (the inventory this one replaces, which screens hold until they
+        repaint) are those objects: one copy of an unchanged volume's stats, not one per
+        inventory alive."""
+        volumes = self.volumes
+        shared: dict[str, SnapshotStats] = {}
+        for volume_id, folded in self.stats_by_volume.items():
+            volume = volumes.get(volume_id)
+            if volume is not None:
+                volume_id = volume.id
+                folded.volume_name = ""
+            old = previous.get(volume_id)
+            shared[volume_id] = old if old is not None and old == folded else folded
+        self.stats_by_volume = shared
 
     def _models(self, model: type[_M], raws: list[Raw], page: RawPage, command: str, key: str,
                 previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
@@ -360,25 +353,24 @@ class Inventory:
 
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
-        # The ids seen, against a list that shifts while it is paged. The ids themselves, not
-        # their hashes (~14 MB less at 300,000 snapshots): two ids sharing a hash would drop
-        # a snapshot from a count, and identity is the id. A UUID as its 128-bit number would
-        # be exact and smaller, but checking the form costs ~1 µs an id (0.3 s a load).
-        seen = _IdSet()
+        # The ids seen, against a list that shifts while it is paged: the ids themselves (a
+        # canonical UUID as its number: seen_ids.py), never their hashes, which two ids
+        # could share (identity is the id).
+        seen = SeenIds()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
                                        listall=True):
-            for snap in page:
-                if not seen.add(snap.id):
-                    continue
-                stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
+            for snap, new in zip(page, seen.fresh([snap.id for snap in page]), strict=True):
+                if new:
+                    stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)
             self.stats_by_volume = stats
             on_update("snapshots")
         self.stats_by_volume = stats
         self.loaded.add("snapshots")
         on_update("snapshots")
-        await seen.drop()
+        for part in seen.parts():
+            await _drop(part)
 
     # -- views ------------------------------------------------------------------------
 

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import gc
 
+from atlas_tui.cloud import heap
+
 _enabled = False
 
 
 def enable() -> None:
     global _enabled
     _enabled = True
+    heap.steady()  # and freed large blocks back to the system at once (cloud/heap.py)
 
 
 def disable() -> None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from atlas_tui.cloud import heap
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.config import Profile
 from atlas_tui.cloud.api.models import Capabilities
@@ -78,6 +79,7 @@ class Session:
             raise
         self.inventory = inventory
         done.set_result(inventory)
+        heap.trim()  # what the walk held (the ids seen, a second copy of stats): cloud/heap.py
         return inventory
 
     async def close(self) -> None:

@@ -78,10 +78,15 @@ def unsized_note(unsized: int) -> str:
     return f" ({unsized} snapshot{'s' if unsized != 1 else ''} without a size)"
 
 
+def state_parts(value: str) -> tuple[str, str]:
+    """(label, style) of a state: in-progress states get a marker that needs no colour."""
+    return (f"{value}…" if value in IN_PROGRESS_WORD else value), STATE_STYLES.get(value, "")
+
+
 def state(value: str) -> Text:
     """A state as coloured text; in-progress states get a marker that needs no colour."""
-    label = f"{value}…" if value in IN_PROGRESS_WORD else value
-    return Text(label, style=STATE_STYLES.get(value, ""))
+    label, style = state_parts(value)
+    return Text(label, style=style)
 
 
 def interval_word(interval: str) -> str:

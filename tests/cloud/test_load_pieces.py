@@ -17,6 +17,7 @@ from atlas_tui.cloud import inventory as inventory_module
 from atlas_tui.cloud.api import client as client_module
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
+from atlas_tui.cloud.seen_ids import SeenIds
 from atlas_tui.cloud.session import Session
 from atlas_tui.sim import SimServer
 from tests.conftest import FAST_RETRY, profile_for
@@ -114,12 +115,12 @@ def test_snapshot_ids_are_seen_once_and_no_one_set_grows_with_them_all() -> None
     """The ids of a load's snapshots (300,000 at 10,000 instances): a set that grows to hold
     them all re-inserts them all at once when it doubles (~40 ms at 314,000). Spread over
     shards, each doubling is a shard's: a small fraction of them."""
-    seen = inventory_module._IdSet()
+    seen = SeenIds()
     ids = [f"{n:08x}-5a6b-4c7d-8e9f-0a1b2c3d4e5f" for n in range(6400)]
-    assert all(seen.add(i) for i in ids)
-    assert not any(seen.add(i) for i in ids[::7])  # listed again as the list shifted
+    assert all(seen.fresh(ids[:3200])) and all(seen.fresh(ids[3200:]))
+    assert not any(seen.fresh(ids[::7]))  # listed again as the list shifted
     assert len(seen) == len(ids)
-    assert max(len(shard) for shard in seen._shards) < len(ids) / 8
+    assert max(len(part) for part in seen.parts()) < len(ids) / 8
 
 
 async def test_a_loads_tables_are_dropped_a_chunk_per_loop_pass(
@@ -130,9 +131,8 @@ async def test_a_loads_tables_are_dropped_a_chunk_per_loop_pass(
     strings = inventory_module._Strings()
     for n in range(20):
         strings.share({"id": f"id-{n}", "zonename": "zone-1"})
-    seen = inventory_module._IdSet()
-    for n in range(200):
-        seen.add(f"snap-{n}")
+    seen = SeenIds()
+    seen.fresh([f"snap-{n}" for n in range(200)])
     sizes: list[tuple[int, int, int]] = []  # (pass, strings left, ids left)
     async with loop_passes() as now:
         async def watch() -> None:
@@ -142,7 +142,8 @@ async def test_a_loads_tables_are_dropped_a_chunk_per_loop_pass(
 
         watcher = asyncio.ensure_future(watch())
         await inventory_module._drop(strings.table)
-        await seen.drop()
+        for part in seen.parts():
+            await inventory_module._drop(part)
         watcher.cancel()
     assert not strings.table and len(seen) == 0
     drops = [(a[1] - b[1]) + (a[2] - b[2]) for a, b in itertools.pairwise(sizes)]

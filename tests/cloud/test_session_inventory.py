@@ -61,3 +61,32 @@ async def test_a_reload_shares_the_models_of_pages_that_read_the_same(sim: SimSe
         assert any(first.volumes.get(k) is v for k, v in second.volumes.items())
     finally:
         await session.close()
+
+
+async def test_a_reload_shares_the_stats_of_volumes_whose_snapshots_read_the_same(
+        sim: SimServer) -> None:
+    """Screens hold the inventory they showed until they repaint: an unchanged volume's
+    snapshot stats are one object for both inventories; a changed one's are its own."""
+    session = await Session.open(profile_for(sim), read_only=True)
+    try:
+        first = await session.load_inventory()
+        with sim.state.lock:
+            snap = next(s for s in sim.state.snapshots.values() if s.volume.id in first.volumes
+                        and s.state == "BackedUp")
+            snap.physicalsize += 2**30  # a snapshot grew, on the server
+        second = await session.load_inventory()
+        assert second.stats_by_volume.keys() == first.stats_by_volume.keys()
+        volume = snap.volume.id
+        before, after = first.stats_by_volume[volume], second.stats_by_volume[volume]
+        assert after is not before
+        assert after.physical_bytes == before.physical_bytes + 2**30
+        same = {v for v, s in second.stats_by_volume.items() if s is first.stats_by_volume[v]}
+        assert same == second.stats_by_volume.keys() - {volume}
+        # Keyed by the volume's own id string; a name kept only where the volume is gone.
+        for volume_id, stats in second.stats_by_volume.items():
+            present = second.volumes.get(volume_id)
+            assert (volume_id is present.id and stats.volume_name == "") if present \
+                else stats.volume_name == sim.state.removed_volumes[volume_id].name
+        assert set(second.stats_by_volume) - set(second.volumes)  # the demo has orphans
+    finally:
+        await session.close()

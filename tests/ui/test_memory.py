@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import weakref
 
+from rich.text import Text
+
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
+from atlas_tui.ui.widgets.table import FastTable
 from tests.conftest import profile_for
 from tests.ui.helpers import loaded, press_and_reload, session_of, until
 
@@ -33,6 +36,9 @@ async def test_reloads_and_a_popped_screen_free_the_old_inventories(sim: SimServ
         await press_and_reload(pilot, protection, "r")
         old.append(weakref.ref(session_of(app).inventory))
         popped = weakref.ref(protection)
+        table = protection.query_one(FastTable)
+        shown = table.model.rows  # the list of the rows it showed
+        assert len(shown) >= len(sim.state.volumes) > 0
         del protection
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, InstancesScreen))
@@ -44,3 +50,27 @@ async def test_reloads_and_a_popped_screen_free_the_old_inventories(sim: SimServ
         if screen is not None:
             assert screen.inventory is None and screen.rows == []
         assert all(ref() is None for ref in old)
+        # Its table too: unmounted before the screen, it dropped its rows.
+        assert table.model.row_count == 0 and not table.model._search
+        assert len(shown) > 0 and not any(row is table.model.get_row(row.key) for row in shown)
+
+
+async def test_a_reload_keeps_the_rows_that_did_not_change(sim: SimServer) -> None:
+    # A reload builds every row again; one that reads the same is the row already shown, so
+    # a reload of an account that barely changed holds one copy of its rows, not two.
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        home = await loaded(pilot, InstancesScreen)
+        await until(pilot, lambda: session_of(app).inventory.complete)
+        table = home.query_one("#instances", FastTable)
+        before = {row.key: row for row in table.model.rows}
+        stopped = next(vm for vm in sim.state.vms.values() if vm.state == "Running")
+        stopped.state = "Stopped"  # on the server, behind the app's back
+        await press_and_reload(pilot, home, "r")
+        after = {row.key: row for row in table.model.rows}
+        assert after.keys() == before.keys() == set(sim.state.vms)
+        changed = {key for key in after if after[key] is not before[key]}
+        assert changed == {stopped.id}
+        state = table.model.column_index("state")
+        cell = after[stopped.id].cells[state]
+        assert (cell.plain if isinstance(cell, Text) else cell) == "Stopped"

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from atlas_tui.ui.widgets import Column, FastTable, Row, TableModel
-from atlas_tui.ui.widgets.table_model import CellValue, layout_columns
+from atlas_tui.ui.widgets.table_model import CellValue, layout_columns, shared_text
 from tests.helpers import present
 
 NOW = datetime(2025, 1, 1, 12, 0)
@@ -566,3 +566,49 @@ def test_snapshot_80x24(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(
         SnapshotApp(), press=["down", "space", "down", "down", "down"], terminal_size=(80, 24)
     )
+
+
+async def test_a_shared_text_cell_is_rendered_from_a_copy() -> None:
+    # Rows share their Text cells (table_model.shared_text): rendering one must not pad or
+    # cut it, or every row showing it would change, and so would their search texts.
+    shared = shared_text("ok", "green")
+    columns = [Column("name", "NAME", max_width=12, cut="middle"), Column("state", "STATE")]
+    rows = [Row("a", (shared, shared)), Row("b", (shared_text("ok", "green"), "x"))]
+    assert rows[1].cells[0] is shared
+    app = TableApp(rows, columns)
+    async with app.run_test(size=(40, 5)):
+        table = app.query_one(FastTable)
+        assert table.render_line(1).text.split()[:2] == ["ok", "ok"]
+        assert table.render_line(2).text.split()[:2] == ["ok", "x"]
+        assert shared.plain == "ok" and not shared.spans
+        assert table.model.search_text(table.model.rows[0]) == "ok\nok"
+
+
+def test_sort_key_lower_sorts_names_without_lower_case_copies() -> None:
+    columns = [Column("name", "NAME", sort_key=str.lower)]
+    names = ["beta", "Alpha", "gamma", "alpha", "Beta"]
+    model = TableModel(columns, [Row(n, (n,), (n,)) for n in names])
+    model.sort_by("name")
+    assert [model.row_at(p).key for p in range(5)] == ["Alpha", "alpha", "beta", "Beta",
+                                                        "gamma"]
+    assert model.rows[1].values is not None and model.rows[1].values[0] is model.rows[1].key
+
+
+def test_reuse_keeps_an_unchanged_row_and_its_search_text() -> None:
+    columns = [Column("name", "NAME"), Column("state", "STATE")]
+    model = TableModel(columns, [Row("a", ("web", shared_text("ok", "green")), ("web", 1)),
+                                 Row("b", ("db", Text("Error", style="red")), ("db", 2))])
+    held_a, held_b = model.rows
+    same_a = model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1)))
+    same_b = model.reuse(Row("b", ("db", Text("Error", style="red")), ("db", 2)))
+    assert same_a is held_a and same_b is held_b  # equal cells, even a Text built anew
+    assert model.known_search_text(same_a) is model._search[0]
+    changed = Row("a", ("web", shared_text("ok", "green")), ("web", 3))  # sorts differently
+    restyled = Row("b", ("db", Text("Error", style="bold red")), ("db", 2))
+    new = Row("c", ("c", "x"), ("c", 0))
+    assert model.reuse(changed) is changed and model.reuse(restyled) is restyled
+    assert model.reuse(new) is new
+    assert model.known_search_text(restyled) == "db\nerror"
+    model.set_rows([model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1))),
+                    restyled])
+    assert model.rows[0] is held_a and model.get_row("b") is restyled
