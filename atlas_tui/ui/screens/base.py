@@ -213,9 +213,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
     def on_unmount(self) -> None:
         # A screen alive while a load ran was frozen with it (cloud/long_lived.py): popped, it
         # is garbage the collector never looks at again, and so is everything it references.
-        # What is big (its rows, an inventory) is dropped here, by reference count.
-        for table in self.query(FastTable):
-            table.model.set_rows([])
+        # What is big (an inventory) is dropped here, by reference count; its tables drop
+        # their rows themselves (`FastTable.on_unmount`: they are gone from the DOM by now).
         self.release()
 
     def release(self) -> None:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from atlas_tui.cloud import turns
@@ -333,10 +334,15 @@ class InstancesScreen(ActingScreen):
         # Setting the rows (an index of every key, the widths, a repaint) is a piece of its
         # own: ~5-15 ms at 30,000 rows, after the last slice of the summary.
         async with turns.turn():
-            if fill != self._fills:
+            if fill != self._fills:  # a newer fill wins
                 return []
-            quiet_update(self.query_one("#summary", Static), summary)
-            return [*self.query_one("#instances", FastTable).replace_rows(table_rows, search)]
+            try:
+                shown, table = self.query_one("#summary", Static), self.query_one(
+                    "#instances", FastTable)
+            except NoMatches:  # the screen is being removed (popped, the app quitting)
+                return []
+            quiet_update(shown, summary)
+            return [*table.replace_rows(table_rows, search)]
 
     async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
         parts = [f"{counts.rows} instances"]
