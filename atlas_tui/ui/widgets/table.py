@@ -29,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from atlas_tui.ui.slices import sliced
-from atlas_tui.ui.widgets.quiet import same_content
+from atlas_tui.ui.widgets.content import same_cells, same_content
 from atlas_tui.ui.widgets.table_model import (
     Align,
     CellValue,
@@ -44,10 +44,6 @@ ELLIPSIS = "…"
 SORT_ARROWS = ("▲", "▼")
 # Control characters from API data (names, descriptions) would corrupt the terminal.
 _CONTROL = {c: " " for c in [*range(32), 127]}
-
-
-def _same_cells(a: tuple[CellValue, ...], b: tuple[CellValue, ...]) -> bool:
-    return len(a) == len(b) and all(same_content(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _tail(text: str, width: int) -> str:
@@ -383,7 +379,7 @@ class FastTable(ScrollView, can_focus=True):
         self._layout = old_layout  # the same object: the cached strips stay valid
         for key, row in old_rows.items():
             new = self.model.get_row(key)
-            if row is None or new is None or not _same_cells(row.cells, new.cells):
+            if row is None or new is None or not same_cells(row.cells, new.cells):
                 self._discard_strips(key)
         if self._scroll_to_cursor():  # the cursor's row moved out of sight
             self._request("set_rows", requested_at)

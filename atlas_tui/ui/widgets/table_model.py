@@ -27,6 +27,8 @@ from rich.cells import cell_len
 from rich.style import StyleType
 from rich.text import Text
 
+from atlas_tui.ui.widgets.content import same_cells
+
 # A display cell: plain text, a Rich Text (own styles), or (text, style) for coloured states.
 CellValue = str | Text | tuple[str, StyleType]
 Align = Literal["left", "center", "right"]
@@ -121,20 +123,6 @@ class Row:
         if self.values is not None:
             return self.values[index]
         return cell_text(self.cells[index])
-
-
-def _same_cell(a: CellValue, b: CellValue) -> bool:
-    """Two cells that render alike (ui/widgets/quiet.same_content, without Textual)."""
-    if a is b:
-        return True
-    if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain == b.plain and a.style == b.style and a.spans == b.spans
-                and a.justify == b.justify and a.no_wrap == b.no_wrap)
-    return type(a) is type(b) and not isinstance(a, Text) and a == b
-
-
-def _same_cells(a: tuple[CellValue, ...], b: tuple[CellValue, ...]) -> bool:
-    return len(a) == len(b) and all(map(_same_cell, a, b))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +350,7 @@ class TableModel:
         if index is None:
             return row
         old = self.rows[index]
-        if old.values == row.values and _same_cells(old.cells, row.cells):
+        if old.values == row.values and same_cells(old.cells, row.cells):
             return old
         return row
 
