@@ -18,6 +18,7 @@ Filter syntax (the query typed after `/`):
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
@@ -43,10 +44,9 @@ WIDTH_SAMPLE = 1000
 _CELL_SEP = "\n"
 
 
-# Bound of the shared-cell cache: past it, it starts again (what is shared stays shared).
+# Bound of the shared-Text cache: past it, it starts again (what is shared stays shared).
 SHARED_MAX = 8192
 _shared_texts: dict[tuple[str, str], Text] = {}
-_shared_strs: dict[str, str] = {}
 
 
 def shared_text(plain: str, style: str = "") -> Text:
@@ -65,13 +65,9 @@ def shared_text(plain: str, style: str = "") -> Text:
 
 def shared(text: str) -> str:
     """One copy of a cell's text for all rows that read the same ("3 hours ago", "1.2 GiB"):
-    each row formats its own copy, ~60 bytes, 90,000 rows at the largest seed."""
-    same = _shared_strs.get(text)
-    if same is None:
-        if len(_shared_strs) >= SHARED_MAX:
-            _shared_strs.clear()
-        same = _shared_strs[text] = text
-    return same
+    each row formats its own copy, ~60 bytes, 90,000 rows at the largest seed. `sys.intern`
+    does exactly that, and lets a text go once no row shows it."""
+    return sys.intern(text)
 
 
 def cell_text(cell: CellValue) -> str:
