@@ -525,7 +525,7 @@ class AtlasApp(ReportsWorkerErrors, App[int]):
         Textual must stop the app then (the node that raised no longer takes messages), and
         would print a traceback with every frame's locals: a secret key held in a local, or a
         name from the server, would reach the terminal. Instead the traceback goes to
-        errors.log, redacted like every entry there, and the terminal gets two lines."""
+        errors.log, redacted like every entry there, and the terminal gets a short message."""
         error = sys.exc_info()[1] or self._exception
         self.bell()
         log = self.error_log

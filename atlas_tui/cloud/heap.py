@@ -16,7 +16,6 @@ import ctypes.util
 import sys
 from typing import Any
 
-_M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024  # glibc's default, fixed: it no longer grows past freed blocks
 

@@ -9,8 +9,8 @@ go both ways, and any other id is kept as the string itself (int and str never c
 equal).
 Never a hash: two ids sharing one would drop a snapshot (identity is the id).
 
-Each page is checked and converted at once (str and bytes methods, no per-id Python work
-but the slice), so it costs about what a set of the strings costs.
+Each page is checked and converted at once (str and bytes methods); what is left per id is
+its slice, its number and its shard (`SeenIds`).
 """
 
 from __future__ import annotations
