@@ -104,6 +104,59 @@ def test_merged_stats_keep_the_newest_good_of_each() -> None:
                                  "WEEKLY": NOW - timedelta(days=3)}
 
 
+def test_each_interval_keeps_its_own_newest_good_whatever_the_order() -> None:
+    # An older run arriving after a newer one of its interval (pages come in any order)
+    # changes nothing; a newer run of another interval does not overwrite this one.
+    stats = fold([
+        snap("a", "v1", "DAILY", ago=timedelta(hours=3)),
+        snap("b", "v1", "DAILY", ago=timedelta(days=4)),
+        snap("c", "v1", "MONTHLY", ago=timedelta(days=20)),
+        snap("d", "v1", "HOURLY", ago=timedelta(minutes=5)),
+        snap("e", "v1", "MONTHLY", ago=timedelta(days=40)),
+    ])["v1"]
+    assert stats.newest_good == {"HOURLY": NOW - timedelta(minutes=5),
+                                 "DAILY": NOW - timedelta(hours=3),
+                                 "MONTHLY": NOW - timedelta(days=20)}
+    assert "WEEKLY" not in stats.newest_good
+    assert policy_health(policy("v1", "WEEKLY"), stats.newest_good, NOW).never_ran
+
+
+def test_newest_good_cannot_be_changed_through_the_mapping() -> None:
+    stats = fold([snap("a", "v1", "DAILY", ago=timedelta(days=9))])["v1"]
+    with pytest.raises(TypeError):
+        stats.newest_good["DAILY"] = NOW  # type: ignore[index]
+    assert stats.newest_good == {"DAILY": NOW - timedelta(days=9)}
+
+
+def test_merging_stats_without_a_good_run_keeps_the_ones_kept() -> None:
+    total = SnapshotStats()
+    total.merge(fold([snap("a", "v1", "WEEKLY", ago=timedelta(days=1))])["v1"])
+    total.merge(fold([snap("b", "v2", "WEEKLY", ago=timedelta(hours=1), state="Error")])["v2"])
+    total.merge(SnapshotStats())
+    assert total.newest_good == {"WEEKLY": NOW - timedelta(days=1)}
+    assert (total.count, total.failed) == (2, 1)
+
+
+async def test_a_reload_reuses_equal_stats_but_not_those_with_another_newest_good() -> None:
+    """`Inventory._share_stats` keeps the previous stats object of a volume whose stats read
+    the same; stats that differ only in one interval's newest good run are not the same."""
+    runs = [snap("a", "v1", "DAILY", ago=timedelta(hours=1)),
+            snap("b", "v1", "WEEKLY", ago=timedelta(days=3))]
+    later = [runs[0], snap("b", "v1", "WEEKLY", ago=timedelta(days=2))]
+    previous = fold(runs)
+    same, moved = fold(runs)["v1"], fold(later)["v1"]
+    assert (moved.count, moved.newest, moved.physical_bytes) == (
+        same.count, same.newest, same.physical_bytes)  # only the weekly run differs
+    inventory = Inventory()
+    inventory.stats_by_volume = {"v1": same}
+    await inventory._share_stats(previous)
+    assert inventory.stats_by_volume["v1"] is previous["v1"]
+    inventory.stats_by_volume = {"v1": moved}
+    await inventory._share_stats(previous)
+    assert inventory.stats_by_volume["v1"] is moved
+    assert inventory.stats_by_volume["v1"].newest_good["WEEKLY"] == NOW - timedelta(days=2)
+
+
 # --- staleness -----------------------------------------------------------------------------
 
 
@@ -234,3 +287,29 @@ async def test_the_inventorys_one_snapshot_walk_is_all_protection_needs(
                   inventory.stats_by_volume, client.server_now())
     orphan = next(r for r in rows if r.status is Status.ORPHANED)
     assert orphan.volume_name == "old-logs" and orphan.snapshots == 3
+
+
+async def test_instance_rows_show_each_vms_policies_and_share_equal_protections(
+    client: CloudClient, sim: SimServer,
+) -> None:
+    inventory = Inventory()
+    await inventory.load(client, lambda _part: None)
+    rows = inventory.instance_rows()
+    names = ["HOURLY", "DAILY", "WEEKLY", "MONTHLY"]
+    # Independently, from the server's state: each VM's volumes, and which have policies.
+    with sim.state.lock:
+        expected = {}
+        for vm_id in sim.state.vms:
+            volumes = [v for v in sim.state.volumes.values()
+                       if v.vm is not None and v.vm.id == vm_id]
+            policies = [p for p in sim.state.policies.values() if p.volume in volumes]
+            expected[vm_id] = (
+                tuple(n for i, n in enumerate(names) if any(p.interval == i for p in policies)),
+                len({p.volume.id for p in policies}), len(volumes))
+    seen = {r.vm.id: (r.protection.intervals, r.protection.covered, r.protection.total)
+            for r in rows}
+    assert seen == expected
+    assert len(set(expected.values())) < len(expected), "the demo has VMs alike"
+    by_value: dict[object, object] = {}
+    for row in rows:  # equal protections are one object
+        assert by_value.setdefault(row.protection, row.protection) is row.protection
