@@ -90,3 +90,29 @@ async def test_a_reload_shares_the_stats_of_volumes_whose_snapshots_read_the_sam
         assert set(second.stats_by_volume) - set(second.volumes)  # the demo has orphans
     finally:
         await session.close()
+
+
+async def test_a_volume_keeps_its_vms_own_id_and_name_and_a_reload_still_reuses_pages(
+        sim: SimServer) -> None:
+    """VMs and volumes share one string table during a load: an attached volume's
+    `virtualmachineid` and `vmname` are its VM's own strings, not second copies. The pages
+    archive the same either way: a reload of an unchanged account reuses every model."""
+    session = await Session.open(profile_for(sim), read_only=True, page_size=2)
+    try:
+        first = await session.load_inventory()
+        with sim.state.lock:
+            attached = {v.id: (v.vm.id, v.vm.name) for v in sim.state.volumes.values()
+                        if v.vm is not None}
+        assert attached, "the demo has attached volumes"
+        for volume_id, (vm_id, vm_name) in attached.items():
+            volume = first.volumes[volume_id]
+            vm = first.vms[vm_id]
+            assert (volume.virtualmachineid, volume.vmname) == (vm_id, vm_name)
+            assert volume.virtualmachineid is vm.id and volume.vmname is vm.name
+        second = await session.load_inventory()
+        assert all(first.vms[k] is v for k, v in second.vms.items())
+        assert all(first.volumes[k] is v for k, v in second.volumes.items())
+        assert second.vms.keys() == first.vms.keys()
+        assert second.volumes.keys() == first.volumes.keys()
+    finally:
+        await session.close()
