@@ -157,6 +157,26 @@ async def test_a_reload_reuses_equal_stats_but_not_those_with_another_newest_goo
     assert inventory.stats_by_volume["v1"].newest_good["WEEKLY"] == NOW - timedelta(days=2)
 
 
+async def test_a_loads_stats_share_equal_dates_and_keep_their_values() -> None:
+    # Two volumes whose policies ran at the same second, one also with a run in progress.
+    stats = fold([snap("a", "v1", "DAILY", ago=timedelta(hours=2)),
+                  snap("b", "v2", "DAILY", ago=timedelta(hours=2)),
+                  snap("c", "v2", "WEEKLY", ago=timedelta(days=2)),
+                  snap("d", "v1", "WEEKLY", ago=timedelta(days=2), state="BackingUp")])
+    assert stats["v1"].newest is not stats["v2"].newest  # each page decodes its own
+    inventory = Inventory()
+    inventory.stats_by_volume = stats
+    await inventory._share_stats({})
+    v1, v2 = inventory.stats_by_volume["v1"], inventory.stats_by_volume["v2"]
+    assert v1.newest is v2.newest is v1.newest_good["DAILY"] is v2.newest_good["DAILY"]
+    assert v1.oldest_in_progress is v2.newest_good["WEEKLY"]
+    assert v1.newest == NOW - timedelta(hours=2)
+    assert v1.oldest_in_progress == NOW - timedelta(days=2)
+    assert v1.newest_good == {"DAILY": NOW - timedelta(hours=2)}
+    assert v2.newest_good == {"DAILY": NOW - timedelta(hours=2),
+                              "WEEKLY": NOW - timedelta(days=2)}
+
+
 # --- staleness -----------------------------------------------------------------------------
 
 
