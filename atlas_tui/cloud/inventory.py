@@ -361,13 +361,13 @@ class Inventory:
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
         # The ids seen, against a list that shifts while it is paged: the ids themselves (a
-        # canonical UUID as its number: seen_ids.py), never their hashes, which two ids
+        # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
         # could share (identity is the id).
         seen = SeenIds()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
-                                       listall=True):
+                                       on_count=seen.expect, listall=True):
             for snap, new in zip(page, seen.fresh([snap.id for snap in page]), strict=True):
                 if new:
                     stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)

@@ -554,6 +554,7 @@ class CloudClient:
     # -- lists ------------------------------------------------------------------------
 
     async def pages(self, command: str, key: str, *, as_type: type[Any] | None = None,
+                    on_count: Callable[[int], None] | None = None,
                     **params: Any) -> AsyncIterator[list[Any]]:
         """Yield each page of a list: page 1 first, then the rest as they arrive
         (fetched concurrently once `count` is known). Order between pages is not kept.
@@ -564,7 +565,10 @@ class CloudClient:
 
         `as_type` (a `msgspec.Struct` wire shape): items come as that type, decoded straight
         from the answer's (cleaned) text, never as dicts; an item that does not fit is a
-        CloudError naming it, as with `parse_items`."""
+        CloudError naming it, as with `parse_items`.
+
+        `on_count(count)`: the list's size as its first page says, before that page is
+        yielded (a hint only: the server's word, and the list may shift while it is read)."""
         size = self.page_size
         decoder = None if as_type is None else _page_decoder(key, as_type)
 
@@ -582,6 +586,8 @@ class CloudClient:
             return items, count
 
         items, count = await read(1)
+        if on_count is not None and count is not None:
+            on_count(count)
         yield items
         pages = -(-(len(items) if count is None else count) // size)
         if pages <= 1 or len(items) < size:
