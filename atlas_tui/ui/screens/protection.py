@@ -182,7 +182,10 @@ class ProtectionScreen(BrowseScreen):
                              "—" if r.unsized else cost)
                 values.append(r.bytes)
             table_rows.append(reuse(Row(key=r.key, cells=tuple(cells), values=tuple(values))))
-        table.set_rows(table_rows, search=[table.model.known_search_text(r) for r in table_rows])
+        # Search texts only while a filter is set (else built when one is: ensure_search).
+        known = table.model.known_search_text
+        table.set_rows(table_rows, search=[known(r) for r in table_rows]
+                       if table.model.search_wanted else None)
         self._summary()
         self._note()
 

@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from atlas_tui.ui.slices import sliced
+from atlas_tui.ui.widgets import table_model
 from atlas_tui.ui.widgets.content import same_cells, same_content
 from atlas_tui.ui.widgets.table_model import (
     Align,
@@ -243,6 +244,18 @@ class FastTable(ScrollView, can_focus=True):
         def control(self) -> FastTable:
             return self.table
 
+    class FilterApplied(Message):
+        """A filter that waited for the rows' search texts is applied (see `ensure_search`):
+        the rows shown changed without a key."""
+
+        def __init__(self, table: FastTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> FastTable:
+            return self.table
+
     class MarksChanged(Message):
         """The set of marked row keys changed."""
 
@@ -287,6 +300,7 @@ class FastTable(ScrollView, can_focus=True):
         self._painting: list[tuple[float, str]] = []
         self._last_cursor_key: str | None = None
         self._key_time: float | None = None
+        self._building_search = False
         if rows:
             self.model.set_rows(rows)
             self._last_cursor_key = self.model.cursor_key
@@ -367,6 +381,8 @@ class FastTable(ScrollView, can_focus=True):
         start = monotonic()
         self.model.set_rows(rows, search)
         self.timings.set_rows_ms = (monotonic() - start) * 1000
+        if self.model.filter_pending:
+            self.ensure_search()
         if old_layout is None or self.model.visible_count != old_count or not self.is_mounted:
             self._request("set_rows", requested_at)
             self._data_changed()
@@ -393,15 +409,47 @@ class FastTable(ScrollView, can_focus=True):
 
     async def set_rows_sliced(self, rows: list[Row],
                               search: list[str] | None = None) -> list[Row]:
-        """`set_rows` for many rows: the rows' search texts built first a slice at a time
-        (unless given: ~5 µs a row). Returns the rows replaced, still alive: freeing 10,000
-        rows of Rich Text at once is ~50 ms, so the caller frees them with `slices.release`
-        (in a worker of its own)."""
-        if search is None:
-            search = await sliced(TableModel.search_text, rows)
+        """`set_rows` for many rows: while a filter is set, the rows' search texts built first
+        a slice at a time (unless given: ~5 µs a row). Returns the rows replaced, still alive:
+        freeing 10,000 rows of Rich Text at once is ~50 ms, so the caller frees them with
+        `slices.release` (in a worker of its own)."""
+        if search is None and self.model.search_wanted:
+            search = await sliced(self.model.known_search_text, rows)
         return self.replace_rows(rows, search)
 
-    def replace_rows(self, rows: list[Row], search: list[str]) -> list[Row]:
+    def ensure_search(self) -> None:
+        """Have the rows' search texts built, a slice at a time, unless they are (or being
+        built) already: the filter bar asks when it opens, a filter key when they are not
+        there yet. A filter set meanwhile waits for them (`TableModel.filter_pending`) and
+        is applied, repainted and announced (`FilterApplied`) when they are done."""
+        if self.model.search_ready or self._building_search or not self.is_mounted:
+            return
+        if self.model.row_count <= table_model.EAGER_SEARCH_ROWS:
+            self._apply_search([TableModel.search_text(r) for r in self.model.rows])
+            return
+        self._building_search = True
+        self.run_worker(self._build_search(), group="search-texts", exclusive=True,
+                        exit_on_error=False)
+
+    async def _build_search(self) -> None:
+        try:
+            model = self.model
+            while not model.search_ready:
+                rows = model.rows
+                texts = await sliced(TableModel.search_text, rows)
+                # Rows replaced meanwhile (a reload): build again for the new ones.
+                if model.rows is rows and not model.search_ready:
+                    self._apply_search(texts)
+        finally:
+            self._building_search = False
+
+    def _apply_search(self, texts: list[str]) -> None:
+        if self.model.set_search(texts):
+            self._request("filter")
+            self._view_changed()
+            self.post_message(self.FilterApplied(self))
+
+    def replace_rows(self, rows: list[Row], search: list[str] | None) -> list[Row]:
         """`set_rows` with the search texts built; returns the rows replaced, still alive
         (see `set_rows_sliced`)."""
         replaced = list(self.model.rows)  # keeps them alive past set_rows
@@ -425,6 +473,8 @@ class FastTable(ScrollView, can_focus=True):
         start = monotonic()
         error = self.model.filter(query)
         self.timings.filter_ms = (monotonic() - start) * 1000
+        if self.model.filter_pending:
+            self.ensure_search()
         # Even an error repaints, so the app's timing sees every keystroke.
         self._request("filter", requested_at)
         self._view_changed()
