@@ -460,7 +460,10 @@ class TableModel:
         self._refilter(keep_key, keep_pos)
 
     def _resort(self) -> None:
-        order = list(range(len(self.rows)))
+        # The index's own ints (one object each past 256): not a second 30,000 of them.
+        index = self._index
+        order = list(index.values()) if len(index) == len(self.rows) else list(
+            range(len(self.rows)))
         column_key = self._sort.column
         if column_key is not None:
             col = self.column_index(column_key)
