@@ -143,6 +143,7 @@ class ProtectionScreen(BrowseScreen):
         if self.updated is not None or not inventory.complete:
             inventory = await self.session.load_inventory()
         self.inventory = inventory
+        self.rows = []  # the old rows go before the new ones are made: one copy at the peak
         self.rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
                            inventory.stats_by_volume, self.session.client.server_now())
         self.rerender()

@@ -435,10 +435,10 @@ class FastTable(ScrollView, can_focus=True):
         try:
             model = self.model
             while not model.search_ready:
-                rows = model.rows
-                texts = await sliced(TableModel.search_text, rows)
-                # Rows replaced meanwhile (a reload): build again for the new ones.
-                if model.rows is rows and not model.search_ready:
+                version = model.rows_version
+                texts = await sliced(TableModel.search_text, list(model.rows))
+                # Rows replaced or changed meanwhile (a reload): build again for them.
+                if model.rows_version == version and not model.search_ready:
                     self._apply_search(texts)
         finally:
             self._building_search = False

@@ -216,6 +216,9 @@ class TableModel:
     filter_error: str | None = field(default=None, init=False)
     # Bumped on every data or view change, for caches outside the model.
     generation: int = field(default=0, init=False)
+    # Bumped whenever a row changes (set_rows, update_row): search texts built from the rows
+    # of another version are not theirs.
+    rows_version: int = field(default=0, init=False)
     _sort: _Sort = field(default_factory=_Sort, init=False, repr=False)
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     # Each row's search text, or None until a filter needs them (see EAGER_SEARCH_ROWS).
@@ -341,6 +344,7 @@ class TableModel:
         if search is None and not self.query.is_empty and len(rows) > EAGER_SEARCH_ROWS:
             shown = [self.rows[i].key for i in self.view]
         self.rows = rows
+        self.rows_version += 1
         self._index = {row.key: i for i, row in enumerate(rows)}
         self._search = search
         self._sorted_search = []
@@ -363,6 +367,7 @@ class TableModel:
         if index is None:
             return False
         self.rows[index] = Row(key, cells, values)
+        self.rows_version += 1
         if self._search is not None:
             self._search[index] = self.search_text(self.rows[index])
         # _sorted_search is rebuilt lazily: mark it stale by dropping it.
