@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from atlas_tui.cloud import long_lived, turns
-from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient, DigestedPage, KnownPage
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
     INTERVAL_NAMES,
@@ -233,6 +233,17 @@ class InstanceRow:
 
 
 @dataclass
+class _Pages:
+    """An inventory's pages of instances and volumes, for the next load to reuse: by the
+    bytes of their archive (the same items, whatever else the answer said: its `count`
+    moves with any instance added anywhere), and by the digest of their answer (the same
+    answer: not even decoded), with the answer's count."""
+
+    blobs: dict[bytes, tuple[RawPage, list[Any]]] = field(default_factory=dict)
+    digests: dict[bytes, tuple[RawPage, list[Any], int | None]] = field(default_factory=dict)
+
+
+@dataclass
 class Inventory:
     vms: dict[str, VirtualMachine] = field(default_factory=dict)
     volumes: dict[str, Volume] = field(default_factory=dict)
@@ -240,9 +251,8 @@ class Inventory:
     stats_by_volume: dict[str, SnapshotStats] = field(default_factory=dict)
     loaded: set[str] = field(default_factory=set)  # "vms", "volumes", "policies", "snapshots"
     # Each page of instances and volumes as archived, with its models: a reload that reads
-    # the same page again (byte for byte) takes these models instead of building new ones.
-    _pages: dict[bytes, tuple[RawPage, list[Any]]] = field(
-        default_factory=dict, repr=False, compare=False)
+    # the same page again takes these models instead of building new ones.
+    _pages: _Pages = field(default_factory=lambda: _Pages(), repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -256,9 +266,12 @@ class Inventory:
         reads exactly as one of its pages is not parsed again, its models are shared (the
         same answer makes the same models). A reload of an account that barely changed then
         costs little more memory than the inventory already held."""
-        pages = previous._pages if previous is not None else {}
-        vm_task = asyncio.ensure_future(self._load_vms(client, on_update, pages))
-        volume_task = asyncio.ensure_future(self._load_volumes(client, on_update, pages))
+        pages = previous._pages if previous is not None else _Pages()
+        vm_task = asyncio.ensure_future(self._load_models(
+            VirtualMachine, "listVirtualMachines", "virtualmachine", self.vms, "vms",
+            client, on_update, pages))
+        volume_task = asyncio.ensure_future(self._load_models(
+            Volume, "listVolumes", "volume", self.volumes, "volumes", client, on_update, pages))
         snapshot_task = asyncio.ensure_future(self._load_snapshots(client, on_update))
         try:
             await volume_task
@@ -294,58 +307,59 @@ class Inventory:
         self.stats_by_volume = shared
 
     def _models(self, model: type[_M], raws: list[Raw], page: RawPage, command: str, key: str,
-                previous: dict[bytes, tuple[RawPage, list[Any]]]) -> list[_M]:
+                previous: _Pages) -> list[_M]:
         """The models of one page, its raw dicts archived as `page` (raw_archive.py), or
         those of the previous inventory's page that archived to the same bytes (the same
         items exactly, checked when that page was parsed)."""
-        same = previous.get(page.blob)
+        same = previous.blobs.get(page.blob)
         if same is not None:
             page, models = same
         else:
             # parse_items: an item that does not fit is named (`virtualmachine[3].name`)
             models = parse_items(model, raws, command, key)
             archive(models, page)
-        self._pages[page.blob] = (page, models)
+        self._pages.blobs[page.blob] = (page, models)
         return models
 
-    async def _load_vms(self, client: CloudClient, on_update: Callable[[str], None],
-                        previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
+    async def _load_models(self, model: type[_M], command: str, key: str,
+                           into: dict[str, _M], part: str, client: CloudClient,
+                           on_update: Callable[[str], None], previous: _Pages) -> None:
+        """Every instance or volume into `into`, by id. A page whose answer reads byte for
+        byte as one the previous inventory read takes that page's models and archive,
+        neither decoded nor built again (`known`): an auto refresh of an account that did
+        not change decodes nothing, and leaves no garbage behind it."""
         strings = _Strings()
-        async for page in client.pages("listVirtualMachines", "virtualmachine", listall=True):
-            raws = await _shared(strings, page)
-            del page
-            async with turns.turn():
-                archived = RawPage(raws)
-            async with turns.turn():
-                vms = self._models(VirtualMachine, raws, archived, "listVirtualMachines",
-                                   "virtualmachine", previous)
-                del raws, archived
-                for vm in vms:
-                    self.vms[vm.id] = vm
-                long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
-                on_update("vms")
-        self.loaded.add("vms")
-        on_update("vms")
-        await _drop(strings.table)
 
-    async def _load_volumes(self, client: CloudClient, on_update: Callable[[str], None],
-                            previous: dict[bytes, tuple[RawPage, list[Any]]]) -> None:
-        strings = _Strings()
-        async for page in client.pages("listVolumes", "volume", listall=True):
-            raws = await _shared(strings, page)
-            del page
+        def known(digest: bytes) -> tuple[int, int | None] | None:
+            seen = previous.digests.get(digest)
+            return None if seen is None else (len(seen[1]), seen[2])
+
+        async for page in client.pages(command, key, known=known, listall=True):
+            if isinstance(page, KnownPage):
+                archived, models, count = previous.digests[page.digest]
+                self._pages.blobs[archived.blob] = (archived, models)
+                self._pages.digests[page.digest] = (archived, models, count)
+            else:
+                answer = ((page.digest, page.answer_count) if isinstance(page, DigestedPage)
+                          else None)
+                raws = await _shared(strings, page)
+                del page  # the decoded dicts: only their shared copies from here on
+                async with turns.turn():
+                    archived = RawPage(raws)
+                async with turns.turn():
+                    models = self._models(model, raws, archived, command, key, previous)
+                    del raws
+                    if answer is not None:
+                        self._pages.digests[answer[0]] = (archived, models, answer[1])
+                del archived
             async with turns.turn():
-                archived = RawPage(raws)
-            async with turns.turn():
-                volumes = self._models(Volume, raws, archived, "listVolumes", "volume",
-                                       previous)
-                del raws, archived
-                for volume in volumes:
-                    self.volumes[volume.id] = volume
-                long_lived.settle()
-                on_update("volumes")
-        self.loaded.add("volumes")
-        on_update("volumes")
+                for one in models:
+                    into[one.id] = one
+                del models
+                long_lived.settle()  # no full GC pass walks the models again (long_lived.py)
+                on_update(part)
+        self.loaded.add(part)
+        on_update(part)
         await _drop(strings.table)
 
     async def _load_policies(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
@@ -361,13 +375,13 @@ class Inventory:
     async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
         stats: dict[str, SnapshotStats] = {}
         # The ids seen, against a list that shifts while it is paged: the ids themselves (a
-        # canonical UUID as its number: seen_ids.py), never their hashes, which two ids
+        # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
         # could share (identity is the id).
         seen = SeenIds()
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
-                                       listall=True):
+                                       on_count=seen.expect, listall=True):
             for snap, new in zip(page, seen.fresh([snap.id for snap in page]), strict=True):
                 if new:
                     stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)

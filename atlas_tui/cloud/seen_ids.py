@@ -1,24 +1,30 @@
-"""The ids seen by a walk of a list that may shift while it is paged, in less memory.
+"""The ids seen by a walk of a list that may shift while it is paged, in little memory.
 
 The account-wide snapshot walk must not count a snapshot twice when the list shifts between
-two pages, so it keeps every id it has seen: 300,000 at the largest seed, each a 36-character
-string of ~88 bytes, ~33 MB with the set, alive until the walk ends (a load's peak, and every
-reload's). A canonical UUID (lower-case hex, 8-4-4-4-12: what CloudStack gives) is kept as
-its 128-bit number instead (a 48-byte object): ~22 MB. Exact: a canonical id and its number
-go both ways, and any other id is kept as the string itself (int and str never compare
-equal).
-Never a hash: two ids sharing one would drop a snapshot (identity is the id).
+two pages, so it keeps every id it has seen: 300,000 at the scale:10000 seed, alive until
+the walk ends (a load's peak, and every reload's). As Python objects in a set that is
+~33 MB (the 36-character strings) or ~22 MB (each canonical UUID as its 128-bit number).
+
+A canonical UUID (lower-case hex, 8-4-4-4-12: what CloudStack gives) is kept here as its 16
+bytes, end to end in one `bytearray`, and found again through open-addressing tables of
+positions (`array`, 4 bytes a slot, at most half full): ~16 + 8-16 bytes an id, ~8 MB at
+300,000. Exact: a slot only points at an id, and an id is new unless those 16 bytes are
+equal; a canonical id and its bytes go both ways. Any other id is kept as the string
+itself, in a set. Never a hash alone: two ids sharing one would drop a snapshot (identity
+is the id).
 
 Each page is checked and converted at once (str and bytes methods); what is left per id is
-its slice, its number and its shard (`SeenIds`).
+a probe or two of its shard's table.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 _RECORD = 37  # a canonical id and the "\n" after it, in a page's joined ids
 _DASHES = (8, 13, 18, 23)
+_SIZE = 16  # bytes of a canonical id
 
 
 def _canonical_page(ids: Sequence[str]) -> bytes | None:
@@ -38,7 +44,7 @@ def _canonical_page(ids: Sequence[str]) -> bytes | None:
         raw = bytes.fromhex(hexes)  # ASCII hex only; it skips whitespace: short then
     except ValueError:
         return None
-    return raw if len(raw) == 16 * n else None
+    return raw if len(raw) == _SIZE * n else None
 
 
 def _canonical(one: str) -> bytes | None:
@@ -48,40 +54,118 @@ def _canonical(one: str) -> bytes | None:
 class SeenIds:
     """Which ids of each page are new (not seen on this page before nor on an earlier one).
 
-    Kept in `SHARDS` sets by hash: one set doubles its table as it grows, re-inserting every
-    key in one piece (~40 ms at 314,000 snapshot ids, ~100 ms at 629,000: the event loop
-    stalled that long); a shard's growth costs a `SHARDS`th of that, for the same memory.
-    A prime count: a UUID's number hashes to itself modulo 2**61 - 1, so ids that differ in
-    a few bits only (sequential ones) would all share a shard modulo a power of two."""
+    The canonical ids' positions are spread over `SHARDS` tables by hash: a table doubles as
+    it fills, re-inserting its ids in Python (~1 µs each); one table for all would do that
+    for 300,000 ids in one piece (~0.3 s, the event loop stalled), a shard for a `SHARDS`th
+    of them. The shards start at staggered sizes, so that they do not all double on the
+    same page either (they fill evenly). A prime count, so that hashes differing in a few
+    low bits still spread."""
 
     SHARDS = 61
+    FIRST_SLOTS = 64
+    # `expect` sizes the tables for at most this many ids: the count is the server's word.
+    MOST_EXPECTED = 1_000_000
 
     def __init__(self) -> None:
-        self._shards: list[set[int | str]] = [set() for _ in range(self.SHARDS)]
+        self._ids = bytearray()  # the canonical ids, 16 bytes each, in the order first seen
+        self._counts = [0] * self.SHARDS
+        self._others: set[str] = set()  # ids that are not canonical UUIDs, as themselves
+        self._tables: list[array[int]] = []
+        self._size_tables(self.FIRST_SLOTS)
+
+    def _size_tables(self, slots: int) -> None:
+        """Empty tables of `slots` to 2 x `slots` slots: shard i gets slots x (1 + i/SHARDS),
+        so that shards filled evenly reach their doubling one after another."""
+        # Per shard, slot -> 1 + the id's index in `_ids` (0: empty).
+        self._tables = [array("I", bytes(4 * (slots + slots * i // self.SHARDS)))
+                        for i in range(self.SHARDS)]
+
+    def expect(self, count: int) -> None:
+        """Size the tables for `count` ids before the first page (the list's own count):
+        tables that grow as they fill re-insert ~1 id per id added (~1 s of CPU at
+        300,000). Only while nothing is kept yet; a list that grows past it still grows
+        the tables."""
+        if len(self._ids) == 0 and count > 0:
+            per_shard = min(count, self.MOST_EXPECTED) // self.SHARDS
+            # a shard's share, plus room for the unevenness of a hash (~1.5 % at 4,900)
+            self._size_tables(max(self.FIRST_SLOTS, 2 * (per_shard + per_shard // 8 + 16)))
 
     def __len__(self) -> int:
-        return sum(len(shard) for shard in self._shards)
+        return len(self._ids) // _SIZE + len(self._others)
 
-    def parts(self) -> list[set[int | str]]:
-        """The sets it keeps, for the caller to empty a piece at a time."""
-        return self._shards
+    def parts(self) -> list[set[str]]:
+        """The sets of objects it keeps, for the caller to empty a piece at a time (the
+        canonical ids are a few large buffers, freed at once)."""
+        return [self._others]
+
+    def shard_sizes(self) -> list[int]:
+        """How many canonical ids each table holds."""
+        return list(self._counts)
+
+    def nbytes(self) -> int:
+        """The bytes its buffers take (not the set of other ids)."""
+        return len(self._ids) + sum(t.itemsize * len(t) for t in self._tables)
 
     def fresh(self, ids: Sequence[str]) -> list[bool]:
         """For each id of a page, in order: is it new? Marks them all seen."""
         raw = _canonical_page(ids)
-        keys: list[int | str]
-        number = int.from_bytes
         if raw is not None:
-            keys = [number(raw[at:at + 16]) for at in range(0, len(raw), 16)]
-        else:  # one id is not canonical: each id on its own, so an id keeps one key
-            keys = [one if (r := _canonical(one)) is None else number(r) for one in ids]
-        shards, count = self._shards, self.SHARDS
+            return self._fresh_canonical([raw[at:at + _SIZE]
+                                          for at in range(0, len(raw), _SIZE)])
         out = []
-        for key in keys:
-            shard = shards[hash(key) % count]
-            if key in shard:
-                out.append(False)  # seen before, or earlier on this page
+        for one in ids:  # one id is not canonical: each on its own, so an id keeps one key
+            key = _canonical(one)
+            if key is not None:
+                out += self._fresh_canonical([key])
+            elif one in self._others:
+                out.append(False)
             else:
-                shard.add(key)
+                self._others.add(one)
                 out.append(True)
         return out
+
+    def _fresh_canonical(self, keys: list[bytes]) -> list[bool]:
+        # One loop, names local: ~1 µs an id (a page of 500: 0.5 ms).
+        tables, counts, stored, shards = self._tables, self._counts, self._ids, self.SHARDS
+        is_at = stored.startswith  # compares in place: no slice copied
+        out = []
+        for key in keys:
+            h = hash(key)
+            shard = h % shards
+            table = tables[shard]
+            size = len(table)
+            slot = (h // shards) % size
+            while True:
+                at = table[slot]
+                if not at:
+                    stored += key
+                    table[slot] = len(stored) // _SIZE
+                    counts[shard] += 1
+                    if 2 * counts[shard] > size:
+                        self._grow(shard)
+                    out.append(True)
+                    break
+                if is_at(key, (at - 1) * _SIZE):
+                    out.append(False)  # seen before, or earlier on this page
+                    break
+                slot += 1
+                if slot == size:
+                    slot = 0
+        return out
+
+    def _grow(self, shard: int) -> None:
+        """Double a shard's table, its ids re-inserted."""
+        old = self._tables[shard]
+        size = 2 * len(old)
+        table = array("I", bytes(old.itemsize * size))
+        shards, stored = self.SHARDS, self._ids
+        for at in old:
+            if at:
+                start = (at - 1) * _SIZE
+                slot = (hash(bytes(stored[start:start + _SIZE])) // shards) % size
+                while table[slot]:
+                    slot += 1
+                    if slot == size:
+                        slot = 0
+                table[slot] = at
+        self._tables[shard] = table

@@ -69,6 +69,18 @@ async def test_paging_fetches_every_page_once(sim: SimServer) -> None:
     assert pages == -(-len(whole) // 3)
 
 
+async def test_a_walk_tells_the_lists_count_before_its_first_page(sim: SimServer) -> None:
+    told: list[tuple[int, int]] = []  # (count, pages yielded by then)
+    yielded: list[list[object]] = []
+    async with CloudClient(profile_for(sim), page_size=3, retry=FAST_RETRY) as small:
+        async for page in small.pages("listSnapshots", "snapshot", listall=True,
+                                      on_count=lambda n: told.append((n, len(yielded)))):
+            yielded.append(page)
+    with sim.state.lock:
+        assert told == [(len(sim.state.snapshots), 0)]
+    assert sum(map(len, yielded)) == told[0][0] > 3
+
+
 async def test_server_error_keeps_code_and_text(client: CloudClient) -> None:
     with pytest.raises(CloudError) as caught:
         await client.create_snapshot("not-a-uuid")

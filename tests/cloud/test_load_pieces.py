@@ -111,16 +111,16 @@ async def test_a_bad_policy_is_named_by_its_place_in_the_whole_list(
     assert [r["fired"] for r in sim.faults.describe()] == [1]
 
 
-def test_snapshot_ids_are_seen_once_and_no_one_set_grows_with_them_all() -> None:
-    """The ids of a load's snapshots (300,000 at 10,000 instances): a set that grows to hold
-    them all re-inserts them all at once when it doubles (~40 ms at 314,000). Spread over
-    shards, each doubling is a shard's: a small fraction of them."""
+def test_snapshot_ids_are_seen_once_and_no_one_table_grows_with_them_all() -> None:
+    """The ids of a load's snapshots (300,000 at 10,000 instances): a table that grows to
+    hold them all re-inserts them all at once when it doubles (~150 ms at 300,000). Spread
+    over shards, each doubling is a shard's: a small fraction of them."""
     seen = SeenIds()
     ids = [f"{n:08x}-5a6b-4c7d-8e9f-0a1b2c3d4e5f" for n in range(6400)]
     assert all(seen.fresh(ids[:3200])) and all(seen.fresh(ids[3200:]))
     assert not any(seen.fresh(ids[::7]))  # listed again as the list shifted
     assert len(seen) == len(ids)
-    assert max(len(part) for part in seen.parts()) < len(ids) / 8
+    assert max(seen.shard_sizes()) < len(ids) / 8
 
 
 async def test_a_loads_tables_are_dropped_a_chunk_per_loop_pass(

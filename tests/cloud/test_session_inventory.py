@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
+
+from atlas_tui.cloud import inventory as inventory_module
+from atlas_tui.cloud.api import client as client_module
 from atlas_tui.cloud.inventory import Inventory
 from atlas_tui.cloud.session import Session
 from atlas_tui.sim import SimServer
@@ -59,6 +64,47 @@ async def test_a_reload_shares_the_models_of_pages_that_read_the_same(sim: SimSe
         assert vm.id not in shared and len(shared) >= len(second.vms) - 2  # one page of two
         assert second.vms.keys() == first.vms.keys()
         assert any(first.volumes.get(k) is v for k, v in second.volumes.items())
+    finally:
+        await session.close()
+
+
+async def test_a_reload_of_an_unchanged_account_decodes_no_page_of_instances_or_volumes(
+        sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages are asked for again (the server counts them) and answer byte for byte as
+    before: known by their digest, they are neither cleaned, decoded, shared nor built; the
+    models are the previous ones. A page that changed is read in full (test above)."""
+    session = await Session.open(profile_for(sim), read_only=True, page_size=2)
+    try:
+        first = await session.load_inventory()
+        work: list[str] = []
+        clean, share = client_module.clean_json_text, inventory_module._Strings.share
+
+        def cleaning(text: str) -> str:
+            work.append("clean")
+            return clean(text)
+
+        def sharing(self: Any, value: Any) -> Any:
+            work.append("share")
+            return share(self, value)
+
+        monkeypatch.setattr(client_module, "clean_json_text", cleaning)
+        monkeypatch.setattr(inventory_module._Strings, "share", sharing)
+        with sim.state.lock:
+            calls = dict(sim.state.calls)
+            vms, volumes = len(sim.state.vms), len(sim.state.volumes)
+        second = await session.load_inventory()
+        with sim.state.lock:
+            assert sim.state.calls["listVirtualMachines"] - calls["listVirtualMachines"] \
+                == -(-vms // 2)
+            assert sim.state.calls["listVolumes"] - calls["listVolumes"] == -(-volumes // 2)
+        assert "share" not in work
+        # only the other lists' answers (snapshots, policies) were cleaned
+        assert work.count("clean") == sum(
+            sim.state.calls[c] - calls.get(c, 0) for c in sim.state.calls
+            if c not in ("listVirtualMachines", "listVolumes"))
+        assert all(first.vms[k] is v for k, v in second.vms.items())
+        assert all(first.volumes[k] is v for k, v in second.volumes.items())
+        assert second.vms.keys() == first.vms.keys() and len(second.vms) == vms
     finally:
         await session.close()
 
