@@ -160,3 +160,22 @@ async def test_protection_rows_are_filtered_from_texts_built_late(
         await press_and_reload(pilot, screen, "r")
         assert table.model.search_ready and volume.id in {
             table.model.row_at(p).key for p in range(table.visible_count)}
+
+
+async def test_protection_sorts_by_status_in_both_directions(sim: SimServer) -> None:
+    # STATUS sorts by the verdict's rank (no position kept per row): within a verdict the
+    # rows keep their assess order (by instance, then volume) both ways.
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        app.push_screen(ProtectionScreen())
+        screen = await loaded(pilot, ProtectionScreen)
+        table = screen.query_one(FastTable)
+        assessed = [r.key for r in screen.rows]
+        rank = {r.key: r.status.rank for r in screen.rows}
+        assert len(set(rank.values())) > 1  # the sim's account has several verdicts
+        for reverse in (False, True):
+            table.sort_by("status", reverse=reverse)
+            shown = [table.model.row_at(p).key for p in range(table.visible_count)]
+            # sorted() is stable with reverse=True too: equal ranks keep the assess order.
+            assert shown == sorted(assessed, key=lambda k: rank[k], reverse=reverse)

@@ -158,7 +158,7 @@ class ProtectionScreen(BrowseScreen):
         drills = load_results()
         table = self.query_one(FastTable)
         reuse = table.model.reuse  # an unchanged row: the one shown (one copy at the peak)
-        for order, r in enumerate(self.rows):
+        for r in self.rows:
             # Shared texts and cells: 30,000 rows (90,000 at the largest seed) read few.
             newest: str | Text = shared(fmt.age(r.newest, now, exact=exact))
             folded = stats.get(r.key)
@@ -174,7 +174,10 @@ class ProtectionScreen(BrowseScreen):
                 shared(fmt.size_sum(r.bytes, r.unsized)),
                 verified_cell(drills.get(r.key), r.status is Status.ORPHANED),
             ]
-            values: list[Any] = [order, r.volume_name, r.vm_name,
+            # STATUS sorts by the verdict's rank, a small int shared by every row (its own
+            # position was one int object per row): the rows come in `assess` order and the
+            # sort is stable, so within a verdict they keep it, in both directions.
+            values: list[Any] = [r.status.rank, r.volume_name, r.vm_name,
                                  len(r.policies), r.newest, r.bytes,
                                  (drills.get(r.key) or {}).get("verified_at", "")]
             if rate is not None:
