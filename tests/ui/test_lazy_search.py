@@ -132,6 +132,18 @@ async def test_a_reload_while_filtered_keeps_the_texts_of_unchanged_rows(
         await press_and_reload(pilot, screen, "r")
         assert table.filter_query == "" and not model.search_ready  # dropped with the rows
 
+        # The bar open, nothing typed yet: the texts are built, and a reload (the auto
+        # refresh) keeps them for the key to come.
+        await pilot.press("slash")
+        await until(pilot, lambda: model.search_ready)
+        version = model.rows_version
+        screen.refresh_data()  # what the 30 s timer does
+        await until(pilot, lambda: model.rows_version > version)
+        await pilot.pause(0.1)
+        assert model.search_ready and table.filter_query == ""
+        await pilot.press(*"web")
+        assert {model.row_at(p).key for p in range(table.visible_count)} == wanted
+
 
 async def test_protection_rows_are_filtered_from_texts_built_late(
         sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:

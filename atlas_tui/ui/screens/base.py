@@ -371,7 +371,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         bar.add_class("shown")
         bar.focus()
         if table is not None:
-            table.ensure_search()  # built while the first key is typed, a slice at a time
+            table.filter_opened()  # its search texts built while the first key is typed
 
     def close_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -379,6 +379,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         table = self.active_table_for_filter()
         if table is not None:
             table.filter(bar.value)
+            table.filter_closed()
             table.focus()
 
     def active_table_for_filter(self) -> FastTable | None:

@@ -381,7 +381,7 @@ class FastTable(ScrollView, can_focus=True):
         start = monotonic()
         self.model.set_rows(rows, search)
         self.timings.set_rows_ms = (monotonic() - start) * 1000
-        if self.model.filter_pending:
+        if self.model.filter_pending or self.model.keep_search:
             self.ensure_search()
         if old_layout is None or self.model.visible_count != old_count or not self.is_mounted:
             self._request("set_rows", requested_at)
@@ -416,6 +416,18 @@ class FastTable(ScrollView, can_focus=True):
         if search is None and self.model.search_wanted:
             search = await sliced(self.model.known_search_text, rows)
         return self.replace_rows(rows, search)
+
+    def filter_opened(self) -> None:
+        """The filter bar opened for this table: its rows' search texts are built now (a
+        slice at a time, while the first key is typed) and kept until `filter_closed`, even
+        across a reload with no filter set yet."""
+        self.model.keep_search = True
+        self.ensure_search()
+
+    def filter_closed(self) -> None:
+        """The filter bar closed: the texts go with the rows at the next reload, unless a
+        filter is set."""
+        self.model.keep_search = False
 
     def ensure_search(self) -> None:
         """Have the rows' search texts built, a slice at a time, unless they are (or being

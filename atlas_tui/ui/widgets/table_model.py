@@ -223,6 +223,8 @@ class TableModel:
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     # Each row's search text, or None until a filter needs them (see EAGER_SEARCH_ROWS).
     _search: list[str] | None = field(default=None, init=False, repr=False)
+    # The filter bar is open: the next key needs the texts, so a reload keeps them too.
+    keep_search: bool = field(default=False, init=False)
     # All rows in sort order, and their search strings in that order.
     _sorted: list[int] = field(default_factory=list, init=False, repr=False)
     _sorted_search: list[str] = field(default_factory=list, init=False, repr=False)
@@ -249,8 +251,9 @@ class TableModel:
 
     @property
     def search_wanted(self) -> bool:
-        """A filter is set: rows given to `set_rows` should come with their search texts."""
-        return not self.query.is_empty
+        """A filter is set (or its bar open: `keep_search`): rows given to `set_rows` should
+        come with their search texts."""
+        return self.keep_search or not self.query.is_empty
 
     @property
     def filter_pending(self) -> bool:
