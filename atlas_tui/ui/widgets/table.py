@@ -39,6 +39,7 @@ from atlas_tui.ui.widgets.table_model import (
     TableModel,
     layout_columns,
 )
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 GUTTER = 2  # mark glyph + one space, left of the first column
 ELLIPSIS = "…"
@@ -130,7 +131,7 @@ class TableTimings:
     samples: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=1024))
 
 
-class FastTable(ScrollView, can_focus=True):
+class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """A virtualised table: header + visible rows only, row cursor, marks, filter and sort.
 
     Keys: up/k, down/j, pageup/pagedown, home/g, end/G move the cursor; space marks the cursor
@@ -311,7 +312,7 @@ class FastTable(ScrollView, can_focus=True):
         # longer query them), and a popped screen may live on, frozen (cloud/long_lived.py):
         # the table drops its rows itself, or 30,000 rows of a popped list live until exit.
         # Freed here at once (~10-25 ms for 30,000 protection rows, whose cells are mostly
-        # shared): this widget runs no worker (every worker reports its errors).
+        # shared): a worker of its own (`slices.release`) would be cancelled with the widget.
         self.model.set_rows([])
         self._strips.clear()
 
@@ -440,8 +441,8 @@ class FastTable(ScrollView, can_focus=True):
             self._apply_search([TableModel.search_text(r) for r in self.model.rows])
             return
         self._building_search = True
-        self.run_worker(self._build_search(), group="search-texts", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(self._build_search(), name="Preparing the filter",
+                        group="search-texts", exclusive=True, exit_on_error=False)
 
     async def _build_search(self) -> None:
         try:
