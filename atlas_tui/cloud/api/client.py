@@ -142,7 +142,10 @@ class _DigestSlot:
 def page_digest(body: bytes, charset: str | None) -> bytes:
     """What identifies an answer's bytes: the same bytes in the same charset clean and
     decode to the same items, every time."""
-    return hashlib.blake2b(body, digest_size=16, person=(charset or "").encode()[:16]).digest()
+    named = (charset or "").encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(len(named).to_bytes(4, "big") + named, digest_size=16)
+    digest.update(body)
+    return digest.digest()
 
 
 class _KnownAnswer(dict[str, Any]):
