@@ -103,7 +103,10 @@ def timed(fn: Callable[[], object]) -> float:
 
 def bench_model(rows: list[Row], rounds: int) -> dict[str, float]:
     model = TableModel(columns=COLUMNS)
-    figures = {"set_rows_ms": timed(lambda: model.set_rows(rows))}
+    # With the search texts, as before they became lazy (a table builds them when its
+    # filter bar opens): the filter figures are those of a table that has them.
+    figures = {"set_rows_ms": timed(
+        lambda: model.set_rows(rows, [TableModel.search_text(r) for r in rows]))}
     samples = [timed(lambda q=q: model.filter(q)) for _ in range(rounds) for q in keystrokes()]
     figures["filter_p50_ms"] = pct(samples, 50)
     figures["filter_p95_ms"] = pct(samples, 95)
@@ -141,7 +144,7 @@ async def bench_app(rows: list[Row], rounds: int, pages: int) -> dict[str, float
     figures: dict[str, float] = {}
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(FastTable)
-        table.set_rows(rows)
+        table.set_rows(rows, search=[TableModel.search_text(r) for r in rows])
         await pilot.pause()
         await pilot.pause()
         figures["app_set_rows_paint_ms"] = table.timings.repaint_ms

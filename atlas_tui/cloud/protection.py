@@ -91,7 +91,8 @@ class Status(enum.Enum):
         return self is not Status.OK
 
 
-@dataclass(frozen=True)
+# slots: 30,000 rows at scale:10000 (and a PolicyHealth each), kept while the view is open.
+@dataclass(frozen=True, slots=True)
 class PolicyHealth:
     """One policy and its newest BackedUp snapshot of the same interval type."""
 
@@ -104,7 +105,7 @@ class PolicyHealth:
         return self.newest is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VolumeProtection:
     """One row of the protection view: a volume, or the remains of a deleted one."""
 

@@ -602,7 +602,9 @@ def test_reuse_keeps_an_unchanged_row_and_its_search_text() -> None:
     same_a = model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1)))
     same_b = model.reuse(Row("b", ("db", Text("Error", style="red")), ("db", 2)))
     assert same_a is held_a and same_b is held_b  # equal cells, even a Text built anew
-    assert model.known_search_text(same_a) is model._search[0]
+    assert not model.search_ready  # no filter yet: no search texts held
+    model.filter("e")  # a filter builds them (a small table: at once)
+    assert model._search is not None and model.known_search_text(same_a) is model._search[0]
     changed = Row("a", ("web", shared_text("ok", "green")), ("web", 3))  # sorts differently
     restyled = Row("b", ("db", Text("Error", style="bold red")), ("db", 2))
     new = Row("c", ("c", "x"), ("c", 0))

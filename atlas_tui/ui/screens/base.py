@@ -370,6 +370,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         bar.value = table.filter_query if table else ""
         bar.add_class("shown")
         bar.focus()
+        if table is not None:
+            table.filter_opened()  # its search texts built while the first key is typed
 
     def close_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -377,6 +379,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         table = self.active_table_for_filter()
         if table is not None:
             table.filter(bar.value)
+            table.filter_closed()
             table.focus()
 
     def active_table_for_filter(self) -> FastTable | None:
@@ -389,12 +392,21 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             return
         had_filter = bool(table.filter_query)
         error = table.filter(query)
-        bar.border_subtitle = Text(error or f"{table.visible_count}/{table.row_count}")
+        self._show_filter_count(bar, table, error)
         # esc's meaning on the table changes. Rebuilding the footer costs a recompose and a
         # layout pass (~30-50 ms): not while the bar has the focus (its own esc is what the
         # footer shows then); focus going back to the table refreshes the footer anyway.
         if had_filter != bool(table.filter_query) and not bar.has_focus:
             self.refresh_bindings()
+
+    def _show_filter_count(self, bar: FilterBar, table: FastTable, error: str | None) -> None:
+        pending = "…" if table.model.filter_pending else ""  # the count comes with the texts
+        bar.border_subtitle = Text(error or f"{pending}{table.visible_count}/{table.row_count}")
+
+    @on(FastTable.FilterApplied)
+    def _filter_applied(self, event: FastTable.FilterApplied) -> None:
+        if event.table is self.active_table_for_filter():
+            self._show_filter_count(self.query_one(FilterBar), event.table, None)
 
     @on(Input.Submitted, "#filter-bar")
     def _filter_submitted(self) -> None:

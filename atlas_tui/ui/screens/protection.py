@@ -143,6 +143,7 @@ class ProtectionScreen(BrowseScreen):
         if self.updated is not None or not inventory.complete:
             inventory = await self.session.load_inventory()
         self.inventory = inventory
+        self.rows = []  # the old rows go before the new ones are made: one copy at the peak
         self.rows = assess(inventory.volumes, inventory.vms, inventory.policies_by_volume,
                            inventory.stats_by_volume, self.session.client.server_now())
         self.rerender()
@@ -157,7 +158,7 @@ class ProtectionScreen(BrowseScreen):
         drills = load_results()
         table = self.query_one(FastTable)
         reuse = table.model.reuse  # an unchanged row: the one shown (one copy at the peak)
-        for order, r in enumerate(self.rows):
+        for r in self.rows:
             # Shared texts and cells: 30,000 rows (90,000 at the largest seed) read few.
             newest: str | Text = shared(fmt.age(r.newest, now, exact=exact))
             folded = stats.get(r.key)
@@ -173,7 +174,10 @@ class ProtectionScreen(BrowseScreen):
                 shared(fmt.size_sum(r.bytes, r.unsized)),
                 verified_cell(drills.get(r.key), r.status is Status.ORPHANED),
             ]
-            values: list[Any] = [order, r.volume_name, r.vm_name,
+            # STATUS sorts by the verdict's rank, a small int shared by every row (its own
+            # position was one int object per row): the rows come in `assess` order and the
+            # sort is stable, so within a verdict they keep it, in both directions.
+            values: list[Any] = [r.status.rank, r.volume_name, r.vm_name,
                                  len(r.policies), r.newest, r.bytes,
                                  (drills.get(r.key) or {}).get("verified_at", "")]
             if rate is not None:
@@ -182,7 +186,10 @@ class ProtectionScreen(BrowseScreen):
                              "—" if r.unsized else cost)
                 values.append(r.bytes)
             table_rows.append(reuse(Row(key=r.key, cells=tuple(cells), values=tuple(values))))
-        table.set_rows(table_rows, search=[table.model.known_search_text(r) for r in table_rows])
+        # Search texts only while a filter is set (else built when one is: ensure_search).
+        known = table.model.known_search_text
+        table.set_rows(table_rows, search=[known(r) for r in table_rows]
+                       if table.model.search_wanted else None)
         self._summary()
         self._note()
 

@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from atlas_tui.ui.slices import sliced
+from atlas_tui.ui.widgets import table_model
 from atlas_tui.ui.widgets.content import same_cells, same_content
 from atlas_tui.ui.widgets.table_model import (
     Align,
@@ -38,6 +39,7 @@ from atlas_tui.ui.widgets.table_model import (
     TableModel,
     layout_columns,
 )
+from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
 GUTTER = 2  # mark glyph + one space, left of the first column
 ELLIPSIS = "…"
@@ -129,7 +131,7 @@ class TableTimings:
     samples: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=1024))
 
 
-class FastTable(ScrollView, can_focus=True):
+class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     """A virtualised table: header + visible rows only, row cursor, marks, filter and sort.
 
     Keys: up/k, down/j, pageup/pagedown, home/g, end/G move the cursor; space marks the cursor
@@ -243,6 +245,18 @@ class FastTable(ScrollView, can_focus=True):
         def control(self) -> FastTable:
             return self.table
 
+    class FilterApplied(Message):
+        """A filter that waited for the rows' search texts is applied (see `ensure_search`):
+        the rows shown changed without a key."""
+
+        def __init__(self, table: FastTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> FastTable:
+            return self.table
+
     class MarksChanged(Message):
         """The set of marked row keys changed."""
 
@@ -287,6 +301,7 @@ class FastTable(ScrollView, can_focus=True):
         self._painting: list[tuple[float, str]] = []
         self._last_cursor_key: str | None = None
         self._key_time: float | None = None
+        self._building_search = False
         if rows:
             self.model.set_rows(rows)
             self._last_cursor_key = self.model.cursor_key
@@ -297,7 +312,7 @@ class FastTable(ScrollView, can_focus=True):
         # longer query them), and a popped screen may live on, frozen (cloud/long_lived.py):
         # the table drops its rows itself, or 30,000 rows of a popped list live until exit.
         # Freed here at once (~10-25 ms for 30,000 protection rows, whose cells are mostly
-        # shared): this widget runs no worker (every worker reports its errors).
+        # shared): a worker of its own (`slices.release`) would be cancelled with the widget.
         self.model.set_rows([])
         self._strips.clear()
 
@@ -367,6 +382,8 @@ class FastTable(ScrollView, can_focus=True):
         start = monotonic()
         self.model.set_rows(rows, search)
         self.timings.set_rows_ms = (monotonic() - start) * 1000
+        if self.model.filter_pending or self.model.keep_search:
+            self.ensure_search()
         if old_layout is None or self.model.visible_count != old_count or not self.is_mounted:
             self._request("set_rows", requested_at)
             self._data_changed()
@@ -393,15 +410,59 @@ class FastTable(ScrollView, can_focus=True):
 
     async def set_rows_sliced(self, rows: list[Row],
                               search: list[str] | None = None) -> list[Row]:
-        """`set_rows` for many rows: the rows' search texts built first a slice at a time
-        (unless given: ~5 µs a row). Returns the rows replaced, still alive: freeing 10,000
-        rows of Rich Text at once is ~50 ms, so the caller frees them with `slices.release`
-        (in a worker of its own)."""
-        if search is None:
-            search = await sliced(TableModel.search_text, rows)
+        """`set_rows` for many rows: while a filter is set, the rows' search texts built first
+        a slice at a time (unless given: ~5 µs a row). Returns the rows replaced, still alive:
+        freeing 10,000 rows of Rich Text at once is ~50 ms, so the caller frees them with
+        `slices.release` (in a worker of its own)."""
+        if search is None and self.model.search_wanted:
+            search = await sliced(self.model.known_search_text, rows)
         return self.replace_rows(rows, search)
 
-    def replace_rows(self, rows: list[Row], search: list[str]) -> list[Row]:
+    def filter_opened(self) -> None:
+        """The filter bar opened for this table: its rows' search texts are built now (a
+        slice at a time, while the first key is typed) and kept until `filter_closed`, even
+        across a reload with no filter set yet."""
+        self.model.keep_search = True
+        self.ensure_search()
+
+    def filter_closed(self) -> None:
+        """The filter bar closed: the texts go with the rows at the next reload, unless a
+        filter is set."""
+        self.model.keep_search = False
+
+    def ensure_search(self) -> None:
+        """Have the rows' search texts built, a slice at a time, unless they are (or being
+        built) already: the filter bar asks when it opens, a filter key when they are not
+        there yet. A filter set meanwhile waits for them (`TableModel.filter_pending`) and
+        is applied, repainted and announced (`FilterApplied`) when they are done."""
+        if self.model.search_ready or self._building_search or not self.is_mounted:
+            return
+        if self.model.row_count <= table_model.EAGER_SEARCH_ROWS:
+            self._apply_search([TableModel.search_text(r) for r in self.model.rows])
+            return
+        self._building_search = True
+        self.run_worker(self._build_search(), name="Preparing the filter",
+                        group="search-texts", exclusive=True, exit_on_error=False)
+
+    async def _build_search(self) -> None:
+        try:
+            model = self.model
+            while not model.search_ready:
+                version = model.rows_version
+                texts = await sliced(TableModel.search_text, list(model.rows))
+                # Rows replaced or changed meanwhile (a reload): build again for them.
+                if model.rows_version == version and not model.search_ready:
+                    self._apply_search(texts)
+        finally:
+            self._building_search = False
+
+    def _apply_search(self, texts: list[str]) -> None:
+        if self.model.set_search(texts):
+            self._request("filter")
+            self._view_changed()
+            self.post_message(self.FilterApplied(self))
+
+    def replace_rows(self, rows: list[Row], search: list[str] | None) -> list[Row]:
         """`set_rows` with the search texts built; returns the rows replaced, still alive
         (see `set_rows_sliced`)."""
         replaced = list(self.model.rows)  # keeps them alive past set_rows
@@ -425,6 +486,8 @@ class FastTable(ScrollView, can_focus=True):
         start = monotonic()
         error = self.model.filter(query)
         self.timings.filter_ms = (monotonic() - start) * 1000
+        if self.model.filter_pending:
+            self.ensure_search()
         # Even an error repaints, so the app's timing sees every keystroke.
         self._request("filter", requested_at)
         self._view_changed()

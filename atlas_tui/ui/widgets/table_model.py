@@ -42,6 +42,11 @@ WIDTH_SAMPLE = 1000
 # Cells are lines of the search string, so a match can't glue two cells together and regex
 # anchors (with re.MULTILINE) apply per cell.
 _CELL_SEP = "\n"
+# Search texts are built when a filter first needs them, not with the rows (30,000 of them
+# are ~6 MB that a list never filtered keeps for nothing). Up to this many rows they are
+# built at once, inside the filter call (~5 µs a row); past it the table builds them a slice
+# at a time (`FastTable.ensure_search`) and the filter waits for them (`filter_pending`).
+EAGER_SEARCH_ROWS = 1000
 
 
 # Bound of the shared-Text cache: past it, it starts again (what is shared stays shared).
@@ -211,9 +216,15 @@ class TableModel:
     filter_error: str | None = field(default=None, init=False)
     # Bumped on every data or view change, for caches outside the model.
     generation: int = field(default=0, init=False)
+    # Bumped whenever a row changes (set_rows, update_row): search texts built from the rows
+    # of another version are not theirs.
+    rows_version: int = field(default=0, init=False)
     _sort: _Sort = field(default_factory=_Sort, init=False, repr=False)
     _index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _search: list[str] = field(default_factory=list, init=False, repr=False)
+    # Each row's search text, or None until a filter needs them (see EAGER_SEARCH_ROWS).
+    _search: list[str] | None = field(default=None, init=False, repr=False)
+    # The filter bar is open: the next key needs the texts, so a reload keeps them too.
+    keep_search: bool = field(default=False, init=False)
     # All rows in sort order, and their search strings in that order.
     _sorted: list[int] = field(default_factory=list, init=False, repr=False)
     _sorted_search: list[str] = field(default_factory=list, init=False, repr=False)
@@ -232,6 +243,23 @@ class TableModel:
     @property
     def visible_count(self) -> int:
         return len(self.view)
+
+    @property
+    def search_ready(self) -> bool:
+        """The rows' search texts are built."""
+        return self._search is not None
+
+    @property
+    def search_wanted(self) -> bool:
+        """A filter is set (or its bar open: `keep_search`): rows given to `set_rows` should
+        come with their search texts."""
+        return self.keep_search or not self.query.is_empty
+
+    @property
+    def filter_pending(self) -> bool:
+        """A filter waits for the search texts (`set_search`); the view shows the rows it
+        showed before, in the current order."""
+        return not self.query.is_empty and self._search is None
 
     @property
     def sort_column(self) -> str | None:
@@ -306,16 +334,26 @@ class TableModel:
         """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key.
 
         `search`: `search_text(row)` of each row, in order, when the caller has built them
-        already (a slice at a time: ~5 µs a row, 50 ms at 10,000 rows in one piece)."""
+        already (a slice at a time: ~5 µs a row, 50 ms at 10,000 rows in one piece). Without
+        them the rows have none until a filter needs them (`search_wanted` says when a caller
+        should build them); a filter set meanwhile keeps showing the rows it showed that are
+        still there (`filter_pending`) until `set_search`."""
         keep_key = self.cursor_key
         keep_pos = self.cursor
-        self.rows = list(rows)
-        self._index = {row.key: i for i, row in enumerate(self.rows)}
-        if search is None:
-            search = [self.search_text(row) for row in self.rows]
-        elif len(search) != len(self.rows):
-            raise ValueError(f"{len(search)} search texts for {len(self.rows)} rows")
+        rows = list(rows)
+        if search is not None and len(search) != len(rows):
+            raise ValueError(f"{len(search)} search texts for {len(rows)} rows")
+        shown: list[str] = []
+        if search is None and not self.query.is_empty and len(rows) > EAGER_SEARCH_ROWS:
+            shown = [self.rows[i].key for i in self.view]
+        self.rows = rows
+        self.rows_version += 1
+        self._index = {row.key: i for i, row in enumerate(rows)}
         self._search = search
+        self._sorted_search = []
+        if shown:
+            index = self._index
+            self.view = [index[key] for key in shown if key in index]
         if self.marked:  # with none, intersection_update still walks every key
             self.marked.intersection_update(self._index)
         self._natural = None
@@ -332,7 +370,9 @@ class TableModel:
         if index is None:
             return False
         self.rows[index] = Row(key, cells, values)
-        self._search[index] = self.search_text(self.rows[index])
+        self.rows_version += 1
+        if self._search is not None:
+            self._search[index] = self.search_text(self.rows[index])
         # _sorted_search is rebuilt lazily: mark it stale by dropping it.
         self._sorted_search = []
         self.generation += 1
@@ -354,9 +394,21 @@ class TableModel:
         """`search_text(row)`, the one held already if `row` is a row of this model (see
         `reuse`): an unchanged row keeps its search text too."""
         index = self._index.get(row.key)
-        if index is not None and self.rows[index] is row:
+        if self._search is not None and index is not None and self.rows[index] is row:
             return self._search[index]
         return self.search_text(row)
+
+    def set_search(self, search: list[str]) -> bool:
+        """Give the rows their search texts (built for exactly `self.rows`); a pending filter
+        is applied now. True if the view changed (it was pending)."""
+        if len(search) != len(self.rows):
+            raise ValueError(f"{len(search)} search texts for {len(self.rows)} rows")
+        pending = self.filter_pending
+        self._search = search
+        self._sorted_search = []
+        if pending:
+            self._refilter(self.cursor_key, 0)
+        return pending
 
     @staticmethod
     def search_text(row: Row) -> str:
@@ -391,6 +443,7 @@ class TableModel:
             and not previous.invert
             and not previous.is_empty
             and previous.needle in parsed.needle
+            and self._search is not None
             and not self._sorted_search_stale
         )
         # A row that no longer matches sends the cursor to the top, as in k9s.
@@ -415,7 +468,10 @@ class TableModel:
         self._refilter(keep_key, keep_pos)
 
     def _resort(self) -> None:
-        order = list(range(len(self.rows)))
+        # The index's own ints (one object each past 256): not a second 30,000 of them.
+        index = self._index
+        order = list(index.values()) if len(index) == len(self.rows) else list(
+            range(len(self.rows)))
         column_key = self._sort.column
         if column_key is not None:
             col = self.column_index(column_key)
@@ -444,14 +500,21 @@ class TableModel:
         query = self.query
         if query.is_empty:
             self.view = list(self._sorted)
+        elif self._search is None and len(self.rows) > EAGER_SEARCH_ROWS:
+            # Pending (see `filter_pending`): the rows shown so far, in the current order.
+            shown = set(self.view)
+            self.view = [i for i in self._sorted if i in shown]
         else:
+            if self._search is None:
+                self._search = [self.search_text(row) for row in self.rows]
             if narrow:
                 # Typing one more character only narrows: scan the current view, not all rows.
                 base = self.view
-                texts = [self._search[i] for i in base]
+                search = self._search
+                texts = [search[i] for i in base]
             else:
+                search = self._search
                 if self._sorted_search_stale:
-                    search = self._search
                     self._sorted_search = [search[i] for i in self._sorted]
                 base = self._sorted
                 texts = self._sorted_search
