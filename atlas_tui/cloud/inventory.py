@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from atlas_tui.cloud import long_lived, turns
-from atlas_tui.cloud.api.client import CloudClient, DigestedPage, KnownPage
+from atlas_tui.cloud.api.client import CloudClient, DigestedPage, KnownPage, PageMemo
 from atlas_tui.cloud.api.models import (
     IN_PROGRESS_SNAPSHOT_STATES,
     INTERVAL_NAMES,
@@ -288,6 +288,9 @@ class Inventory:
     # Each page of instances and volumes as archived, with its models: a reload that reads
     # the same page again takes these models instead of building new ones.
     _pages: _Pages = field(default_factory=lambda: _Pages(), repr=False, compare=False)
+    # The pages of policies, by their answer's digest: the next load's policies of a page
+    # that answers the same are these objects.
+    _policy_pages: PageMemo = field(default_factory=PageMemo, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -302,6 +305,8 @@ class Inventory:
         same answer makes the same models). A reload of an account that barely changed then
         costs little more memory than the inventory already held."""
         pages = previous._pages if previous is not None else _Pages()
+        if previous is not None:
+            self._policy_pages = PageMemo(previous=previous._policy_pages.now)
         # One table for both lists: a volume's VM id and name are then its VM's own strings,
         # not a second copy of each (~1.5 MB at 10,000 instances).
         strings = _Strings()
@@ -417,7 +422,7 @@ class Inventory:
         on_update(part)
 
     async def _load_policies(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
-        policies = await client.all_snapshot_policies(self.volumes)
+        policies = await client.all_snapshot_policies(self.volumes, self._policy_pages)
         by_volume: dict[str, list[SnapshotPolicy]] = {}
         for policy in policies:
             by_volume.setdefault(policy.volumeid, []).append(policy)

@@ -15,7 +15,7 @@ import pytest
 
 from atlas_tui.cloud import inventory as inventory_module
 from atlas_tui.cloud.api import client as client_module
-from atlas_tui.cloud.api.client import CloudClient
+from atlas_tui.cloud.api.client import CloudClient, PageMemo
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.seen_ids import SeenIds
 from atlas_tui.cloud.session import Session
@@ -96,15 +96,16 @@ async def test_policies_are_parsed_a_chunk_per_loop_pass(
     assert max(parsed_in_pass.values()) <= 2, parsed_in_pass
 
 
+@pytest.mark.parametrize("memo", [None, PageMemo()], ids=["list", "by-page"])
 async def test_a_bad_policy_is_named_by_its_place_in_the_whole_list(
-        sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        sim: SimServer, monkeypatch: pytest.MonkeyPatch, memo: PageMemo | None) -> None:
     """Parsed a chunk at a time, a bad item is still named as in the answer: the first item
     of page 2 (3 a page) is `snapshotpolicy[3]`, not the second of its chunk."""
     monkeypatch.setattr(client_module, "PARSE_CHUNK", 2)
     sim.faults.parse("malform:listSnapshotPolicies#2@no-id")
     async with CloudClient(profile_for(sim), page_size=3, retry=FAST_RETRY) as client:
         with pytest.raises(CloudError) as caught:
-            await client.all_snapshot_policies([])
+            await client.all_snapshot_policies([], memo)
     e = caught.value
     assert e.kind is ErrorKind.MALFORMED and e.command == "listSnapshotPolicies"
     assert "`snapshotpolicy[3]`" in e.user_message(), e.user_message()

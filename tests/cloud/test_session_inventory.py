@@ -68,11 +68,13 @@ async def test_a_reload_shares_the_models_of_pages_that_read_the_same(sim: SimSe
         await session.close()
 
 
-async def test_a_reload_of_an_unchanged_account_decodes_no_page_of_instances_or_volumes(
+async def test_a_reload_of_an_unchanged_account_decodes_no_page_but_snapshots(
         sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pages are asked for again (the server counts them) and answer byte for byte as
-    before: known by their digest, they are neither cleaned, decoded, shared nor built; the
-    models are the previous ones. A page that changed is read in full (test above)."""
+    before: known by their digest, the pages of instances, volumes and policies are neither
+    cleaned, decoded, shared nor built; the models are the previous ones. A page that
+    changed is read in full (test above). Snapshots are folded again (their stats need
+    every page)."""
     session = await Session.open(profile_for(sim), read_only=True, page_size=2)
     try:
         first = await session.load_inventory()
@@ -98,13 +100,38 @@ async def test_a_reload_of_an_unchanged_account_decodes_no_page_of_instances_or_
                 == -(-vms // 2)
             assert sim.state.calls["listVolumes"] - calls["listVolumes"] == -(-volumes // 2)
         assert "share" not in work
-        # only the other lists' answers (snapshots, policies) were cleaned
+        # only the snapshots' answers were cleaned
+        assert sim.state.calls["listSnapshotPolicies"] > calls["listSnapshotPolicies"]
         assert work.count("clean") == sum(
             sim.state.calls[c] - calls.get(c, 0) for c in sim.state.calls
-            if c not in ("listVirtualMachines", "listVolumes"))
+            if c not in ("listVirtualMachines", "listVolumes", "listSnapshotPolicies"))
+        assert work.count("clean") >= 1
+        assert [p for ps in second.policies_by_volume.values() for p in ps] \
+            and all(p is q for v, ps in second.policies_by_volume.items()
+                    for p, q in zip(ps, first.policies_by_volume[v], strict=True))
         assert all(first.vms[k] is v for k, v in second.vms.items())
         assert all(first.volumes[k] is v for k, v in second.volumes.items())
         assert second.vms.keys() == first.vms.keys() and len(second.vms) == vms
+    finally:
+        await session.close()
+
+
+async def test_a_reload_reads_again_the_page_of_a_policy_that_changed(sim: SimServer) -> None:
+    session = await Session.open(profile_for(sim), read_only=True, page_size=2)
+    try:
+        first = await session.load_inventory()
+        with sim.state.lock:
+            policy = next(iter(sim.state.policies.values()))
+            policy.maxsnaps += 3
+            maxsnaps, total = policy.maxsnaps, len(sim.state.policies)
+        second = await session.load_inventory()
+        old = {p.id: p for ps in first.policies_by_volume.values() for p in ps}
+        new = {p.id: p for ps in second.policies_by_volume.values() for p in ps}
+        assert new.keys() == old.keys() and len(new) == total > 2
+        assert new[policy.id] is not old[policy.id] and new[policy.id].maxsnaps == maxsnaps
+        assert old[policy.id].maxsnaps == maxsnaps - 3
+        same = [k for k in new if new[k] is old[k]]
+        assert len(same) >= total - 2  # the other policy of its page of two is parsed again
     finally:
         await session.close()
 

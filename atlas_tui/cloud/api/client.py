@@ -26,9 +26,9 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import GenericAlias
@@ -172,6 +172,20 @@ class DigestedPage(list[Any]):
     def __init__(self, items: list[Any], digest: bytes, answer_count: int | None) -> None:
         super().__init__(items)
         self.digest, self.answer_count = digest, answer_count
+
+
+@dataclass
+class PageMemo:
+    """The pages of one list a walk read, by the digest of their answer, with what was made
+    of them (and the answer's count): the next walk takes a page that answers byte for byte
+    as one of `previous` without cleaning, decoding or parsing it (`pages(known=...)`)."""
+
+    previous: Mapping[bytes, tuple[list[Any], int | None]] = field(default_factory=dict)
+    now: dict[bytes, tuple[list[Any], int | None]] = field(default_factory=dict)
+
+    def known(self, digest: bytes) -> tuple[int, int | None] | None:
+        seen = self.previous.get(digest)
+        return None if seen is None else (len(seen[0]), seen[1])
 
 
 def _page_length(items: list[Any]) -> int:
@@ -783,10 +797,17 @@ class CloudClient:
         raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", volumeid=volume_id)
         return parse_items(SnapshotPolicy, raw, "listSnapshotPolicies", "snapshotpolicy")
 
-    async def all_snapshot_policies(self, volume_ids: Iterable[str]) -> list[SnapshotPolicy]:
+    async def all_snapshot_policies(self, volume_ids: Iterable[str],
+                                    memo: PageMemo | None = None) -> list[SnapshotPolicy]:
         """The account's policies: one account-wide list where the server allows it
-        (4.20+ lists without `volumeid`); older servers need one call per volume."""
+        (4.20+ lists without `volumeid`); older servers need one call per volume.
+
+        `memo`: the pages of the last such list, by digest; a page that answers the same
+        again is those policies (each keeps its raw dict: 3,000 policies are ~5 MB of
+        dicts, which an auto refresh would otherwise make again beside the ones shown)."""
         try:
+            if memo is not None:
+                return await self._policies_by_page(memo)
             raw = await self.list_all("listSnapshotPolicies", "snapshotpolicy", listall=True)
             return await _parse_in_turns(SnapshotPolicy, raw, "listSnapshotPolicies",
                                          "snapshotpolicy")
@@ -795,6 +816,32 @@ class CloudClient:
                 raise
         lists = await asyncio.gather(*(self.snapshot_policies(v) for v in volume_ids))
         return [p for chunk in lists for p in chunk]
+
+    async def _policies_by_page(self, memo: PageMemo) -> list[SnapshotPolicy]:
+        """`list_all` + `_parse_in_turns` of the account's policies, page by page through
+        `memo`; no policy twice (the list may shift while it is paged: same id, once)."""
+        command, key = "listSnapshotPolicies", "snapshotpolicy"
+        seen: set[str] = set()
+        out: list[SnapshotPolicy] = []
+        async for page in self.pages(command, key, known=memo.known, listall=True):
+            if isinstance(page, KnownPage):
+                models, count = memo.previous[page.digest]
+            else:
+                try:
+                    models = await _parse_in_turns(SnapshotPolicy, page, command, key)
+                except CloudError:
+                    # Named by its place in the whole list read so far, as list_all would.
+                    parse_items(SnapshotPolicy, [p.raw for p in out] + page, command, key)
+                    raise
+                if isinstance(page, DigestedPage):
+                    memo.now[page.digest] = (models, page.answer_count)
+            if isinstance(page, KnownPage):
+                memo.now[page.digest] = (models, count)
+            for policy in models:
+                if policy.id not in seen:
+                    seen.add(policy.id)
+                    out.append(policy)
+        return out
 
     async def vm_snapshots(self, **filters: Any) -> list[VMSnapshot]:
         raw = await self.list_all("listVMSnapshot", "vmSnapshot", listall=True, **filters)
