@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from atlas_tui.cloud.api.client import CloudClient, RetryPolicy, java_url_encode, sign
+from atlas_tui.cloud.api.client import (
+    CloudClient,
+    DigestedPage,
+    KnownPage,
+    RetryPolicy,
+    java_url_encode,
+    sign,
+)
 from atlas_tui.cloud.api.errors import CloudError, ErrorKind
 from atlas_tui.cloud.api.models import JobStatus
 from atlas_tui.cloud.audit import AuditLog
@@ -79,6 +86,27 @@ async def test_a_walk_tells_the_lists_count_before_its_first_page(sim: SimServer
     with sim.state.lock:
         assert told == [(len(sim.state.snapshots), 0)]
     assert sum(map(len, yielded)) == told[0][0] > 3
+
+
+async def test_a_known_page_is_taken_only_if_it_had_items(sim: SimServer) -> None:
+    """A page known by its digest is not read again, unless it was empty: an empty answer
+    is judged by where it comes (a first page with a count and no list is an error)."""
+    async with CloudClient(profile_for(sim), page_size=3, retry=FAST_RETRY) as small:
+        first = [p async for p in small.pages("listVolumes", "volume", listall=True,
+                                              known=lambda digest: None)]
+        memo = {p.digest: (len(p), p.answer_count) for p in first
+                if isinstance(p, DigestedPage)}
+        again = [p async for p in small.pages("listVolumes", "volume", listall=True,
+                                              known=memo.get)]
+        empty = [p async for p in small.pages("listVolumes", "volume", listall=True,
+                                              known=lambda digest: (0, 99))]
+    with sim.state.lock:
+        volumes = len(sim.state.volumes)
+    assert len(memo) == len(first) == -(-volumes // 3) > 1
+    assert [type(p) for p in again] == [KnownPage] * len(first)
+    assert [p.length for p in again if isinstance(p, KnownPage)] == [len(p) for p in first]
+    assert all(isinstance(p, DigestedPage) for p in empty)
+    assert sum(map(len, empty)) == volumes
 
 
 async def test_server_error_keeps_code_and_text(client: CloudClient) -> None:

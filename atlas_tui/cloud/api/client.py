@@ -311,7 +311,10 @@ class _Transport(AIOCloudStack):
         if slot is not None and status == 200 and json:
             slot.digest = digest = page_digest(body, response.charset)
             known = slot.known(digest)
-            if known is not None:
+            # Only a page with items: an empty one costs nothing to read, and is judged by
+            # where it comes (a first page with a count and no list is an error, a later
+            # one the end of the list).
+            if known is not None and known[0] > 0:
                 return _KnownAnswer(digest, *known)
         # The text boundary: every string of the answer is made safe before it is decoded
         # (atlas_tui.cloud.api.text), so nothing built from it can carry a control sequence.
