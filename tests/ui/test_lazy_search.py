@@ -145,15 +145,20 @@ async def test_a_reload_while_filtered_keeps_the_texts_of_unchanged_rows(
         assert {model.row_at(p).key for p in range(table.visible_count)} == wanted
 
 
+async def protection_list(pilot: Any) -> tuple[ProtectionScreen, FastTable]:
+    """The protection list, pushed over the loaded instances list."""
+    await loaded(pilot, InstancesScreen)
+    pilot.app.push_screen(ProtectionScreen())
+    screen = await loaded(pilot, ProtectionScreen)
+    return screen, screen.query_one(FastTable)
+
+
 async def test_protection_rows_are_filtered_from_texts_built_late(
         sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
     ready = gate_search_build(monkeypatch)
     app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
     async with app.run_test(size=(120, 30)) as pilot:
-        await loaded(pilot, InstancesScreen)
-        app.push_screen(ProtectionScreen())
-        screen = await loaded(pilot, ProtectionScreen)
-        table = screen.query_one(FastTable)
+        screen, table = await protection_list(pilot)
         assert table.row_count and not table.model.search_ready
         volume = next(iter(sim.state.volumes.values()))
         await pilot.press("slash", *volume.name)
@@ -179,10 +184,7 @@ async def test_protection_sorts_by_status_in_both_directions(sim: SimServer) -> 
     # rows keep their assess order (by instance, then volume) both ways.
     app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
     async with app.run_test(size=(120, 30)) as pilot:
-        await loaded(pilot, InstancesScreen)
-        app.push_screen(ProtectionScreen())
-        screen = await loaded(pilot, ProtectionScreen)
-        table = screen.query_one(FastTable)
+        screen, table = await protection_list(pilot)
         assessed = [r.key for r in screen.rows]
         rank = {r.key: r.status.rank for r in screen.rows}
         assert len(set(rank.values())) > 1  # the sim's account has several verdicts
