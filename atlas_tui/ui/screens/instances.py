@@ -320,7 +320,10 @@ class InstancesScreen(ActingScreen):
         with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         counts = _Counts()
-        model = self.query_one("#instances", FastTable).model
+        try:
+            model = self.query_one("#instances", FastTable).model
+        except NoMatches:  # the screen is being removed (popped, the app quitting)
+            return []
         reuse = model.reuse  # an unchanged row: the one shown (one copy at a reload's peak)
 
         def table_row(r: InstanceRow) -> Row:
