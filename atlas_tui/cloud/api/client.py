@@ -836,9 +836,8 @@ class CloudClient:
                     # Named by its place in the whole list read so far, as list_all would.
                     parse_items(SnapshotPolicy, [p.raw for p in out] + page, command, key)
                     raise
-                if isinstance(page, DigestedPage):
-                    memo.now[page.digest] = (models, page.answer_count)
-            if isinstance(page, KnownPage):
+                count = page.answer_count if isinstance(page, DigestedPage) else None
+            if isinstance(page, (KnownPage, DigestedPage)):
                 memo.now[page.digest] = (models, count)
             for policy in models:
                 if policy.id not in seen:
