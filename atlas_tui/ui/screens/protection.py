@@ -4,6 +4,7 @@ snapshots, and snapshots left by deleted volumes come first, in colour and in wo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -32,7 +33,7 @@ from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
-from atlas_tui.ui.widgets.table_model import Column, Row, shared, shared_text
+from atlas_tui.ui.widgets.table_model import Column, LazyRows, Row, shared, shared_text
 
 STATUS_STYLES = {
     Status.STALE: "bold red",
@@ -79,6 +80,10 @@ def cost_column(currency: str) -> Column:
     return Column("cost", f"{currency}/MONTH", max_width=12, priority=50, align="right")
 
 
+def _key(r: VolumeProtection) -> str:
+    return r.key
+
+
 def money(amount: float, currency: str = "") -> str:
     return f"{amount:,.2f} {currency}".rstrip()
 
@@ -97,6 +102,7 @@ class ProtectionScreen(BrowseScreen):
         self.rows: list[VolumeProtection] = []
         self.inventory: Inventory | None = None  # the one the rows were assessed from
         self._left = False  # another screen was pushed over this one
+        self._drills: dict[str, Any] = {}  # the restore drills' results, read at the last rerender
 
     @property
     def rate(self) -> float | None:
@@ -149,49 +155,54 @@ class ProtectionScreen(BrowseScreen):
         self.rerender()
 
     def rerender(self) -> None:
+        table = self.query_one(FastTable)
+        # Made when read (the lines on screen, a filter's texts a slice at a time), not all
+        # held: 30,000 rows of cells were ~7 MB, twice that while a refresh made the next.
+        table.set_rows(LazyRows(self.rows, self._row_maker(), key=_key, values=self._values))
+        self._summary()
+        self._note()
+
+    def _values(self, r: VolumeProtection) -> tuple[Any, ...]:
+        # STATUS sorts by the verdict's rank, a small int shared by every row: the rows come
+        # in `assess` order and the sort is stable, so within a verdict they keep it.
+        values = (r.status.rank, r.volume_name, r.vm_name, len(r.policies), r.newest,
+                  r.bytes, (self._drills.get(r.key) or {}).get("verified_at", ""))
+        return values if self.rate is None else (*values, r.bytes)
+
+    def _row_maker(self) -> Callable[[VolumeProtection], Row]:
+        """The row of a volume, as it reads now: the time, the drills and the settings are
+        read once here, so a row made again later reads the same."""
         now = self.session.client.server_now()
         exact = self.atlas.exact_times
         rate = self.rate
-        table_rows = []
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
         stats = self.inventory.stats_by_volume if self.inventory is not None else {}
-        drills = load_results()
-        table = self.query_one(FastTable)
-        reuse = table.model.reuse  # an unchanged row: the one shown (one copy at the peak)
-        for r in self.rows:
+        drills = self._drills = load_results()
+        values = self._values
+
+        def make(r: VolumeProtection) -> Row:
             # Shared texts and cells: 30,000 rows (90,000 at the largest seed) read few.
             newest: str | Text = shared(fmt.age(r.newest, now, exact=exact))
             folded = stats.get(r.key)
             if folded is not None and oldest_stuck(folded.oldest_in_progress, now, stuck_after):
                 newest = Text.assemble(("⚠ stuck ", "bold red"), newest)  # whoever started it
+            orphaned = r.status is Status.ORPHANED
             cells: list[Any] = [
                 shared_text(STATUS_WORDS[r.status], STATUS_STYLES[r.status]),
                 r.volume_name,
-                r.vm_name or ("(deleted)" if r.status is Status.ORPHANED else "—"),
-                ("—" if r.status is Status.ORPHANED
-                 else shared(schedule_summary(h.policy for h in r.policies))),
+                r.vm_name or ("(deleted)" if orphaned else "—"),
+                "—" if orphaned else shared(schedule_summary(h.policy for h in r.policies)),
                 newest,
                 shared(fmt.size_sum(r.bytes, r.unsized)),
-                verified_cell(drills.get(r.key), r.status is Status.ORPHANED),
+                verified_cell(drills.get(r.key), orphaned),
             ]
-            # STATUS sorts by the verdict's rank, a small int shared by every row (its own
-            # position was one int object per row): the rows come in `assess` order and the
-            # sort is stable, so within a verdict they keep it, in both directions.
-            values: list[Any] = [r.status.rank, r.volume_name, r.vm_name,
-                                 len(r.policies), r.newest, r.bytes,
-                                 (drills.get(r.key) or {}).get("verified_at", "")]
             if rate is not None:
                 cost = money(monthly_cost(r.bytes, rate))
                 cells.append(("≥ " + cost) if r.unsized and r.bytes else
                              "—" if r.unsized else cost)
-                values.append(r.bytes)
-            table_rows.append(reuse(Row(key=r.key, cells=tuple(cells), values=tuple(values))))
-        # Search texts only while a filter is set (else built when one is: ensure_search).
-        known = table.model.known_search_text
-        table.set_rows(table_rows, search=[known(r) for r in table_rows]
-                       if table.model.search_wanted else None)
-        self._summary()
-        self._note()
+            return Row(key=r.key, cells=tuple(cells), values=values(r))
+
+        return make
 
     def _summary(self) -> None:
         s = summarize(self.rows, self.rate)

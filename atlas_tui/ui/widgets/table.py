@@ -35,6 +35,7 @@ from atlas_tui.ui.widgets.table_model import (
     Align,
     CellValue,
     Column,
+    LazyRows,
     Row,
     TableModel,
     layout_columns,
@@ -365,7 +366,7 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self.model.set_columns(columns)
         self._data_changed()
 
-    def set_rows(self, rows: Iterable[Row], *, requested_at: float | None = None,
+    def set_rows(self, rows: Iterable[Row] | LazyRows[Any], *, requested_at: float | None = None,
                  search: list[str] | None = None) -> None:
         """Replace all rows; the cursor stays on its row key if that row still exists.
         `search`: each row's `TableModel.search_text`, if built already (see `set_rows_sliced`).
@@ -449,7 +450,11 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             model = self.model
             while not model.search_ready:
                 version = model.rows_version
-                texts = await sliced(TableModel.search_text, list(model.rows))
+                # The rows as they are now (a list is copied: `update_row` changes it
+                # in place; lazy rows are made one at a time, never all held).
+                rows = model.rows
+                texts = await sliced(TableModel.search_text,
+                                     rows if isinstance(rows, LazyRows) else list(rows))
                 # Rows replaced or changed meanwhile (a reload): build again for them.
                 if model.rows_version == version and not model.search_ready:
                     self._apply_search(texts)
@@ -465,7 +470,9 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def replace_rows(self, rows: list[Row], search: list[str] | None) -> list[Row]:
         """`set_rows` with the search texts built; returns the rows replaced, still alive
         (see `set_rows_sliced`)."""
-        replaced = list(self.model.rows)  # keeps them alive past set_rows
+        old = self.model.rows
+        # Keeps them alive past set_rows (lazy rows hold none: their items are the screen's).
+        replaced = list(old) if isinstance(old, list) else []
         self.set_rows(rows, search=search)
         return replaced
 

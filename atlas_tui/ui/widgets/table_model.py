@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from rich.cells import cell_len
 from rich.style import StyleType
@@ -126,6 +126,76 @@ class Row:
         return cell_text(self.cells[index])
 
 
+_Item = TypeVar("_Item")
+
+
+class LazyRows(Sequence[Row], Generic[_Item]):
+    """Rows made from `items` when read, not held: a list of 30,000 volumes keeps its items
+    (which its screen holds anyway) and an index, not 30,000 `Row`s and their two tuples
+    (~7 MB, and as much again while a reload builds the next ones). What reads a row (the
+    lines on screen, a width sample, the search texts a slice at a time) makes it again.
+
+    `make(item)` gives the row, `key(item)` its key, `values(item)` its sort values (without
+    making the cells: a sort reads one column of every row). `make` must read as the same row
+    every time for the same item: what it depends on (the time shown as an age, say) is
+    fixed when the `LazyRows` is made. A row changed in place (`TableModel.update_row`) is
+    kept as given."""
+
+    __slots__ = ("_changed", "_items", "_key", "_make", "_values")
+
+    def __init__(self, items: Sequence[_Item], make: Callable[[_Item], Row],
+                 key: Callable[[_Item], str],
+                 values: Callable[[_Item], tuple[Any, ...]]) -> None:
+        self._items = items
+        self._make = make
+        self._key = key
+        self._values = values
+        self._changed: dict[int, Row] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._items)))]
+        if index < 0:
+            index += len(self._items)
+        changed = self._changed.get(index)
+        return changed if changed is not None else self._make(self._items[index])
+
+    def __iter__(self) -> Iterator[Row]:
+        for i in range(len(self._items)):
+            yield self[i]
+
+    def key_at(self, index: int) -> str:
+        changed = self._changed.get(index)
+        return changed.key if changed is not None else self._key(self._items[index])
+
+    def keys(self) -> list[str]:
+        key = self._key
+        return [key(item) for item in self._items]
+
+    def column(self, col: int) -> list[Any]:
+        """Every row's sort value of column `col`, no cells made."""
+        values, changed = self._values, self._changed
+        out = [values(item)[col] for item in self._items]
+        for i, row in changed.items():
+            out[i] = row.value(col)
+        return out
+
+    def replace(self, index: int, row: Row) -> None:
+        self._changed[index] = row
+
+
+Rows = list[Row] | LazyRows[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedQuery:
     """A filter query split into its parts; `pattern` is None for a plain substring."""
@@ -208,7 +278,7 @@ class TableModel:
     """
 
     columns: list[Column] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
+    rows: Rows = field(default_factory=list)
     view: list[int] = field(default_factory=list, init=False)
     cursor: int = field(default=-1, init=False)
     marked: set[str] = field(default_factory=set, init=False)
@@ -272,8 +342,12 @@ class TableModel:
     @property
     def cursor_key(self) -> str | None:
         if 0 <= self.cursor < len(self.view):
-            return self.rows[self.view[self.cursor]].key
+            return self._key_at(self.view[self.cursor])
         return None
+
+    def _key_at(self, index: int) -> str:
+        rows = self.rows
+        return rows.key_at(index) if isinstance(rows, LazyRows) else rows[index].key
 
     def row_at(self, position: int) -> Row:
         """The row at a position of the view."""
@@ -330,7 +404,8 @@ class TableModel:
             self._sort = _Sort()
         self.set_rows(self.rows)
 
-    def set_rows(self, rows: Iterable[Row], search: list[str] | None = None) -> None:
+    def set_rows(self, rows: Iterable[Row] | LazyRows[Any],
+                 search: list[str] | None = None) -> None:
         """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key.
 
         `search`: `search_text(row)` of each row, in order, when the caller has built them
@@ -340,15 +415,17 @@ class TableModel:
         still there (`filter_pending`) until `set_search`."""
         keep_key = self.cursor_key
         keep_pos = self.cursor
-        rows = list(rows)
+        rows = rows if isinstance(rows, LazyRows) else list(rows)
         if search is not None and len(search) != len(rows):
             raise ValueError(f"{len(search)} search texts for {len(rows)} rows")
         shown: list[str] = []
         if search is None and not self.query.is_empty and len(rows) > EAGER_SEARCH_ROWS:
-            shown = [self.rows[i].key for i in self.view]
+            shown = [self._key_at(i) for i in self.view]
         self.rows = rows
         self.rows_version += 1
-        self._index = {row.key: i for i, row in enumerate(rows)}
+        keys = rows.keys() if isinstance(rows, LazyRows) else [row.key for row in rows]
+        self._index = {key: i for i, key in enumerate(keys)}
+        del keys
         self._search = search
         self._sorted_search = []
         if shown:
@@ -369,7 +446,10 @@ class TableModel:
         index = self._index.get(key)
         if index is None:
             return False
-        self.rows[index] = Row(key, cells, values)
+        if isinstance(self.rows, LazyRows):
+            self.rows.replace(index, Row(key, cells, values))
+        else:
+            self.rows[index] = Row(key, cells, values)
         self.rows_version += 1
         if self._search is not None:
             self._search[index] = self.search_text(self.rows[index])
@@ -476,9 +556,10 @@ class TableModel:
         if column_key is not None:
             col = self.column_index(column_key)
             sort_key = self.columns[col].sort_key
-            values = [
+            rows = self.rows
+            values = rows.column(col) if isinstance(rows, LazyRows) else [
                 row.values[col] if row.values is not None else cell_text(row.cells[col])
-                for row in self.rows
+                for row in rows
             ]
             if sort_key is not None:
                 values = [None if v is None else sort_key(v) for v in values]
