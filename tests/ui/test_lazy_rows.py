@@ -1,19 +1,24 @@
 """Rows made when read (`LazyRows`): the protection list keeps its volumes' verdicts, not a
 `Row` and two tuples per volume. Sorting, cursor, marks and filter still work on every row,
-and a sort or a key lookup makes no row at all."""
+and a sort or a key lookup makes no row at all. And the list walks every snapshot again on
+its return only if something may have changed meanwhile."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Awaitable, Callable
 
 from atlas_tui.app import AtlasApp, Launch
+from atlas_tui.cloud.protection import Status
 from atlas_tui.settings import Settings
+from atlas_tui.sim import SimServer
 from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import Column, LazyRows, Row, TableModel
 from tests.conftest import profile_for, running_sim
-from tests.ui.helpers import loaded, press_and_reload
+from tests.ui.helpers import loaded, press_and_reload, session_of, until
 
 ITEMS = [("k0", "web-1", 30), ("k1", "db-1", 10), ("k2", "web-2", 20), ("k3", "cache", 40)]
 COLUMNS = [Column("name", "NAME"), Column("size", "SIZE")]
@@ -91,3 +96,36 @@ async def test_the_protection_list_holds_no_row_per_volume() -> None:
             assert len(alive) < 40  # the lines on screen at most, not one per volume
             # Every volume is still a row of the list, by its id.
             assert {table.model.row_at(p).key for p in range(table.visible_count)} == volumes
+
+
+async def test_the_protection_list_reloads_on_return_only_if_something_changed(
+        sim: SimServer) -> None:
+    # Back from the jobs list with nothing done: no second walk of every snapshot. Back after
+    # a policy was created meanwhile: reloaded at once, the new policy shown.
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot, InstancesScreen)
+        app.push_screen(ProtectionScreen())
+        protection = await loaded(pilot, ProtectionScreen)
+        # A reload of the account lists its instances (the jobs list reads no such list).
+        walks, shown_at = sim.state.calls["listVirtualMachines"], protection.updated
+
+        async def away_and_back(while_away: Callable[[], Awaitable[object]] | None) -> None:
+            app.push_screen(JobsScreen())
+            await loaded(pilot, JobsScreen)
+            if while_away is not None:
+                await while_away()
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is protection)
+            await pilot.pause(0.3)
+
+        await away_and_back(None)
+        assert sim.state.calls["listVirtualMachines"] == walks and protection.updated == shown_at
+
+        unprotected = next(r for r in protection.rows if r.status is Status.UNPROTECTED)
+        await away_and_back(lambda: session_of(app).client.create_snapshot_policy(
+            unprotected.key, interval="DAILY", schedule="00:03", timezone="UTC", maxsnaps=2))
+        await until(pilot, lambda: protection.updated != shown_at, what="a reload")
+        assert sim.state.calls["listVirtualMachines"] == walks + 1
+        row = next(r for r in protection.rows if r.key == unprotected.key)
+        assert [h.policy.interval for h in row.policies] == ["DAILY"]

@@ -447,6 +447,9 @@ class CloudClient:
     ) -> None:
         self.profile = profile
         self.read_only = read_only
+        # Calls that may have changed the cloud (sent, whatever came back): a screen held
+        # under another one reloads when it comes back only if this moved meanwhile.
+        self.writes = 0
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
         self.audit = audit
@@ -600,6 +603,7 @@ class CloudClient:
         if self.read_only:
             self._audit(command, params, "refused: read-only", None)
             raise ReadOnlyError(command)
+        self.writes += 1
         attempt = 1
         while True:
             try:

@@ -102,6 +102,7 @@ class ProtectionScreen(BrowseScreen):
         self.rows: list[VolumeProtection] = []
         self.inventory: Inventory | None = None  # the one the rows were assessed from
         self._left = False  # another screen was pushed over this one
+        self._changes_seen = (0, 0)  # `_changes()` when the last load started
         self._drills: dict[str, Any] = {}  # the restore drills' results, read at the last rerender
 
     @property
@@ -135,16 +136,28 @@ class ProtectionScreen(BrowseScreen):
         self.inventory = None  # after a reload, an inventory no other screen reads
 
     def on_screen_resume(self) -> None:
-        # Back from a volume's policies: what was changed there shows here at once. (Resume
-        # also comes on the first show, which the first load already covers.)
+        # Back from a volume's policies: what was changed there shows here at once. Back
+        # from a screen that changed nothing (the jobs list, a look at a volume), no reload:
+        # a walk of every snapshot each time would cost as much as the first load (the
+        # timer still reloads once the list is `refresh_seconds` old). Resume also comes on
+        # the first show, which the first load already covers.
         if self.updated is not None and self._left:
             self._left = False
-            self.refresh_data()
+            if self._changes() != self._changes_seen:
+                self.refresh_data()
+
+    def _changes(self) -> tuple[int, int]:
+        """What may have changed the account through this app: calls that change it, and
+        the tracked jobs seen to end (a snapshot started before, done while away)."""
+        tracker = self.atlas.tracker
+        done = sum(1 for job in tracker.jobs if job.done) if tracker is not None else 0
+        return self.session.client.writes, done
 
     async def load(self) -> None:
         # The session's one inventory, as the home screen loaded it (or joining its load under
         # way): no second walk of the snapshots. A refresh (r, the timer, back from a policy
         # change) loads it afresh, for every screen.
+        self._changes_seen = self._changes()
         inventory = self.session.inventory
         if self.updated is not None or not inventory.complete:
             inventory = await self.session.load_inventory()
