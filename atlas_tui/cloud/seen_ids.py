@@ -7,11 +7,11 @@ the walk ends (a load's peak, and every reload's). As Python objects in a set th
 
 A canonical UUID (lower-case hex, 8-4-4-4-12: what CloudStack gives) is kept here as its 16
 bytes, end to end in one `bytearray`, and found again through open-addressing tables of
-positions (`array`, 4 bytes a slot, at most half full): ~16 + 8-16 bytes an id, ~8 MB at
-300,000. Exact: a slot only points at an id, and an id is new unless those 16 bytes are
-equal; a canonical id and its bytes go both ways. Any other id is kept as the string
-itself, in a set. Never a hash alone: two ids sharing one would drop a snapshot (identity
-is the id).
+positions (`array`, 4 bytes a slot, at most two thirds full): ~16 + 6-8 bytes an id,
+~7 MB at 300,000 (tables sized from the list's count, `expect`). Exact: a slot only points
+at an id, and an id is new unless those 16 bytes are equal; a canonical id and its bytes
+go both ways. Any other id is kept as the string itself, in a set. Never a hash alone: two
+ids sharing one would drop a snapshot (identity is the id).
 
 Each page is checked and converted at once (str and bytes methods); what is left per id is
 a probe or two of its shard's table.
@@ -73,11 +73,13 @@ class SeenIds:
         self._tables: list[array[int]] = []
         self._size_tables(self.FIRST_SLOTS)
 
-    def _size_tables(self, slots: int) -> None:
-        """Empty tables of `slots` to 2 x `slots` slots: shard i gets slots x (1 + i/SHARDS),
-        so that shards filled evenly reach their doubling one after another."""
+    def _size_tables(self, slots: int, *, stagger: bool = True) -> None:
+        """Empty tables of `slots` slots each, or with `stagger` `slots` to 2 x `slots`:
+        shard i gets slots x (1 + i/SHARDS), so that shards filled evenly reach their
+        doubling one after another (tables that must grow as they fill)."""
         # Per shard, slot -> 1 + the id's index in `_ids` (0: empty).
-        self._tables = [array("I", bytes(4 * (slots + slots * i // self.SHARDS)))
+        self._tables = [array("I", bytes(4 * (slots + (slots * i // self.SHARDS if stagger
+                                                       else 0))))
                         for i in range(self.SHARDS)]
 
     def expect(self, count: int) -> None:
@@ -87,8 +89,10 @@ class SeenIds:
         the tables."""
         if len(self._ids) == 0 and count > 0:
             per_shard = min(count, self.MOST_EXPECTED) // self.SHARDS
-            # a shard's share, plus room for the unevenness of a hash (~1.5 % at 4,900)
-            self._size_tables(max(self.FIRST_SLOTS, 2 * (per_shard + per_shard // 8 + 16)))
+            # A shard's share, plus room for the unevenness of a hash (~1.5 % at 4,900, ~11 %
+            # at 80), two thirds full: no shard should have to grow, so none is staggered.
+            room = per_shard + per_shard // 8 + 32
+            self._size_tables(max(self.FIRST_SLOTS, 3 * room // 2), stagger=False)
 
     def __len__(self) -> int:
         return len(self._ids) // _SIZE + len(self._others)
@@ -141,7 +145,7 @@ class SeenIds:
                     stored += key
                     table[slot] = len(stored) // _SIZE
                     counts[shard] += 1
-                    if 2 * counts[shard] > size:
+                    if 3 * counts[shard] > 2 * size:  # at most two thirds full
                         self._grow(shard)
                     out.append(True)
                     break
