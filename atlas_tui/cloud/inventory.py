@@ -82,6 +82,10 @@ SHARE_CHUNK = 100
 
 # Volumes' stats settled per turn by `Inventory._share_stats` (~7 ms).
 SHARE_STATS_CHUNK = 2_000
+# Snapshot pages in flight during a reload (the first load uses the client's concurrency):
+# each holds ~1 MB while it is read and decoded, on top of the inventory already held, and
+# a reload has no one waiting for it.
+RELOAD_SNAPSHOT_WINDOW = 3
 
 # Entries dropped per turn by `_drop`: a load's string table (every distinct string of its
 # pages, ~1,000,000 at 30,000 instances) or its snapshot ids (900,000), freed when the load
@@ -316,7 +320,8 @@ class Inventory:
         volume_task = asyncio.ensure_future(self._load_models(
             Volume, "listVolumes", "volume", self.volumes, "volumes", client, on_update, pages,
             strings))
-        snapshot_task = asyncio.ensure_future(self._load_snapshots(client, on_update))
+        snapshot_task = asyncio.ensure_future(self._load_snapshots(
+            client, on_update, RELOAD_SNAPSHOT_WINDOW if previous is not None else None))
 
         async def vms_then_drop() -> None:
             await vm_task
@@ -431,7 +436,10 @@ class Inventory:
         self.loaded.add("policies")
         on_update("policies")
 
-    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None]) -> None:
+    async def _load_snapshots(self, client: CloudClient, on_update: Callable[[str], None],
+                              window: int | None) -> None:
+        """Every snapshot folded into its volume's stats. `window`: pages in flight at once
+        (None: the client's concurrency, for the first load)."""
         stats: dict[str, SnapshotStats] = {}
         # The ids seen, against a list that shifts while it is paged: the ids themselves (a
         # canonical UUID as its 16 bytes: seen_ids.py), never their hashes, which two ids
@@ -440,7 +448,7 @@ class Inventory:
         # Each page decoded straight into compact items (SnapshotTally), validated, with
         # none of the fields no screen shows built.
         async for page in client.pages("listSnapshots", "snapshot", as_type=SnapshotTally,
-                                       on_count=seen.expect, listall=True):
+                                       on_count=seen.expect, window=window, listall=True):
             for snap, new in zip(page, seen.fresh([snap.id for snap in page]), strict=True):
                 if new:
                     stats.setdefault(snap.volumeid or "", SnapshotStats()).add(snap)

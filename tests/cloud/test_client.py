@@ -6,6 +6,7 @@ a real Atlas endpoint would produce them.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,6 +87,26 @@ async def test_a_walk_tells_the_lists_count_before_its_first_page(sim: SimServer
     with sim.state.lock:
         assert told == [(len(sim.state.snapshots), 0)]
     assert sum(map(len, yielded)) == told[0][0] > 3
+
+
+async def test_a_walk_runs_ahead_of_its_reader_by_its_window_at_most(sim: SimServer) -> None:
+    # A reader slower than the server: the walk asks for pages ahead of it, as many as its
+    # window (the client's concurrency, or `window`), as the server counts the requests.
+    async def ahead(window: int | None) -> int:
+        most = 0
+        async with CloudClient(profile_for(sim), page_size=2, retry=FAST_RETRY,
+                               concurrency=6) as small:
+            before = sim.state.calls["listSnapshots"]
+            taken = 0
+            async for _page in small.pages("listSnapshots", "snapshot", listall=True,
+                                           window=window):
+                taken += 1
+                await asyncio.sleep(0.05)  # the requests in the window are answered by now
+                most = max(most, sim.state.calls["listSnapshots"] - before - taken)
+        return most
+
+    assert await ahead(None) == 6
+    assert await ahead(3) == 3
 
 
 async def test_a_known_page_is_taken_only_if_it_had_items(sim: SimServer) -> None:

@@ -637,7 +637,7 @@ class CloudClient:
 
     async def pages(self, command: str, key: str, *, as_type: type[Any] | None = None,
                     on_count: Callable[[int], None] | None = None,
-                    known: KnownPages | None = None,
+                    known: KnownPages | None = None, window: int | None = None,
                     **params: Any) -> AsyncIterator[list[Any]]:
         """Yield each page of a list: page 1 first, then the rest as they arrive
         (fetched concurrently once `count` is known). Order between pages is not kept.
@@ -656,7 +656,10 @@ class CloudClient:
         `known(digest)`: each page comes as a `DigestedPage` (its items, its answer's digest
         and count), or, when `known` gives (length, count) for the digest of an answer the
         caller has read before byte for byte, as a `KnownPage` (nothing cleaned, decoded or
-        built: an unchanged page of 500 instances costs a hash, ~0.5 ms, not ~25 ms)."""
+        built: an unchanged page of 500 instances costs a hash, ~0.5 ms, not ~25 ms).
+
+        `window`: at most this many pages in flight or not yet taken (default: the client's
+        concurrency; at least 2)."""
         size = self.page_size
         decoder = None if as_type is None else _page_decoder(key, as_type)
 
@@ -693,7 +696,7 @@ class CloudClient:
         # A window of pages in flight (or fetched and not yet taken), not all of them at
         # once: 600 pages of snapshots held at the same time would cost ~600 MB, and a
         # list of 600 queued pages would make every other list wait behind it.
-        window = max(2, self._concurrency)
+        window = max(2, self._concurrency if window is None else window)
         arrived: asyncio.Queue[asyncio.Task[tuple[list[Any], int | None]]] = asyncio.Queue()
         running: set[asyncio.Task[tuple[list[Any], int | None]]] = set()
         next_page = 2
