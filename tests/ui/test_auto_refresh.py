@@ -11,7 +11,9 @@ from textual.screen import Screen
 from atlas_tui.app import AtlasApp, Launch
 from atlas_tui.settings import Settings
 from atlas_tui.sim import SimServer
+from atlas_tui.ui.screens import base
 from atlas_tui.ui.screens.instances import InstancesScreen
+from atlas_tui.ui.screens.jobs import JobsScreen
 from tests.conftest import profile_for
 from tests.ui.helpers import loaded, screen_text, session_of, until
 
@@ -67,3 +69,26 @@ async def test_an_auto_refresh_of_the_same_data_writes_nothing_to_the_terminal(
         await pilot.pause(0.3)
         assert frames == []
         assert "updated just now" in screen_text(app).splitlines()[1]
+
+
+async def test_a_list_passed_through_on_the_way_back_starts_no_reload(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # esc through a stack of screens: each list it uncovers is stale, and used to start a
+    # reload at its next tick (a walk of the whole account), cancelled as soon as esc popped
+    # it. A list reloads once it has stayed on top CATCH_UP_AFTER_S.
+    app = AtlasApp(Launch(), profile=profile_for(sim), settings=Settings(refresh_seconds=1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await loaded(pilot, InstancesScreen)
+        app.push_screen(JobsScreen())
+        await loaded(pilot, JobsScreen)
+        monkeypatch.setattr(base, "CATCH_UP_AFTER_S", 3600.0)
+        await pilot.pause(1.5)  # the instances list, under it, is now older than 1 s
+        shown_at, reloads = home.updated, sim.state.calls["listVirtualMachines"]
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is home)
+        await pilot.pause(2.5)  # two ticks or more, on top
+        assert sim.state.calls["listVirtualMachines"] == reloads and home.updated == shown_at
+        monkeypatch.setattr(base, "CATCH_UP_AFTER_S", 0.0)
+        await until(pilot, lambda: home.updated != shown_at, 12, "the catch-up reload")
+        assert sim.state.calls["listVirtualMachines"] == reloads + 1

@@ -53,6 +53,10 @@ LOADING_AFTER_S = 0.5  # a refresh says "loading…" once it has run this long
 # The same for the refresh nobody asked for (every 30 s): the rows stay on screen while it
 # runs, and flashing "loading…" and back costs two rewrites of the line on an idle screen.
 AUTO_LOADING_AFTER_S = 3.0
+# A list back on top catches up on its auto refresh once it has stayed there this long: esc
+# pressed through a stack of screens starts no reload in each it passes (each a walk of the
+# account, cancelled half a second later).
+CATCH_UP_AFTER_S = 1.5
 FILTER_HINT = "filter: text · ~regex · !text inverts · enter keeps · esc clears"
 
 
@@ -135,6 +139,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         self._auto_refresh_s: float | None = None  # None: the settings' refresh_seconds
         self._last_load_s = 0.0
         self._reload_timer: Timer | None = None
+        self._on_top_since = 0.0  # monotonic: when it last came back on top (resume)
 
     # -- what subclasses provide ---------------------------------------------------------
 
@@ -186,6 +191,7 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         yield Footer(compact=True)  # 80 columns: room for this screen's verbs and q
 
     def on_screen_resume(self) -> None:
+        self._on_top_since = time.monotonic()
         # The jobs panel follows the J toggle made on any other screen.
         for panel in self.query(JobsPanel):
             panel.hidden_by_user = self.atlas.jobs_panel_hidden
@@ -246,7 +252,8 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         # Big accounts reload slowly: never spend more than a fifth of the time loading.
         assert self._auto_refresh_s is not None  # on_mount set it
         period = max(self._auto_refresh_s, 5 * self._last_load_s)
-        if (datetime.now(UTC) - self.updated).total_seconds() >= period:
+        if ((datetime.now(UTC) - self.updated).total_seconds() >= period
+                and time.monotonic() - self._on_top_since >= CATCH_UP_AFTER_S):
             self.refresh_data(loading_after_s=AUTO_LOADING_AFTER_S)
 
     @property
