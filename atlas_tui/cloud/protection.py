@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from atlas_tui.cloud import turns
 from atlas_tui.cloud.api.models import (
     INTERVAL_NAMES,
     SnapshotPolicy,
@@ -38,6 +39,7 @@ __all__ = [
     "Status",
     "VolumeProtection",
     "assess",
+    "assess_sliced",
     "by_instance",
     "limit_from_error",
     "monthly_cost",
@@ -65,6 +67,10 @@ SLACK: Mapping[str, timedelta] = {
 # `snapshot.max.<interval>` defaults to 8; a normal user cannot read the setting.
 DEFAULT_MAXSNAPS_LIMIT = 8
 _LIMIT = re.compile(r"exceeds limit \[(\d+)\]")
+
+# Volumes assessed in one turn of the event loop (~5 µs each: ~10 ms a chunk).
+ASSESS_CHUNK = 2_000
+_NO_STATS = SnapshotStats()  # a volume without snapshots: read, never changed
 
 
 def limit_from_error(text: str) -> int | None:
@@ -171,46 +177,94 @@ def assess(
 ) -> list[VolumeProtection]:
     """Every volume with its verdict, then one row per deleted volume that left snapshots;
     problems first (stale, unprotected, no runs yet, orphaned), then by instance and name."""
-    rows: list[VolumeProtection] = []
-    for volume in volumes.values():
-        vm = vms.get(volume.virtualmachineid) if volume.virtualmachineid else None
-        policies = sorted(policies_by_volume.get(volume.id, []), key=_interval_order)
-        stats = stats_by_volume.get(volume.id, SnapshotStats())
-        health = tuple(policy_health(p, stats.newest_good, now) for p in policies)
-        rows.append(VolumeProtection(
-            key=volume.id,
-            volume_name=volume.name,
-            volume_type=volume.type,
-            vm_id=vm.id if vm else (volume.virtualmachineid or ""),
-            vm_name=vm.name if vm else (volume.vmname or ""),
-            vm_state=vm.state if vm else volume.vmstate,
-            status=_status(health),
-            policies=health,
-            newest=stats.newest,
-            snapshots=stats.count,
-            bytes=stats.physical_bytes,
-            unsized=stats.unsized,
-        ))
-    for volume_id, stats in stats_by_volume.items():
-        if volume_id in volumes or not stats.count:
-            continue
-        rows.append(VolumeProtection(
-            key=volume_id,
-            volume_name=stats.volume_name or volume_id,
-            volume_type="",
-            vm_id="",
-            vm_name="",
-            vm_state="",
-            status=Status.ORPHANED,
-            policies=(),
-            newest=stats.newest,
-            snapshots=stats.count,
-            bytes=stats.physical_bytes,
-            unsized=stats.unsized,
-        ))
-    rows.sort(key=lambda r: (r.status.rank, r.vm_name.lower() or "\uffff",
-                             r.volume_name.lower()))
+    rows = [_volume_row(volume, vms, policies_by_volume, stats_by_volume, now)
+            for volume in volumes.values()]
+    rows += _orphan_rows(volumes, stats_by_volume)
+    _order(rows)
     return rows
+
+
+async def assess_sliced(
+    volumes: Mapping[str, Volume],
+    vms: Mapping[str, VirtualMachine],
+    policies_by_volume: Mapping[str, list[SnapshotPolicy]],
+    stats_by_volume: Mapping[str, SnapshotStats],
+    now: datetime,
+) -> list[VolumeProtection]:
+    """`assess`, a turn of the event loop per chunk of volumes (cloud/turns.py): 30,000
+    volumes in one piece are ~0.2 s in which no key is answered."""
+    rows: list[VolumeProtection] = []
+    listed = list(volumes.values())
+    for at in range(0, len(listed), ASSESS_CHUNK):
+        async with turns.turn():
+            rows += [_volume_row(volume, vms, policies_by_volume, stats_by_volume, now)
+                     for volume in listed[at:at + ASSESS_CHUNK]]
+    del listed
+    async with turns.turn():
+        rows += _orphan_rows(volumes, stats_by_volume)
+    async with turns.turn():
+        _order(rows)
+    return rows
+
+
+def _volume_row(
+    volume: Volume,
+    vms: Mapping[str, VirtualMachine],
+    policies_by_volume: Mapping[str, list[SnapshotPolicy]],
+    stats_by_volume: Mapping[str, SnapshotStats],
+    now: datetime,
+) -> VolumeProtection:
+    vm = vms.get(volume.virtualmachineid) if volume.virtualmachineid else None
+    policies = sorted(policies_by_volume.get(volume.id, []), key=_interval_order)
+    stats = stats_by_volume.get(volume.id, _NO_STATS)
+    health = tuple(policy_health(p, stats.newest_good, now) for p in policies)
+    return VolumeProtection(
+        key=volume.id,
+        volume_name=volume.name,
+        volume_type=volume.type,
+        vm_id=vm.id if vm else (volume.virtualmachineid or ""),
+        vm_name=vm.name if vm else (volume.vmname or ""),
+        vm_state=vm.state if vm else volume.vmstate,
+        status=_status(health),
+        policies=health,
+        newest=stats.newest,
+        snapshots=stats.count,
+        bytes=stats.physical_bytes,
+        unsized=stats.unsized,
+    )
+
+
+def _orphan_rows(volumes: Mapping[str, Volume],
+                 stats_by_volume: Mapping[str, SnapshotStats]) -> list[VolumeProtection]:
+    """A row per deleted volume that left snapshots (its stats outlive it)."""
+    return [VolumeProtection(
+        key=volume_id,
+        volume_name=stats.volume_name or volume_id,
+        volume_type="",
+        vm_id="",
+        vm_name="",
+        vm_state="",
+        status=Status.ORPHANED,
+        policies=(),
+        newest=stats.newest,
+        snapshots=stats.count,
+        bytes=stats.physical_bytes,
+        unsized=stats.unsized,
+    ) for volume_id, stats in stats_by_volume.items()
+        if volume_id not in volumes and stats.count]
+
+
+def _order(rows: list[VolumeProtection]) -> None:
+    """By verdict, then instance (none last), then volume name, case-insensitive. Stable
+    sorts from the last key to the first: one lowered name a row at a time, not a tuple of
+    two per row (30,000 rows: ~6 MB of keys at once)."""
+    rows.sort(key=lambda r: r.volume_name.lower())
+    rows.sort(key=lambda r: r.vm_name.lower() or "\uffff")
+    rows.sort(key=_rank)
+
+
+def _rank(row: VolumeProtection) -> int:
+    return row.status.rank
 
 
 def monthly_cost(size_bytes: int, rate_per_gib_month: float) -> float:
