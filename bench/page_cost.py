@@ -127,9 +127,10 @@ def main() -> None:
     from atlas_tui.ui.widgets.table_model import TableModel
     now = client.server_now()
     after = timedelta(minutes=60)
+    loaded = inv.loaded
     print(f"  instance_row    "
-          f"{best(lambda: [instance_row(r, inv, now, False, '', after) for r in rows]):6.1f} ms")
-    table_rows = [instance_row(r, inv, now, False, "", after) for r in rows]
+          f"{best(lambda: [instance_row(r, loaded, now, False, '', after) for r in rows]):6.1f} ms")
+    table_rows = [instance_row(r, inv.loaded, now, False, "", after) for r in rows]
     from atlas_tui.ui.screens.instances import COLUMNS
     model = TableModel(columns=COLUMNS)
     print(f"  model.set_rows  {best(lambda: model.set_rows(table_rows)):6.1f} ms")

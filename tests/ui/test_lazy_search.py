@@ -117,13 +117,16 @@ async def test_a_reload_while_filtered_keeps_the_texts_of_unchanged_rows(
         await pilot.press("slash", *"web", "enter")
         await pilot.pause(0.1)
         model = table.model
-        texts = {row.key: model.known_search_text(row) for row in model.rows}
+        texts = {row.key: model.held_search_text(row) for row in model.rows}
         renamed = next(vm for vm in sim.state.vms.values() if "web" not in vm.name)
         renamed.displayname = renamed.name = "now-a-web-box"  # on the server
         await press_and_reload(pilot, screen, "r")
         assert model.search_ready and table.filter_query == "web"
         unchanged = [r for r in model.rows if r.key != renamed.id]
-        assert unchanged and all(model.known_search_text(r) is texts[r.key] for r in unchanged)
+        assert unchanged and all(model.held_search_text(r) is texts[r.key] for r in unchanged)
+        renamed_row = model.get_row(renamed.id)
+        assert renamed_row is not None
+        assert model.held_search_text(renamed_row) != texts[renamed.id]
         wanted = {vm.id for vm in sim.state.vms.values() if "web" in vm.name}
         assert renamed.id in wanted
         assert {model.row_at(p).key for p in range(table.visible_count)} == wanted

@@ -594,23 +594,17 @@ def test_sort_key_lower_sorts_names_without_lower_case_copies() -> None:
     assert model.rows[1].values is not None and model.rows[1].values[0] is model.rows[1].key
 
 
-def test_reuse_keeps_an_unchanged_row_and_its_search_text() -> None:
+def test_a_rebuilt_row_that_reads_the_same_keeps_its_held_search_text() -> None:
     columns = [Column("name", "NAME"), Column("state", "STATE")]
     model = TableModel(columns, [Row("a", ("web", shared_text("ok", "green")), ("web", 1)),
                                  Row("b", ("db", Text("Error", style="red")), ("db", 2))])
-    held_a, held_b = model.rows
-    same_a = model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1)))
-    same_b = model.reuse(Row("b", ("db", Text("Error", style="red")), ("db", 2)))
-    assert same_a is held_a and same_b is held_b  # equal cells, even a Text built anew
-    assert not model.search_ready  # no filter yet: no search texts held
-    model.filter("e")  # a filter builds them (a small table: at once)
-    assert model._search is not None and model.known_search_text(same_a) is model._search[0]
-    changed = Row("a", ("web", shared_text("ok", "green")), ("web", 3))  # sorts differently
-    restyled = Row("b", ("db", Text("Error", style="bold red")), ("db", 2))
-    new = Row("c", ("c", "x"), ("c", 0))
-    assert model.reuse(changed) is changed and model.reuse(restyled) is restyled
-    assert model.reuse(new) is new
-    assert model.known_search_text(restyled) == "db\nerror"
-    model.set_rows([model.reuse(Row("a", ("web", shared_text("ok", "green")), ("web", 1))),
-                    restyled])
-    assert model.rows[0] is held_a and model.get_row("b") is restyled
+    model.filter("e")  # a filter builds the texts (a small table: at once)
+    assert model._search is not None
+    held_a, held_b = model._search
+    # Rows made again (a reload): the same text is the held object; another is its own.
+    same_a = model.held_search_text(Row("a", ("web", shared_text("ok", "green")), ("web", 3)))
+    renamed = model.held_search_text(Row("b", ("dbx", Text("Error", style="red")), ("db", 2)))
+    new = model.held_search_text(Row("c", ("c", "x"), ("c", 0)))
+    assert same_a is held_a and same_a == "web\nok"
+    assert renamed == "dbx\nerror" and renamed is not held_b
+    assert new == "c\nx"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -27,7 +28,13 @@ from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail
 from atlas_tui.ui.slices import release, sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
-from atlas_tui.ui.widgets.table_model import Column, Row, shared, shared_text
+from atlas_tui.ui.widgets.table_model import (
+    Column,
+    LazyRows,
+    Row,
+    shared,
+    shared_text,
+)
 
 COLUMNS = [
     Column("name", "NAME", min_width=16, max_width=40, priority=100, cut="middle",
@@ -138,11 +145,13 @@ def short_flag(flag: str) -> str:
     return ", ".join(parts) or flag
 
 
-def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
+def instance_row(row: InstanceRow, loaded: AbstractSet[str], now: datetime, exact: bool,
                  flag: str = "", stuck_after: timedelta | None = None) -> Row:
+    """The table row of an instance. `loaded`: the inventory's parts that are in (each
+    column shows "…" until its list is whole)."""
     vm = row.vm
-    snaps_loaded = "snapshots" in inv.loaded
-    volumes_loaded = "volumes" in inv.loaded
+    snaps_loaded = "snapshots" in loaded
+    volumes_loaded = "volumes" in loaded
     age = shared(fmt.age(row.newest_snapshot, now, exact=exact)) if snaps_loaded else "…"
     newest: str | Text = age
     if snaps_loaded and stuck_after is not None and oldest_stuck(row.oldest_in_progress, now,
@@ -155,7 +164,7 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
         cells=(
             Text.assemble(vm.name, (f" ⚠ {short_flag(flag)}", "bold red")) if flag else vm.name,
             shared_text(*fmt.state_parts(vm.state)),
-            protection_cell(row, "policies" in inv.loaded and volumes_loaded),
+            protection_cell(row, "policies" in loaded and volumes_loaded),
             newest,
             shared(fmt.size_sum(row.snapshot_bytes, row.snapshots_unsized)) if snaps_loaded
             else "…",
@@ -163,17 +172,27 @@ def instance_row(row: InstanceRow, inv: Inventory, now: datetime, exact: bool,
             vm.hypervisor,
             vm.zonename,
         ),
-        values=(
-            vm.name,  # compared lower case (the column's sort_key): no copy per row
-            vm.state,
-            (row.protection.covered / row.protection.total) if row.protection.total else -1,
-            row.newest_snapshot,
-            row.snapshot_bytes,
-            row.volume_count,
-            vm.hypervisor,
-            vm.zonename,
-        ),
+        values=instance_values(row),
     )
+
+
+def instance_values(row: InstanceRow) -> tuple[Any, ...]:
+    """What each column of an instance's row sorts by."""
+    vm = row.vm
+    return (
+        vm.name,  # compared lower case (the column's sort_key): no copy per row
+        vm.state,
+        (row.protection.covered / row.protection.total) if row.protection.total else -1,
+        row.newest_snapshot,
+        row.snapshot_bytes,
+        row.volume_count,
+        vm.hypervisor,
+        vm.zonename,
+    )
+
+
+def _vm_id(row: InstanceRow) -> str:
+    return row.vm.id
 
 
 class InstancesScreen(ActingScreen):
@@ -319,21 +338,31 @@ class InstancesScreen(ActingScreen):
         restore_flag = self.atlas.restore_flag
         with_disk_0 = self._with_disk_0
         stuck_after = timedelta(minutes=self.atlas.settings.stuck_after_minutes)
+        loaded = frozenset(inventory.loaded)  # as of this fill: a row made later reads alike
         counts = _Counts()
         try:
             model = self.query_one("#instances", FastTable).model
         except NoMatches:  # the screen is being removed (popped, the app quitting)
             return []
-        reuse = model.reuse  # an unchanged row: the one shown (one copy at a reload's peak)
+        flags: dict[str, str] = {}  # the few instances with a flag, as of this fill
 
-        def table_row(r: InstanceRow) -> Row:
+        def see(r: InstanceRow) -> None:
             flag = vm_flags(r.vm.id, with_disk_0, restore_flag(r.vm.id))
             counts.see(r, flag)
-            return reuse(instance_row(r, inventory, now, exact, flag, stuck_after))
+            if flag:
+                flags[r.vm.id] = flag
 
-        table_rows = await sliced(table_row, rows, keep=True)
+        await sliced(see, rows)
+
+        def make(r: InstanceRow) -> Row:
+            return instance_row(r, loaded, now, exact, flags.get(r.vm.id, ""), stuck_after)
+
+        # Made when read (the lines on screen, a filter's texts), not all held: 10,000 rows
+        # of cells are ~3 MB, and a reload after a few minutes away (every age changed)
+        # held two sets of them at its peak.
+        table_rows = LazyRows(rows, make, key=_vm_id, values=instance_values)
         # Search texts only while a filter is set (else built when one is: ensure_search).
-        search = (await sliced(model.known_search_text, table_rows)
+        search = (await sliced(model.held_search_text, table_rows)
                   if model.search_wanted else None)
         summary = await self._summary(counts, inventory)
         # Setting the rows (an index of every key, the widths, a repaint) is a piece of its

@@ -38,7 +38,6 @@ from atlas_tui.ui.widgets.table_model import (
     Column,
     LazyRows,
     Row,
-    TableModel,
     shared,
     shared_text,
 )
@@ -175,8 +174,8 @@ class ProtectionScreen(BrowseScreen):
                                    self.session.client.server_now())
         table = self.query_one(FastTable)
         lazy = self._lazy_rows(rows, inventory)
-        search = (await sliced(TableModel.search_text, lazy) if table.model.search_wanted
-                  else None)
+        search = (await sliced(table.model.held_search_text, lazy)
+                  if table.model.search_wanted else None)
         self.inventory, self.rows = inventory, rows
         self._show(lazy, search)
 

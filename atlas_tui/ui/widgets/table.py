@@ -369,7 +369,7 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def set_rows(self, rows: Iterable[Row] | LazyRows[Any], *, requested_at: float | None = None,
                  search: list[str] | None = None) -> None:
         """Replace all rows; the cursor stays on its row key if that row still exists.
-        `search`: each row's `TableModel.search_text`, if built already (see `set_rows_sliced`).
+        `search`: each row's `TableModel.search_text`, if built already (a slice at a time).
 
         Only what reads differently is repainted: with the same columns, column widths and
         row count on screen, a line showing the same row as before repaints only the cells
@@ -408,16 +408,6 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
                 self._request("set_rows", requested_at)
                 self.refresh(*regions)
         self._post_cursor_moved()
-
-    async def set_rows_sliced(self, rows: list[Row],
-                              search: list[str] | None = None) -> list[Row]:
-        """`set_rows` for many rows: while a filter is set, the rows' search texts built first
-        a slice at a time (unless given: ~5 µs a row). Returns the rows replaced, still alive:
-        freeing 10,000 rows of Rich Text at once is ~50 ms, so the caller frees them with
-        `slices.release` (in a worker of its own)."""
-        if search is None and self.model.search_wanted:
-            search = await sliced(self.model.known_search_text, rows)
-        return self.replace_rows(rows, search)
 
     def filter_opened(self) -> None:
         """The filter bar opened for this table: its rows' search texts are built now (a
@@ -467,9 +457,11 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             self._view_changed()
             self.post_message(self.FilterApplied(self))
 
-    def replace_rows(self, rows: list[Row], search: list[str] | None) -> list[Row]:
-        """`set_rows` with the search texts built; returns the rows replaced, still alive
-        (see `set_rows_sliced`)."""
+    def replace_rows(self, rows: list[Row] | LazyRows[Any],
+                     search: list[str] | None) -> list[Row]:
+        """`set_rows` with the search texts built; returns the rows replaced, still alive:
+        freeing 10,000 rows of Rich Text at once is ~50 ms, so the caller frees them with
+        `slices.release` (in a worker of its own). Lazy rows hold none."""
         old = self.model.rows
         # Keeps them alive past set_rows (lazy rows hold none: their items are the screen's).
         replaced = list(old) if isinstance(old, list) else []

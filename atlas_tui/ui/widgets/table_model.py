@@ -28,8 +28,6 @@ from rich.cells import cell_len
 from rich.style import StyleType
 from rich.text import Text
 
-from atlas_tui.ui.widgets.content import same_cells
-
 # A display cell: plain text, a Rich Text (own styles), or (text, style) for coloured states.
 CellValue = str | Text | tuple[str, StyleType]
 Align = Literal["left", "center", "right"]
@@ -458,25 +456,17 @@ class TableModel:
         self.generation += 1
         return True
 
-    def reuse(self, row: Row) -> Row:
-        """`row`, or the row of its key held now if that one reads and sorts the same. A
-        rebuild (a reload, the auto refresh) of 30,000 rows that barely changed then holds one
-        copy of each unchanged row at its peak, not two, and frees no old row."""
+    def held_search_text(self, row: Row) -> str:
+        """`search_text(row)`, as the very text held for the row's key when it reads the same:
+        a reload of rows that did not change keeps their texts (one copy at the peak, and
+        the new one freed at once), while a filter is set."""
+        text = self.search_text(row)
         index = self._index.get(row.key)
-        if index is None:
-            return row
-        old = self.rows[index]
-        if old.values == row.values and same_cells(old.cells, row.cells):
-            return old
-        return row
-
-    def known_search_text(self, row: Row) -> str:
-        """`search_text(row)`, the one held already if `row` is a row of this model (see
-        `reuse`): an unchanged row keeps its search text too."""
-        index = self._index.get(row.key)
-        if self._search is not None and index is not None and self.rows[index] is row:
-            return self._search[index]
-        return self.search_text(row)
+        if self._search is not None and index is not None:
+            held = self._search[index]
+            if held == text:
+                return held
+        return text
 
     def set_search(self, search: list[str]) -> bool:
         """Give the rows their search texts (built for exactly `self.rows`); a pending filter
