@@ -16,13 +16,32 @@ from tests.conftest import FAST_RETRY, profile_for, running_sim
 
 
 async def _load_and_list(sim: SimServer) -> tuple[Inventory, dict[str, dict], dict[str, dict]]:
+    inventory, vms, volumes, _policies = await _load_and_list_all(sim)
+    return inventory, vms, volumes
+
+
+async def _load_and_list_all(sim: SimServer) -> tuple[
+        Inventory, dict[str, dict], dict[str, dict], dict[str, dict]]:
     inventory = Inventory()
     async with CloudClient(profile_for(sim), page_size=2, retry=FAST_RETRY) as client:
         await inventory.load(client, lambda part: None)
         # The server's own answers, read afresh as plain dicts (the same cleaning).
         vms = await client.list_all("listVirtualMachines", "virtualmachine", listall=True)
         volumes = await client.list_all("listVolumes", "volume", listall=True)
-    return inventory, {d["id"]: d for d in vms}, {d["id"]: d for d in volumes}
+        policies = await client.list_all("listSnapshotPolicies", "snapshotpolicy",
+                                         listall=True)
+    return (inventory, {d["id"]: d for d in vms}, {d["id"]: d for d in volumes},
+            {d["id"]: d for d in policies})
+
+
+async def test_every_policy_keeps_its_raw_archived_and_reads_as_the_server_answers(
+        sim: SimServer) -> None:
+    inventory, _vms, _volumes, answers = await _load_and_list_all(sim)
+    policies = [p for listed in inventory.policies_by_volume.values() for p in listed]
+    assert len(policies) == len(sim.state.policies) == len(answers) > 1
+    for policy in policies:
+        assert isinstance(policy.raw, ArchivedRaw)
+        assert dict(policy.raw) == answers[policy.id]
 
 
 async def test_every_raw_reads_back_as_the_server_answers_it(sim: SimServer) -> None:

@@ -841,7 +841,8 @@ class CloudClient:
                     models = await _parse_in_turns(SnapshotPolicy, page, command, key)
                 except CloudError:
                     # Named by its place in the whole list read so far, as list_all would.
-                    parse_items(SnapshotPolicy, [p.raw for p in out] + page, command, key)
+                    parse_items(SnapshotPolicy, [dict(p.raw) for p in out] + page, command,
+                                key)
                     raise
                 count = page.answer_count if isinstance(page, DigestedPage) else None
             if isinstance(page, (KnownPage, DigestedPage)):

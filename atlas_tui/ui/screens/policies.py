@@ -124,7 +124,8 @@ class PoliciesScreen(BrowseScreen):
 
     def detail_of(self, table: FastTable, key: str) -> tuple[str, dict[str, Any]] | None:
         policy = next((p for p in self.policies if p.id == key), None)
-        return (f"{policy.interval.lower()} policy", policy.raw) if policy else None
+        # read back from its page if archived (raw_archive)
+        return (f"{policy.interval.lower()} policy", dict(policy.raw)) if policy else None
 
     # -- what is possible ----------------------------------------------------------------
 
