@@ -169,3 +169,18 @@ async def test_a_reloads_stats_are_settled_a_chunk_per_loop_pass(
     assert inv.stats_by_volume["vol-0"] is not previous["vol-0"]  # changed: the new stats
     assert inv.stats_by_volume["vol-0"].count == 99
     assert all(inv.stats_by_volume[f"vol-{n}"] is previous[f"vol-{n}"] for n in range(1, 12))
+
+
+def test_a_loads_table_shares_equal_strings_and_ints_but_keeps_bools_and_floats() -> None:
+    strings = inventory_module._Strings()
+    size = 10 * 2**30
+    first, second = (strings.share({"size": int(str(size)), "zonename": "zone-1",
+                                    "isready": True, "ratio": 1.0, "tags": [int("7" * 20)]})
+                     for _ in range(2))
+    assert first == second
+    assert first["size"] is second["size"] and first["size"] == size
+    assert first["tags"][0] is second["tags"][0]
+    assert first["zonename"] is second["zonename"]
+    # A bool equals 1 and a float may equal an int: never taken for the int in the table.
+    one = strings.share({"n": 1, "flag": True, "x": 2, "y": 2.0})
+    assert one["flag"] is True and one["y"].__class__ is float and one["x"] == 2
