@@ -37,6 +37,7 @@ INVERT_PREFIX = "!"
 # Natural column widths are measured on at most this many rows (evenly spaced), so set_rows
 # stays cheap at 300,000 rows while widths still reflect the data.
 WIDTH_SAMPLE = 1000
+LAZY_WIDTH_SAMPLE = 250  # the same, for rows made when read (`LazyRows`)
 # Cells are lines of the search string, so a match can't glue two cells together and regex
 # anchors (with re.MULTILINE) apply per cell.
 _CELL_SEP = "\n"
@@ -375,8 +376,10 @@ class TableModel:
         """Per-column natural width from the label and a sample of rows (cached per data)."""
         if self._natural is None:
             rows = self.rows
-            step = max(1, len(rows) // WIDTH_SAMPLE)
-            sample = rows[::step][:WIDTH_SAMPLE]
+            # Lazy rows are made to be read (~10 µs each): fewer of them, in the same pass.
+            limit = WIDTH_SAMPLE if isinstance(rows, list) else LAZY_WIDTH_SAMPLE
+            step = max(1, len(rows) // limit)
+            sample = rows[::step][:limit]
             widths: list[int] = []
             for i, column in enumerate(self.columns):
                 if column.width is not None:
