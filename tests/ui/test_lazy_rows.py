@@ -17,7 +17,6 @@ from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import (
-    LAZY_WIDTH_SAMPLE,
     Column,
     LazyRows,
     Row,
@@ -82,16 +81,6 @@ def test_a_filter_and_a_changed_row_read_the_made_rows() -> None:
     model.filter("1 gib")
     assert shown(model) == ["k3"]
     assert made.count > 0
-
-
-def test_widths_are_measured_on_a_few_made_rows() -> None:
-    items = [(f"k{i}", "x" * (i % 7), i) for i in range(5000)]
-    made = Made()
-    model = TableModel(COLUMNS)
-    model.set_rows(LazyRows(items, made, key=lambda item: item[0], values=values))
-    widths = model.natural_widths()
-    assert made.count <= LAZY_WIDTH_SAMPLE  # not the 1,000 rows a held list is sampled on
-    assert widths[0] == 6  # the widest name of the sample ("NAME" is 4)
 
 
 async def test_the_protection_list_holds_no_row_per_volume() -> None:
