@@ -17,6 +17,7 @@ from atlas_tui.ui.screens.jobs import JobsScreen
 from atlas_tui.ui.screens.protection import ProtectionScreen
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import (
+    WIDTH_SAMPLE,
     Column,
     LazyRows,
     Row,
@@ -67,6 +68,39 @@ def test_sort_cursor_and_marks_make_no_row() -> None:
     assert made.count == 0  # keys and sort values only
     assert shown(model) == ["k1", "k2", "k0", "k3"]
     assert made.count == 4  # each row read, made once per read
+
+
+async def test_prepared_rows_are_set_without_making_a_row() -> None:
+    # The widest name is past the first WIDTH_SAMPLE rows and on a sampled one.
+    count = 4 * WIDTH_SAMPLE
+    items = [(f"k{i}", "vm-" + "x" * (30 if i == count - 4 else i % 7), i)
+             for i in range(count)]
+    made = Made()
+    table = FastTable(COLUMNS)
+    table.model.sort_by("size")
+    prepared = await table.prepare(LazyRows(items, made, key=lambda item: item[0],
+                                            values=values))
+    assert made.count == WIDTH_SAMPLE  # the width sample, made ahead
+    assert prepared.search is None  # no filter set: no texts
+    made.count = 0
+    table.model.set_rows(prepared)
+    assert table.model.natural_widths() == [33, len(f"{count - 1} GiB")]
+    assert table.model.get_row("k7") is not None and table.model.position_of("k7") == 7
+    assert made.count == 1  # the row read by get_row above; none to set them
+
+
+async def test_prepared_rows_bring_their_search_texts_and_no_stale_widths() -> None:
+    made = Made()
+    table = FastTable(COLUMNS)
+    table.model.filter("web")
+    prepared = await table.prepare(LazyRows(ITEMS, made, key=lambda item: item[0],
+                                            values=values))
+    assert prepared.search == [TableModel.search_text(made(item)) for item in ITEMS]
+    # Columns changed between the two: the widths measured are not theirs.
+    table.model.set_columns([Column("name", "A MUCH WIDER LABEL"), Column("size", "SIZE")])
+    table.model.set_rows(prepared)
+    assert [table.model.row_at(p).key for p in range(table.model.visible_count)] == ["k0", "k2"]
+    assert table.model.natural_widths()[0] == len("A MUCH WIDER LABEL")
 
 
 def test_a_filter_and_a_changed_row_read_the_made_rows() -> None:

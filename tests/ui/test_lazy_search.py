@@ -78,7 +78,8 @@ def gate_search_build(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     real = table_module.sliced
 
     async def gated(make: Callable[[Any], Any], items: Sequence[Any], **kw: Any) -> list[Any]:
-        await ready.wait()
+        if make is TableModel.search_text:  # not the index or widths of a fill (`prepare`)
+            await ready.wait()
         return await real(make, items, **kw)
 
     monkeypatch.setattr(table_module, "sliced", gated)

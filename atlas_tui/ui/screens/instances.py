@@ -341,7 +341,7 @@ class InstancesScreen(ActingScreen):
         loaded = frozenset(inventory.loaded)  # as of this fill: a row made later reads alike
         counts = _Counts()
         try:
-            model = self.query_one("#instances", FastTable).model
+            table = self.query_one("#instances", FastTable)
         except NoMatches:  # the screen is being removed (popped, the app quitting)
             return []
         flags: dict[str, str] = {}  # the few instances with a flag, as of this fill
@@ -360,13 +360,13 @@ class InstancesScreen(ActingScreen):
         # Made when read (the lines on screen, a filter's texts), not all held: 10,000 rows
         # of cells are ~3 MB, and a reload after a few minutes away (every age changed)
         # held two sets of them at its peak.
-        table_rows = LazyRows(rows, make, key=_vm_id, values=instance_values)
-        # Search texts only while a filter is set (else built when one is: ensure_search).
-        search = (await sliced(model.held_search_text, table_rows)
-                  if model.search_wanted else None)
+        # The index, the widths, the search texts while a filter is set (else built when one
+        # is: ensure_search), a slice at a time.
+        prepared = await table.prepare(
+            LazyRows(rows, make, key=_vm_id, values=instance_values))
         summary = await self._summary(counts, inventory)
-        # Setting the rows (an index of every key, the widths, a repaint) is a piece of its
-        # own: ~5-15 ms at 30,000 rows, after the last slice of the summary.
+        # Setting the rows (sort, filter, a repaint) is a piece of its own: ~5-15 ms at
+        # 30,000 rows, after the last slice of the summary.
         async with turns.turn():
             if fill != self._fills:  # a newer fill wins
                 return []
@@ -376,7 +376,7 @@ class InstancesScreen(ActingScreen):
             except NoMatches:  # the screen is being removed (popped, the app quitting)
                 return []
             quiet_update(shown, summary)
-            return [*table.replace_rows(table_rows, search)]
+            return [*table.replace_rows(prepared)]
 
     async def _summary(self, counts: _Counts, inventory: Inventory) -> Text:
         parts = [f"{counts.rows} instances"]

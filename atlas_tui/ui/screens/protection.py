@@ -31,12 +31,12 @@ from atlas_tui.ui.actions import PROTECTION, bindings_for
 from atlas_tui.ui.policy_text import next_run_short, schedule_summary
 from atlas_tui.ui.screens.base import BrowseScreen
 from atlas_tui.ui.screens.stuck_rows import copy_stuck_diagnostics, stuck_detail, stuck_note
-from atlas_tui.ui.slices import sliced
 from atlas_tui.ui.widgets.quiet import quiet_update
 from atlas_tui.ui.widgets.table import FastTable
 from atlas_tui.ui.widgets.table_model import (
     Column,
     LazyRows,
+    Prepared,
     Row,
     shared,
     shared_text,
@@ -174,12 +174,10 @@ class ProtectionScreen(BrowseScreen):
         rows = assess(inventory.volumes, inventory.vms,
                       inventory.policies_by_volume, inventory.stats_by_volume,
                       self.session.client.server_now())
-        table = self.query_one(FastTable)
-        lazy = self._lazy_rows(rows, inventory)
-        search = (await sliced(table.model.held_search_text, lazy)
-                  if table.model.search_wanted else None)
+        # The index, the widths, the search texts while a filter is set, a slice at a time.
+        prepared = await self.query_one(FastTable).prepare(self._lazy_rows(rows, inventory))
         self.inventory, self.rows = inventory, rows
-        self._show(lazy, search)
+        self._show(prepared)
 
     def rerender(self) -> None:
         self._show(self._lazy_rows(self.rows, self.inventory))
@@ -191,8 +189,8 @@ class ProtectionScreen(BrowseScreen):
         make, values = self._row_maker(inventory)
         return LazyRows(rows, make, key=_key, values=values)
 
-    def _show(self, rows: LazyRows[VolumeProtection], search: list[str] | None = None) -> None:
-        self.query_one(FastTable).set_rows(rows, search=search)
+    def _show(self, rows: LazyRows[VolumeProtection] | Prepared) -> None:
+        self.query_one(FastTable).set_rows(rows)
         self._summary()
         self._note()
 

@@ -36,9 +36,13 @@ from atlas_tui.ui.widgets.table_model import (
     CellValue,
     Column,
     LazyRows,
+    Prepared,
     Row,
+    Rows,
     TableModel,
+    WidthMeter,
     layout_columns,
+    width_sample,
 )
 from atlas_tui.ui.worker_errors import ReportsWorkerErrors
 
@@ -366,7 +370,23 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
         self.model.set_columns(columns)
         self._data_changed()
 
-    def set_rows(self, rows: Iterable[Row] | LazyRows[Any], *, requested_at: float | None = None,
+    async def prepare(self, rows: Rows) -> Prepared:
+        """What `set_rows` needs built for `rows` (the index of keys, the natural widths, the
+        search texts if a filter is set), a slice at a time: given the result, `set_rows`
+        makes no row and walks none but to sort and filter."""
+        model = self.model
+        columns = model.columns
+        keys = await sliced(rows.key_at if isinstance(rows, LazyRows)
+                            else lambda i: rows[i].key, range(len(rows)))
+        index = dict(zip(keys, range(len(keys)), strict=True))
+        del keys
+        meter = WidthMeter(columns)
+        await sliced(lambda i: meter.see(rows[i]), width_sample(len(rows)))
+        search = await sliced(model.held_search_text, rows) if model.search_wanted else None
+        return Prepared(rows, index, columns, meter.widths(), search)
+
+    def set_rows(self, rows: Iterable[Row] | LazyRows[Any] | Prepared, *,
+                 requested_at: float | None = None,
                  search: list[str] | None = None) -> None:
         """Replace all rows; the cursor stays on its row key if that row still exists.
         `search`: each row's `TableModel.search_text`, if built already (a slice at a time).
@@ -457,8 +477,8 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
             self._view_changed()
             self.post_message(self.FilterApplied(self))
 
-    def replace_rows(self, rows: list[Row] | LazyRows[Any],
-                     search: list[str] | None) -> list[Row]:
+    def replace_rows(self, rows: list[Row] | LazyRows[Any] | Prepared,
+                     search: list[str] | None = None) -> list[Row]:
         """`set_rows` with the search texts built; returns the rows replaced, still alive:
         freeing 10,000 rows of Rich Text at once is ~50 ms, so the caller frees them with
         `slices.release` (in a worker of its own). Lazy rows hold none."""

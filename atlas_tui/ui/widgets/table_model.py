@@ -194,6 +194,51 @@ class LazyRows(Sequence[Row], Generic[_Item]):
 Rows = list[Row] | LazyRows[Any]
 
 
+def width_sample(count: int) -> range:
+    """The rows natural widths are measured on: at most WIDTH_SAMPLE, evenly spaced. As many
+    lazy rows as held ones: a smaller sample (250 were tried) missed the widest age at 30,000
+    rows, and a `whole` column was cut ("13 minutes a…")."""
+    return range(0, count, max(1, count // WIDTH_SAMPLE))[:WIDTH_SAMPLE]
+
+
+class WidthMeter:
+    """Natural column widths from rows seen one at a time (`see`): the widest cell or label,
+    within the column's `max_width`; a fixed `width` as given. Made for a list of columns."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.columns = columns
+        self._widest = [cell_len(column.label) for column in columns]
+
+    def see(self, row: Row) -> None:
+        widest = self._widest
+        for i, c in enumerate(row.cells):
+            text = c if c.__class__ is str else cell_text(c)
+            # len for ASCII (most cells): cell_len costs ~1 µs a call, x 8,000.
+            width = len(text) if text.isascii() else cell_len(text)
+            if width > widest[i]:
+                widest[i] = width
+
+    def widths(self) -> list[int]:
+        return [column.width if column.width is not None
+                else max(1, min(column.max_width, widest))
+                for column, widest in zip(self.columns, self._widest, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Rows with what `TableModel.set_rows` would otherwise build in one piece, built ahead a
+    slice at a time (`FastTable.prepare`): the index of keys, the natural widths (for the
+    very `columns` list they were measured for), and the search texts if a filter wants them.
+    Making 1,000 lazy rows for the widths is ~30-40 ms at 10,000 instances, and the index
+    ~10 ms more: in the piece that sets the rows, the load's longest stall (issue 13)."""
+
+    rows: Rows
+    index: dict[str, int]
+    columns: list[Column]
+    widths: list[int]
+    search: list[str] | None
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedQuery:
     """A filter query split into its parts; `pattern` is None for a plain substring."""
@@ -375,25 +420,10 @@ class TableModel:
         """Per-column natural width from the label and a sample of rows (cached per data)."""
         if self._natural is None:
             rows = self.rows
-            # As many lazy rows as held ones: a smaller sample (250 were tried) missed the
-            # widest age at 30,000 rows, and a `whole` column was cut ("13 minutes a…").
-            step = max(1, len(rows) // WIDTH_SAMPLE)
-            sample = rows[::step][:WIDTH_SAMPLE]
-            widths: list[int] = []
-            for i, column in enumerate(self.columns):
-                if column.width is not None:
-                    widths.append(column.width)
-                    continue
-                widest = cell_len(column.label)
-                for row in sample:
-                    c = row.cells[i]
-                    text = c if c.__class__ is str else cell_text(c)
-                    # len for ASCII (most cells): cell_len costs ~1 µs a call, x 8,000.
-                    width = len(text) if text.isascii() else cell_len(text)
-                    if width > widest:
-                        widest = width
-                widths.append(max(1, min(column.max_width, widest)))
-            self._natural = widths
+            meter = WidthMeter(self.columns)
+            for i in width_sample(len(rows)):
+                meter.see(rows[i])
+            self._natural = meter.widths()
         return self._natural
 
     # -- data ----------------------------------------------------------------------------
@@ -404,10 +434,12 @@ class TableModel:
             self._sort = _Sort()
         self.set_rows(self.rows)
 
-    def set_rows(self, rows: Iterable[Row] | LazyRows[Any],
+    def set_rows(self, rows: Iterable[Row] | LazyRows[Any] | Prepared,
                  search: list[str] | None = None) -> None:
         """Replace all rows; keep sort, filter, marks of surviving keys and the cursor's key.
 
+        `rows` may come `Prepared` (`FastTable.prepare`): their index, widths and search
+        texts are taken as built, and no row is made here.
         `search`: `search_text(row)` of each row, in order, when the caller has built them
         already (a slice at a time: ~5 µs a row, 50 ms at 10,000 rows in one piece). Without
         them the rows have none until a filter needs them (`search_wanted` says when a caller
@@ -415,7 +447,13 @@ class TableModel:
         still there (`filter_pending`) until `set_search`."""
         keep_key = self.cursor_key
         keep_pos = self.cursor
-        rows = rows if isinstance(rows, LazyRows) else list(rows)
+        prepared: Prepared | None
+        given: Iterable[Row] | LazyRows[Any]
+        if isinstance(rows, Prepared):
+            prepared, given, search = rows, rows.rows, rows.search
+        else:
+            prepared, given = None, rows
+        rows = given if isinstance(given, LazyRows) else list(given)
         if search is not None and len(search) != len(rows):
             raise ValueError(f"{len(search)} search texts for {len(rows)} rows")
         shown: list[str] = []
@@ -423,9 +461,12 @@ class TableModel:
             shown = [self._key_at(i) for i in self.view]
         self.rows = rows
         self.rows_version += 1
-        keys = rows.keys() if isinstance(rows, LazyRows) else [row.key for row in rows]
-        self._index = {key: i for i, key in enumerate(keys)}
-        del keys
+        if prepared is not None:
+            self._index = prepared.index
+        else:
+            keys = rows.keys() if isinstance(rows, LazyRows) else [row.key for row in rows]
+            self._index = {key: i for i, key in enumerate(keys)}
+            del keys
         self._search = search
         self._sorted_search = []
         if shown:
@@ -433,7 +474,9 @@ class TableModel:
             self.view = [index[key] for key in shown if key in index]
         if self.marked:  # with none, intersection_update still walks every key
             self.marked.intersection_update(self._index)
-        self._natural = None
+        # Widths measured for another list of columns (set_columns meanwhile) are not these.
+        self._natural = (prepared.widths if prepared is not None
+                         and prepared.columns is self.columns else None)
         self.generation += 1
         self._resort()
         self._refilter(keep_key, keep_pos)
