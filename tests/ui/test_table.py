@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual._compositor import ChopsUpdate
 from textual.app import App, ComposeResult
 from textual.strip import Strip
+from textual.widgets import Static
 
 from atlas_tui.ui.widgets import Column, FastTable, Row, TableModel
 from atlas_tui.ui.widgets.table_model import CellValue, layout_columns, shared_text
@@ -608,3 +610,44 @@ def test_a_rebuilt_row_that_reads_the_same_keeps_its_held_search_text() -> None:
     assert same_a is held_a and same_a == "web\nok"
     assert renamed == "dbx\nerror" and renamed is not held_b
     assert new == "c\nx"
+
+
+class ResizedTableApp(App[None]):
+    """A line of text over the table: when it grows, the layout makes the table shorter."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("one line", id="above")
+        yield FastTable(COLUMNS, make_rows(50), id="table")
+
+
+async def test_after_a_resize_a_changed_cell_repaints_that_cell_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over SSH an idle list must stay quiet: an age that changes rewrites its cell. Textual
+    # marked the whole table dirty when a layout resized it, and the next small refresh
+    # repainted every line (~7 KB at 80x24 instead of ~600 bytes a minute).
+    app = ResizedTableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(FastTable)
+        app.query_one("#above", Static).update("three\nlines\nnow")
+        await pilot.pause()
+        await pilot.pause()
+        assert table.size.height == 21  # the layout made it shorter
+        lines_written: list[int] = []
+        display = app._display
+
+        def spy(on: Any, update: Any) -> None:
+            if isinstance(update, ChopsUpdate):
+                lines_written.extend(y for y, _x1, _x2 in update.spans)
+            elif update is not None:
+                lines_written.extend(range(24))  # a whole-screen update
+            display(on, update)
+
+        monkeypatch.setattr(app, "_display", spy)
+        rows = make_rows(50)
+        rows[4] = Row(rows[4].key, (*rows[4].cells[:5], "5 hours ago", *rows[4].cells[6:]),
+                      rows[4].values)
+        table.set_rows(rows)
+        await pilot.pause()
+        await pilot.pause()
+        # Row 4 is the 5th line under the header, itself under the three lines of text.
+        assert lines_written == [3 + 1 + 4]

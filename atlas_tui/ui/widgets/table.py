@@ -835,6 +835,19 @@ class FastTable(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _page_height(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        resized = self._size != size
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if resized:
+            # Textual's ScrollView marks the whole table to repaint here without asking for
+            # an update: the layout that resized it repaints it anyway, and the mark stayed
+            # until the next small refresh (an age), which then repainted the whole table.
+            # ~7 KB to an idle terminal where ~600 bytes were due, once a reload's turns let
+            # a layout (the summary's height) come between its set_rows and its repaint.
+            self._repaint_regions.clear()
+        return changed
+
     def _sync_virtual_size(self) -> None:
         # One header line + one line per visible row; no horizontal scrolling.
         size = Size(0, self.model.visible_count + 1)
