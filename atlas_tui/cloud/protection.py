@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from atlas_tui.cloud import turns
 from atlas_tui.cloud.api.models import (
     INTERVAL_NAMES,
     SnapshotPolicy,
@@ -38,6 +39,7 @@ __all__ = [
     "Status",
     "VolumeProtection",
     "assess",
+    "assess_sliced",
     "by_instance",
     "limit_from_error",
     "monthly_cost",
@@ -66,6 +68,8 @@ SLACK: Mapping[str, timedelta] = {
 DEFAULT_MAXSNAPS_LIMIT = 8
 _LIMIT = re.compile(r"exceeds limit \[(\d+)\]")
 
+# Volumes assessed in one turn of the event loop (~5 µs each: ~10 ms a chunk).
+ASSESS_CHUNK = 2_000
 _NO_STATS = SnapshotStats()  # a volume without snapshots: read, never changed
 
 
@@ -177,6 +181,29 @@ def assess(
             for volume in volumes.values()]
     rows += _orphan_rows(volumes, stats_by_volume)
     _order(rows)
+    return rows
+
+
+async def assess_sliced(
+    volumes: Mapping[str, Volume],
+    vms: Mapping[str, VirtualMachine],
+    policies_by_volume: Mapping[str, list[SnapshotPolicy]],
+    stats_by_volume: Mapping[str, SnapshotStats],
+    now: datetime,
+) -> list[VolumeProtection]:
+    """`assess`, a turn of the event loop per chunk of volumes (cloud/turns.py): 30,000
+    volumes in one piece are ~0.2 s in which no key is answered."""
+    rows: list[VolumeProtection] = []
+    listed = list(volumes.values())
+    for at in range(0, len(listed), ASSESS_CHUNK):
+        async with turns.turn():
+            rows += [_volume_row(volume, vms, policies_by_volume, stats_by_volume, now)
+                     for volume in listed[at:at + ASSESS_CHUNK]]
+    del listed
+    async with turns.turn():
+        rows += _orphan_rows(volumes, stats_by_volume)
+    async with turns.turn():
+        _order(rows)
     return rows
 
 

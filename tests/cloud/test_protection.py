@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from atlas_tui.cloud import protection
 from atlas_tui.cloud.api.client import CloudClient
 from atlas_tui.cloud.api.models import SnapshotPolicy, VirtualMachine, Volume
 from atlas_tui.cloud.inventory import Inventory, SnapshotStats
@@ -16,6 +18,7 @@ from atlas_tui.cloud.protection import (
     SLACK,
     Status,
     assess,
+    assess_sliced,
     by_instance,
     limit_from_error,
     monthly_cost,
@@ -252,12 +255,28 @@ def test_assess_puts_problems_first() -> None:
     assert all(s.problem for s in statuses[:-1])
 
 
-def test_assess_orders_by_verdict_then_instance_then_volume_name() -> None:
-    rows = assess(*world(), NOW)
-    assert len(rows) == 6
+async def test_assess_in_slices_gives_the_same_rows_and_lets_the_loop_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protection, "ASSESS_CHUNK", 2)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    beside = asyncio.ensure_future(ticker())
+    try:
+        sliced = await assess_sliced(*world(), NOW)
+    finally:
+        beside.cancel()
+    whole = assess(*world(), NOW)
+    assert sliced == whole and len(whole) == 6
+    assert ticks >= 3  # five volumes in chunks of two, each chunk a turn of its own
     # By verdict, then instance (none last), then volume name, both case-insensitive.
-    assert rows == sorted(rows, key=lambda r: (r.status.rank, r.vm_name.lower() or "\uffff",
-                                               r.volume_name.lower()))
+    assert whole == sorted(whole, key=lambda r: (r.status.rank, r.vm_name.lower() or "\uffff",
+                                                 r.volume_name.lower()))
 
 
 def test_summary_counts_and_cost() -> None:

@@ -19,7 +19,7 @@ from atlas_tui.cloud.protection import (
     PERIODS,
     Status,
     VolumeProtection,
-    assess,
+    assess_sliced,
     by_instance,
     monthly_cost,
     summarize,
@@ -167,14 +167,11 @@ class ProtectionScreen(BrowseScreen):
         inventory = self.session.inventory
         if self.updated is not None or not inventory.complete:
             inventory = await self.session.load_inventory()
-        # In the pass that took the inventory: assessed in slices (turns), the idle list was
-        # repainted whole at some auto refreshes (14 KB/min at scale:1000, cause not found);
-        # 30,000 volumes are ~0.2 s in one piece (issue 13, left). The rows' search texts,
-        # while a filter is set, are built a slice at a time.
-        rows = assess(inventory.volumes, inventory.vms,
-                      inventory.policies_by_volume, inventory.stats_by_volume,
-                      self.session.client.server_now())
-        # The index, the widths, the search texts while a filter is set, a slice at a time.
+        # A slice at a time: 30,000 volumes are ~0.2 s of work; then the rows' index, widths
+        # and search texts (while a filter is set).
+        rows = await assess_sliced(inventory.volumes, inventory.vms,
+                                   inventory.policies_by_volume, inventory.stats_by_volume,
+                                   self.session.client.server_now())
         prepared = await self.query_one(FastTable).prepare(self._lazy_rows(rows, inventory))
         self.inventory, self.rows = inventory, rows
         self._show(prepared)
