@@ -109,7 +109,9 @@ ACTIONS: tuple[UserAction, ...] = (
     UserAction("switch-list", "tab", "Volumes/VM snaps", (VOLUMES,), footer=False),
     # -- every list screen ---------------------------------------------------------------
     UserAction("back", "escape", "Back", (BROWSE,)),
-    UserAction("filter", "slash", "Filter", (BROWSE,)),
+    # With priority, so the App runs it before it hands on the keys read with it (typed fast,
+    # pasted, one SSH packet): they reach the bar, not the list. Not while text is typed.
+    UserAction("filter", "slash", "Filter", (BROWSE,), priority=True),
     UserAction("sort", "o", "Order by", (BROWSE,), footer=False),
     UserAction("sort-reverse", "O", "Reverse order", (BROWSE,), footer=False),
     UserAction("refresh", "r", "Refresh", (BROWSE,), footer=False),

@@ -319,6 +319,9 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
             # where the focus is not on a list it opens from, enter goes to the focus.
             focused = self.focused
             return isinstance(focused, FastTable) and self.enter_opens(focused)
+        if action == "filter":
+            # Bound with priority: in a text field (the bar itself), `/` is text.
+            return not isinstance(self.focused, Input)
         if action == "back":
             # Home has nothing behind it; esc there only clears a filter.
             table = self.active_table()
@@ -376,7 +379,11 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         table = self.active_table()
         bar.value = table.filter_query if table else ""
         bar.add_class("shown")
-        bar.focus()
+        # Focused now, not at the next idle (`focus()` is deferred): keys read with the `/`
+        # (typed fast, pasted, or one packet over a slow SSH link) are queued already and
+        # went to the list, the text lost and its letters taken as the list's keys.
+        bar.display = True
+        self.set_focus(bar)
         if table is not None:
             table.filter_opened()  # its search texts built while the first key is typed
 
