@@ -30,3 +30,8 @@ async def test_text_typed_with_the_slash_in_one_read_reaches_the_filter(sim: Sim
         app.post_message(events.Key("slash", "/"))
         await pilot.pause(0.1)
         assert bar.value == "web/" and screen.focused is bar
+        # esc still clears the filter, closes the bar and gives the list the focus back.
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        table = screen.query_one(FastTable)
+        assert not bar.display and screen.focused is table and table.filter_query == ""

@@ -382,7 +382,6 @@ class BrowseScreen(ReportsWorkerErrors, Screen[None]):
         # Focused now, not at the next idle (`focus()` is deferred): keys read with the `/`
         # (typed fast, pasted, or one packet over a slow SSH link) are queued already and
         # went to the list, the text lost and its letters taken as the list's keys.
-        bar.display = True
         self.set_focus(bar)
         if table is not None:
             table.filter_opened()  # its search texts built while the first key is typed
