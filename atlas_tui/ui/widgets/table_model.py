@@ -211,7 +211,8 @@ class WidthMeter:
 
     def see(self, row: Row) -> None:
         widest = self._widest
-        for i, c in enumerate(row.cells):
+        # A cell past the columns is not measured (as before the meter: not an IndexError).
+        for i, c in zip(range(len(widest)), row.cells, strict=False):
             text = c if c.__class__ is str else cell_text(c)
             # len for ASCII (most cells): cell_len costs ~1 µs a call, x 8,000.
             width = len(text) if text.isascii() else cell_len(text)
